@@ -1,0 +1,215 @@
+//! Customer messages into Flex: find the customer's open conversation or open one, race-free,
+//! then post the message so Studio (and later the agent) sees it.
+//!
+//! Warm path: one DynamoDB read (the customer's record) and one Twilio call (the message).
+//! Opening a conversation: a conditional lease in the store makes exactly one request do the
+//! Twilio set-up while concurrent first messages wait for it and then post into the same
+//! conversation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::config::{Env, PublicUrl};
+use crate::quick_replies;
+use crate::retry::HttpError;
+use crate::store::{Customer, CustomerSlot, Platform, Store, StoreError};
+use crate::twilio::{NewConversation, NewMessage, ScopedWebhook, TwilioClient};
+
+/// Routes Twilio's conversation-scoped webhooks reach (see template.yaml).
+pub const FLEX_OUTBOUND_PATH: &str = "/twilio/flex-outbound";
+pub const CHANNEL_UPDATED_PATH: &str = "/twilio/channel-updated";
+
+/// How long one request may hold the right to open a customer's conversation.
+const LEASE_SECS: i64 = 15;
+const WAIT_ROUNDS: u32 = 40;
+
+/// A message from a customer on X or Discord.
+#[derive(Clone, Debug)]
+pub struct CustomerMessage {
+    pub platform: Platform,
+    pub user_id: String,
+    /// Where replies go (X user id, Discord DM channel id).
+    pub address: String,
+    pub handle: Option<String>,
+    pub text: String,
+    /// The platform's id for this event, kept in the message attributes for tracing.
+    pub event_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Twilio(#[from] HttpError),
+    #[error("the customer's conversation is still being opened")]
+    Busy,
+}
+
+impl BridgeError {
+    /// Seconds the sender should wait before retrying, when we know.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            BridgeError::Twilio(e) => e.retry_after,
+            BridgeError::Busy => Some(2),
+            BridgeError::Store(_) => None,
+        }
+    }
+}
+
+/// Settings for new conversations.
+#[derive(Clone, Debug)]
+pub struct ConversationSettings {
+    pub public_url: PublicUrl,
+    pub studio_flow_sid: Option<String>,
+    /// ISO 8601 duration for `Timers.Closed`.
+    pub close_after: String,
+}
+
+impl ConversationSettings {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            public_url: PublicUrl::from_env(env),
+            studio_flow_sid: env.optional("STUDIO_FLOW_SID"),
+            close_after: env.or_default("CONVERSATION_CLOSE_AFTER", "PT24H"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Conversations {
+    pub store: Arc<dyn Store>,
+    pub twilio: TwilioClient,
+    pub settings: ConversationSettings,
+}
+
+impl Conversations {
+    /// Posts the customer's message into their open conversation (opening one if needed) and
+    /// returns the conversation SID.
+    pub async fn post_from_customer(&self, message: &CustomerMessage) -> Result<String, BridgeError> {
+        let identity = message.platform.identity(&message.user_id);
+        let customer = self.open_conversation_for(message, &identity).await?;
+        let sid = customer.conversation_sid.clone();
+        tracing::Span::current().record("conversation_sid", sid.as_str());
+        // A bare number answers the quick replies an agent offered on X.
+        let (body, attributes) = match quick_replies::answer(&message.text, &customer.quick_replies) {
+            Some(label) => (label, json!({"platform": message.platform, "event_id": message.event_id, "quick_reply": message.text.trim()})),
+            None => (message.text.clone(), json!({"platform": message.platform, "event_id": message.event_id})),
+        };
+        self.twilio
+            .post_message(
+                &sid,
+                &NewMessage { author: &identity, body: &body, attributes: Some(&attributes), webhooks: true },
+            )
+            .await?;
+        tracing::info!(conversation_sid = %sid, event_id = %message.event_id, "customer message posted to Flex");
+        Ok(sid)
+    }
+
+    async fn open_conversation_for(&self, message: &CustomerMessage, identity: &str) -> Result<Customer, BridgeError> {
+        let mut wait = Duration::from_millis(50);
+        for _ in 0..WAIT_ROUNDS {
+            match self.store.customer(identity).await? {
+                CustomerSlot::Open(customer) => return Ok(customer),
+                CustomerSlot::Opening { .. } => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(400));
+                }
+                CustomerSlot::Empty => {
+                    let owner = uuid::Uuid::new_v4().to_string();
+                    if self.store.lease_customer(identity, &owner, LEASE_SECS).await? {
+                        let opened = self.open(message, identity, &owner).await;
+                        if opened.is_err() {
+                            // Let the next message (or the sender's retry) try again at once.
+                            if let Err(err) = self.store.release_lease(identity, &owner).await {
+                                tracing::warn!(error = %err, "could not release lease");
+                            }
+                        }
+                        return opened;
+                    }
+                }
+            }
+        }
+        Err(BridgeError::Busy)
+    }
+
+    /// Sets up a conversation in Twilio and records it. Only the lease holder gets here.
+    async fn open(&self, message: &CustomerMessage, identity: &str, owner: &str) -> Result<Customer, BridgeError> {
+        let sid = match self.find_open_in_twilio(identity).await? {
+            Some(sid) => sid,
+            None => self.create_in_twilio(message, identity).await?,
+        };
+        let customer = Customer {
+            identity: identity.to_owned(),
+            platform: message.platform,
+            address: message.address.clone(),
+            conversation_sid: sid,
+            handle: message.handle.clone(),
+            quick_replies: Vec::new(),
+        };
+        self.store.open_conversation(&customer, owner).await?;
+        tracing::info!(conversation_sid = %customer.conversation_sid, event_id = %message.event_id, "conversation opened");
+        Ok(customer)
+    }
+
+    /// A bridge conversation still open in Twilio though the store has none (a missed close
+    /// webhook, a restored table): reuse it rather than open a second one.
+    async fn find_open_in_twilio(&self, identity: &str) -> Result<Option<String>, BridgeError> {
+        let found = self.twilio.participant_conversations(identity).await?;
+        Ok(found
+            .into_iter()
+            .find(|c| {
+                c.conversation_state.as_deref() != Some("closed")
+                    && c.conversation_attributes.as_deref().is_some_and(|a| a.contains("\"flex_bridge\""))
+            })
+            .map(|c| c.conversation_sid))
+    }
+
+    async fn create_in_twilio(&self, message: &CustomerMessage, identity: &str) -> Result<String, BridgeError> {
+        let platform = message.platform;
+        let handle = message.handle.as_deref().unwrap_or(identity);
+        let attributes = json!({
+            "flex_bridge": true,
+            "platform": platform,
+            "customer_identity": identity,
+            "handle": message.handle,
+        });
+        let friendly_name = format!("{} {}", platform.display_name(), handle);
+        let conversation = self
+            .twilio
+            .create_conversation(&NewConversation {
+                friendly_name: &friendly_name,
+                attributes: &attributes,
+                close_after: &self.settings.close_after,
+            })
+            .await?;
+        let sid = conversation.sid;
+        if let Err(err) = self.set_up(&sid, identity, message).await {
+            // Close the half-made conversation so no one reuses it without its webhooks.
+            if let Err(close) = self.twilio.set_state(&sid, "closed").await {
+                tracing::warn!(conversation_sid = %sid, error = %close, "could not close half-made conversation");
+            }
+            return Err(err);
+        }
+        Ok(sid)
+    }
+
+    async fn set_up(&self, sid: &str, identity: &str, message: &CustomerMessage) -> Result<(), BridgeError> {
+        let participant = json!({"platform": message.platform, "handle": message.handle});
+        self.twilio.add_participant(sid, identity, &participant).await?;
+        let outbound = self.settings.public_url.route(FLEX_OUTBOUND_PATH);
+        self.twilio
+            .add_webhook(sid, &ScopedWebhook::Url { url: &outbound, filters: &["onMessageAdded", "onParticipantAdded"] })
+            .await?;
+        let updated = self.settings.public_url.route(CHANNEL_UPDATED_PATH);
+        self.twilio
+            .add_webhook(sid, &ScopedWebhook::Url { url: &updated, filters: &["onConversationStateUpdated"] })
+            .await?;
+        if let Some(flow_sid) = &self.settings.studio_flow_sid {
+            self.twilio.add_webhook(sid, &ScopedWebhook::Studio { flow_sid }).await?;
+        }
+        Ok(())
+    }
+}

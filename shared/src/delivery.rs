@@ -1,0 +1,169 @@
+//! The outbound-delivery queue consumer: tells customers what agents wrote, who joined, and that
+//! the chat ended, in order per conversation.
+//!
+//! A message that fails for a passing reason (429, 5xx, timeout) is reported as a batch item
+//! failure, and so is every later message of its conversation in the batch, so SQS FIFO retries
+//! them in order. A refusal (the customer blocks DMs, say) will not get better: the agent gets a
+//! note in the conversation at once. A passing failure that reaches the queue's last attempt also
+//! leaves a note, and the message goes on to the DLQ.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::flex::BRIDGE_ATTRIBUTE;
+use crate::queue::{OutboundJob, OutboundKind, QueueRecord};
+use crate::quick_replies;
+use crate::retry::HttpError;
+use crate::store::{Platform, Store};
+use crate::twilio::{NewMessage, TwilioClient};
+use crate::x::{split_for_dm, XClient};
+
+pub const CHAT_ENDED_TEXT: &str =
+    "This chat has ended. Thanks for reaching out! Send us a message any time to start a new one.";
+const DELIVERED_TTL_SECS: i64 = 7 * 24 * 3600;
+
+pub struct Delivery {
+    pub store: Arc<dyn Store>,
+    pub twilio: TwilioClient,
+    pub x: Option<XClient>,
+    /// The queue's `maxReceiveCount`: on that attempt a failure is also noted for the agent.
+    pub max_receives: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error("{0}")]
+    Remote(#[from] HttpError),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0} delivery is not configured in this deployment")]
+    NotConfigured(&'static str),
+}
+
+impl DeliveryError {
+    fn is_transient(&self) -> bool {
+        match self {
+            DeliveryError::Remote(e) => e.is_transient(),
+            DeliveryError::Store(_) => true,
+            DeliveryError::NotConfigured(_) => false,
+        }
+    }
+}
+
+impl Delivery {
+    /// Handles one SQS batch; returns the message ids to report as `batchItemFailures`.
+    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
+        let mut failed = Vec::new();
+        let mut blocked_groups = HashSet::new();
+        for record in records {
+            if record.group.as_ref().is_some_and(|g| blocked_groups.contains(g)) {
+                failed.push(record.message_id);
+                continue;
+            }
+            if !self.handle(&record).await {
+                if let Some(group) = record.group.clone() {
+                    blocked_groups.insert(group);
+                }
+                failed.push(record.message_id);
+            }
+        }
+        failed
+    }
+
+    /// `true` when the record is done with (delivered, duplicate, or noted as undeliverable).
+    async fn handle(&self, record: &QueueRecord) -> bool {
+        let job: OutboundJob = match serde_json::from_str(&record.body) {
+            Ok(job) => job,
+            Err(err) => {
+                // Not ours to fix by retrying, but kept: it goes on to the DLQ for a person.
+                tracing::error!(message_id = %record.message_id, error = %err, "malformed delivery job");
+                return false;
+            }
+        };
+        let span = tracing::info_span!("deliver", conversation_sid = %job.customer.conversation_sid, job = %job.id, attempt = record.receive_count);
+        let _entered = span.enter();
+        let key = format!("delivered#{}", job.id);
+        match self.store.claim_event(&key, DELIVERED_TTL_SECS).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!("already delivered");
+                return true;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "dedupe claim failed");
+                return false;
+            }
+        }
+        match self.deliver(&job).await {
+            Ok(()) => {
+                tracing::info!("delivered to the customer");
+                true
+            }
+            Err(err) => {
+                if let Err(release) = self.store.release_event(&key).await {
+                    tracing::error!(error = %release, "could not release the delivery claim");
+                }
+                let last_attempt = record.receive_count >= self.max_receives;
+                tracing::warn!(error = %err, transient = err.is_transient(), last_attempt, "delivery failed");
+                if !err.is_transient() || last_attempt {
+                    self.note_failure(&job, &err, last_attempt && err.is_transient()).await;
+                }
+                !err.is_transient()
+            }
+        }
+    }
+
+    async fn deliver(&self, job: &OutboundJob) -> Result<(), DeliveryError> {
+        match job.customer.platform {
+            Platform::X => {
+                let x = self.x.as_ref().ok_or(DeliveryError::NotConfigured("X"))?;
+                let text = self.x_text(job).await?;
+                for piece in split_for_dm(&text) {
+                    x.send_dm(&job.customer.address, &piece).await?;
+                }
+                Ok(())
+            }
+            Platform::Discord => Err(DeliveryError::NotConfigured("Discord")),
+        }
+    }
+
+    /// X has no buttons: quick replies become a numbered list, remembered for the answer.
+    async fn x_text(&self, job: &OutboundJob) -> Result<String, DeliveryError> {
+        Ok(match &job.kind {
+            OutboundKind::AgentMessage { body, .. } => {
+                let message = quick_replies::parse(body);
+                self.store
+                    .set_quick_replies(&job.customer, &quick_replies::labels(&message))
+                    .await?;
+                quick_replies::numbered_list(&message)
+            }
+            OutboundKind::AgentJoined { name } => format!("{name} joined the chat."),
+            OutboundKind::ChatEnded => CHAT_ENDED_TEXT.to_owned(),
+        })
+    }
+
+    /// Tells the agent, inside the conversation, that the customer did not get a message.
+    /// Posted without webhooks, and marked, so it never loops back into delivery.
+    async fn note_failure(&self, job: &OutboundJob, err: &DeliveryError, to_dlq: bool) {
+        let OutboundKind::AgentMessage { body, .. } = &job.kind else {
+            return; // notices are ours; the agent need not hear about them
+        };
+        let excerpt: String = body.chars().take(120).collect();
+        let platform = job.customer.platform.display_name();
+        let outcome = if to_dlq { "kept in the dead-letter queue for replay" } else { "not retried" };
+        let note = format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\"");
+        let attributes = json!({ BRIDGE_ATTRIBUTE: { "delivery_failed": job.id } });
+        let result = self
+            .twilio
+            .post_message(
+                &job.customer.conversation_sid,
+                &NewMessage { author: "Flex Bridge", body: &note, attributes: Some(&attributes), webhooks: false },
+            )
+            .await;
+        if let Err(err) = result {
+            tracing::error!(error = %err, "could not post the delivery-failure note");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Durable work queues. Agent messages and notices travel to customers through a FIFO queue
+//! grouped by conversation SID: order holds per conversation, an outage of X or Discord only
+//! delays delivery (SQS retries, then the DLQ), and a FIFO deduplication id drops webhook retries.
+
+mod memory;
+mod sqs;
+
+pub use memory::MemoryQueue;
+pub use sqs::SqsQueue;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::store::Customer;
+
+#[derive(Debug, thiserror::Error)]
+#[error("queue: {0}")]
+pub struct QueueError(pub String);
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Sends `body`; messages with the same `group` are delivered in order, and a repeated
+    /// `dedupe_id` within five minutes is dropped.
+    async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError>;
+}
+
+/// A received message, as the Lambda SQS event (or the in-process queue) hands it over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueRecord {
+    pub message_id: String,
+    pub body: String,
+    /// 1 on first delivery; the DLQ takes the message after the queue's `maxReceiveCount`.
+    pub receive_count: u32,
+    pub group: Option<String>,
+}
+
+impl QueueRecord {
+    /// From a Lambda SQS event record; absent fields become empty (and then fail parsing).
+    pub fn from_sqs(message: aws_lambda_events::sqs::SqsMessage) -> Self {
+        Self {
+            receive_count: message
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1),
+            group: message.attributes.get("MessageGroupId").cloned(),
+            message_id: message.message_id.unwrap_or_default(),
+            body: message.body.unwrap_or_default(),
+        }
+    }
+}
+
+/// One thing to tell a customer, on the delivery queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundJob {
+    /// Unique per job: the Twilio message SID, or a notice's own id. Dedupes delivery.
+    pub id: String,
+    pub customer: Customer,
+    pub kind: OutboundKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutboundKind {
+    AgentMessage { author: String, body: String },
+    AgentJoined { name: String },
+    ChatEnded,
+}
+
+impl OutboundJob {
+    pub async fn enqueue(&self, queue: &dyn Queue) -> Result<(), QueueError> {
+        let body = serde_json::to_string(self).map_err(|e| QueueError(e.to_string()))?;
+        queue.send(&self.customer.conversation_sid, &self.id, &body).await
+    }
+}

@@ -1,0 +1,39 @@
+//! The SQS `Queue`. FIFO queues (URL ending in `.fifo`) get the group and deduplication ids.
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+
+use super::{Queue, QueueError};
+
+#[derive(Clone, Debug)]
+pub struct SqsQueue {
+    client: Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self { client, url: url.into() }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
+        let mut request = self.client.send_message().queue_url(&self.url).message_body(body);
+        if self.url.ends_with(".fifo") {
+            // SQS limits deduplication ids to 128 characters.
+            let dedupe: String = dedupe_id.chars().take(128).collect();
+            request = request.message_group_id(group).message_deduplication_id(dedupe);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| QueueError(e.into_service_error().to_string()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! Retries for calls to Twilio, X and Discord: 429 and 5xx are retried, honouring `Retry-After`.
+//!
+//! The budget is small on purpose: a webhook must answer within seconds, and a queue consumer gets
+//! its real retries from SQS (visibility timeout, then the DLQ). When the remote asks us to wait
+//! longer than the budget allows, we stop at once and hand the wait back to the caller.
+
+use std::time::Duration;
+
+use reqwest::{RequestBuilder, Response, StatusCode};
+
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    /// The longest single wait we accept inside one call.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            first_backoff: Duration::from_millis(200),
+            max_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A call that failed. `status` is absent when the request never got an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("{service} answered {}: {detail}", status.map(|s| s.as_u16().to_string()).unwrap_or_else(|| "nothing".into()))]
+pub struct HttpError {
+    pub service: &'static str,
+    pub status: Option<StatusCode>,
+    /// Seconds the remote asked us to wait before trying again.
+    pub retry_after: Option<u64>,
+    pub detail: String,
+}
+
+impl HttpError {
+    /// Worth another try later (rate limit, server error, no answer).
+    pub fn is_transient(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(s) => s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error(),
+        }
+    }
+
+    pub fn is_status(&self, status: u16) -> bool {
+        self.status.map(|s| s.as_u16()) == Some(status)
+    }
+}
+
+impl RetryPolicy {
+    /// Sends the request built by `build` until it succeeds, fails for good, or the budget ends.
+    /// Success is any 2xx; the error keeps the remote's body (trimmed) for the logs and notes.
+    pub async fn send(
+        &self,
+        service: &'static str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, HttpError> {
+        let mut backoff = self.first_backoff;
+        let mut attempt = 1;
+        loop {
+            let error = match build().send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => error_from(service, response).await,
+                Err(err) => HttpError {
+                    service,
+                    status: None,
+                    retry_after: None,
+                    detail: err.without_url().to_string(),
+                },
+            };
+            if !error.is_transient() || attempt >= self.attempts {
+                return Err(error);
+            }
+            let wait = error
+                .retry_after
+                .map(Duration::from_secs)
+                .unwrap_or(backoff);
+            if wait > self.max_wait {
+                return Err(error);
+            }
+            tracing::warn!(service, attempt, status = ?error.status, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+            backoff = backoff.saturating_mul(2);
+            attempt += 1;
+        }
+    }
+}
+
+async fn error_from(service: &'static str, response: Response) -> HttpError {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let mut detail = response.text().await.unwrap_or_default();
+    detail.truncate(300);
+    HttpError {
+        service,
+        status: Some(status),
+        retry_after,
+        detail,
+    }
+}
+
+/// `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds >= 0.0).then(|| seconds.ceil() as u64);
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(3));
+        assert_eq!(parse_retry_after("0.25"), Some(1));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        let secs = parse_retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!((118..=120).contains(&secs), "{secs}");
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn only_throttling_and_server_errors_are_transient() {
+        let e = |s: u16| HttpError {
+            service: "t",
+            status: Some(StatusCode::from_u16(s).unwrap()),
+            retry_after: None,
+            detail: String::new(),
+        };
+        assert!(e(429).is_transient());
+        assert!(e(503).is_transient());
+        assert!(!e(400).is_transient());
+        assert!(!e(403).is_transient());
+    }
+}

@@ -1,0 +1,149 @@
+//! The in-memory `Store`: the local all-in-one server and unit tests. Same rules as DynamoDB,
+//! with one mutex standing in for conditional writes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::now_epoch;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    items: Mutex<HashMap<String, Item>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Item>, i64) -> T) -> T {
+        let mut items = self.items.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut items, now_epoch())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn claim_event(&self, key: &str, ttl_secs: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|items, now| {
+            let pk = event_key(key);
+            if items.get(&pk).is_some_and(|i| !i.is_expired(now)) {
+                return false;
+            }
+            items.insert(pk.clone(), Item { pk, expires_at: Some(now + ttl_secs), ..Item::default() });
+            true
+        }))
+    }
+
+    async fn release_event(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|items, _| items.remove(&event_key(key)));
+        Ok(())
+    }
+
+    async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
+        Ok(self.with(|items, now| {
+            items
+                .get(&customer_key(identity))
+                .cloned()
+                .map_or(CustomerSlot::Empty, |item| item.slot(now))
+        }))
+    }
+
+    async fn lease_customer(&self, identity: &str, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|items, now| {
+            let pk = customer_key(identity);
+            let free = items
+                .get(&pk)
+                .is_none_or(|item| matches!(item.clone().slot(now), CustomerSlot::Empty));
+            if free {
+                items.insert(
+                    pk.clone(),
+                    Item {
+                        pk,
+                        lease_owner: Some(owner.into()),
+                        lease_until: Some(now + lease_secs),
+                        ..Item::default()
+                    },
+                );
+            }
+            free
+        }))
+    }
+
+    async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            let pk = customer_key(identity);
+            let held = items
+                .get(&pk)
+                .is_some_and(|i| i.customer.is_none() && i.lease_owner.as_deref() == Some(owner));
+            if held {
+                items.remove(&pk);
+            }
+        });
+        Ok(())
+    }
+
+    async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            let pk = customer_key(&customer.identity);
+            let held = items
+                .get(&pk)
+                .is_some_and(|i| i.customer.is_none() && i.lease_owner.as_deref() == Some(owner));
+            if !held {
+                return Err(StoreError(format!("lease on {} lost", customer.identity)));
+            }
+            let open = |pk: String| Item { pk, customer: Some(customer.clone()), ..Item::default() };
+            items.insert(pk.clone(), open(pk));
+            let reverse = conversation_key(&customer.conversation_sid);
+            items.insert(reverse.clone(), open(reverse));
+            Ok(())
+        })
+    }
+
+    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
+        Ok(self.with(|items, _| {
+            items
+                .get(&conversation_key(conversation_sid))
+                .and_then(|i| i.customer.clone())
+        }))
+    }
+
+    async fn end_conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
+        Ok(self.with(|items, _| {
+            let customer = items
+                .remove(&conversation_key(conversation_sid))
+                .and_then(|i| i.customer)?;
+            let pk = customer_key(&customer.identity);
+            let same = items.get(&pk).and_then(|i| i.customer.as_ref()).map(|c| c.conversation_sid.as_str())
+                == Some(conversation_sid);
+            if same {
+                items.remove(&pk);
+            }
+            Some(customer)
+        }))
+    }
+
+    async fn set_quick_replies(&self, customer: &Customer, labels: &[String]) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            if let Some(stored) = items
+                .get_mut(&customer_key(&customer.identity))
+                .and_then(|i| i.customer.as_mut())
+                .filter(|c| c.conversation_sid == customer.conversation_sid)
+            {
+                stored.quick_replies = labels.to_vec();
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn memory_store_keeps_the_store_contract() {
+        super::super::contract::run_all(&super::MemoryStore::new()).await;
+    }
+}

@@ -1,0 +1,225 @@
+//! State: which conversation a customer is in, in both directions, and dedupe records.
+//!
+//! One table, one string key `pk`, a TTL attribute `expires_at`:
+//!
+//! | pk | what |
+//! | --- | --- |
+//! | `CUSTOMER#<identity>` | the customer's open conversation (or a lease while one is being opened) |
+//! | `CONVERSATION#<sid>` | the customer behind a conversation: one read for outbound delivery |
+//! | `EVENT#<source>#<id>` | an event already handled (X event id, Twilio message SID, ...) |
+//!
+//! Every write two requests can race on is conditional. TTL deletion is lazy (and never happens
+//! in moto), so reads treat an expired record as absent.
+
+mod dynamo;
+mod memory;
+
+pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    X,
+    Discord,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::X => "x",
+            Platform::Discord => "discord",
+        }
+    }
+
+    /// The Flex identity of a platform user: no PII, no `:` or `@` (Twilio's advice).
+    pub fn identity(self, user_id: &str) -> String {
+        format!("{}-{user_id}", self.as_str())
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Platform::X => "X",
+            Platform::Discord => "Discord",
+        }
+    }
+}
+
+/// A customer in an open conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub identity: String,
+    pub platform: Platform,
+    /// Where replies go: the X user id, or the Discord DM channel id.
+    pub address: String,
+    pub conversation_sid: String,
+    #[serde(default)]
+    pub handle: Option<String>,
+    /// Labels of the quick replies last offered on X, so a reply of `2` can be read as label 2.
+    #[serde(default)]
+    pub quick_replies: Vec<String>,
+}
+
+/// What the store knows about a customer's conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerSlot {
+    Open(Customer),
+    /// Another request holds the lease and is opening the conversation right now.
+    Opening { lease_until: i64 },
+    Empty,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Records an event id; `false` if it was already recorded (and has not expired).
+    async fn claim_event(&self, key: &str, ttl_secs: i64) -> Result<bool, StoreError>;
+    /// Forgets an event id, so a retry of an event we failed to handle is handled.
+    async fn release_event(&self, key: &str) -> Result<(), StoreError>;
+
+    async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError>;
+    /// Takes the right to open a conversation for `identity`; `false` if it is open or leased.
+    async fn lease_customer(&self, identity: &str, owner: &str, lease_secs: i64) -> Result<bool, StoreError>;
+    async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError>;
+    /// Turns the lease held by `owner` into the open conversation, and records the reverse
+    /// look-up. Fails if the lease was lost.
+    async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError>;
+
+    /// The customer behind a conversation, while it is open.
+    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
+    /// Ends the mapping in both directions; returns the customer if it was open. Idempotent.
+    async fn end_conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
+    /// Remembers the quick-reply labels last offered in this conversation.
+    async fn set_quick_replies(&self, customer: &Customer, labels: &[String]) -> Result<(), StoreError>;
+}
+
+/// Item keys, shared by both implementations.
+pub(crate) fn customer_key(identity: &str) -> String {
+    format!("CUSTOMER#{identity}")
+}
+
+pub(crate) fn conversation_key(sid: &str) -> String {
+    format!("CONVERSATION#{sid}")
+}
+
+pub(crate) fn event_key(key: &str) -> String {
+    format!("EVENT#{key}")
+}
+
+/// The stored form of every record: one flat item, so both implementations share the rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Item {
+    pub pk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+impl Item {
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    pub fn slot(self, now: i64) -> CustomerSlot {
+        if self.is_expired(now) {
+            return CustomerSlot::Empty;
+        }
+        match (self.customer, self.lease_until) {
+            (Some(customer), _) => CustomerSlot::Open(customer),
+            (None, Some(until)) if until > now => CustomerSlot::Opening { lease_until: until },
+            _ => CustomerSlot::Empty,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! The behaviour every `Store` must have; run against memory here and DynamoDB (moto) in
+    //! `tests/store_dynamodb.rs`.
+    use super::*;
+
+    pub fn customer(identity: &str, sid: &str) -> Customer {
+        Customer {
+            identity: identity.into(),
+            platform: Platform::X,
+            address: "2900000001".into(),
+            conversation_sid: sid.into(),
+            handle: Some("@jordan".into()),
+            quick_replies: vec![],
+        }
+    }
+
+    pub async fn run_all(store: &dyn Store) {
+        events_are_claimed_once(store).await;
+        leases_exclude_each_other_and_open(store).await;
+        ending_is_idempotent_and_frees_the_customer(store).await;
+        quick_replies_are_remembered(store).await;
+    }
+
+    async fn events_are_claimed_once(store: &dyn Store) {
+        assert!(store.claim_event("x#1", 60).await.unwrap());
+        assert!(!store.claim_event("x#1", 60).await.unwrap());
+        store.release_event("x#1").await.unwrap();
+        assert!(store.claim_event("x#1", 60).await.unwrap());
+        // An expired record no longer blocks (TTL deletion may lag, or never run in moto).
+        assert!(store.claim_event("x#2", -1).await.unwrap());
+        assert!(store.claim_event("x#2", 60).await.unwrap());
+    }
+
+    async fn leases_exclude_each_other_and_open(store: &dyn Store) {
+        assert_eq!(store.customer("x-1").await.unwrap(), CustomerSlot::Empty);
+        assert!(store.lease_customer("x-1", "a", 30).await.unwrap());
+        assert!(!store.lease_customer("x-1", "b", 30).await.unwrap());
+        assert!(matches!(store.customer("x-1").await.unwrap(), CustomerSlot::Opening { .. }));
+        // Only the holder can open.
+        assert!(store.open_conversation(&customer("x-1", "CH1"), "b").await.is_err());
+        store.open_conversation(&customer("x-1", "CH1"), "a").await.unwrap();
+        assert_eq!(store.customer("x-1").await.unwrap(), CustomerSlot::Open(customer("x-1", "CH1")));
+        assert_eq!(store.conversation("CH1").await.unwrap(), Some(customer("x-1", "CH1")));
+        assert!(!store.lease_customer("x-1", "c", 30).await.unwrap());
+        // An expired lease can be taken over; a released one too.
+        assert!(store.lease_customer("x-2", "a", -1).await.unwrap());
+        assert!(store.lease_customer("x-2", "b", 30).await.unwrap());
+        store.release_lease("x-2", "a").await.unwrap();
+        assert!(!store.lease_customer("x-2", "c", 30).await.unwrap());
+        store.release_lease("x-2", "b").await.unwrap();
+        assert_eq!(store.customer("x-2").await.unwrap(), CustomerSlot::Empty);
+    }
+
+    async fn ending_is_idempotent_and_frees_the_customer(store: &dyn Store) {
+        assert!(store.lease_customer("x-3", "a", 30).await.unwrap());
+        store.open_conversation(&customer("x-3", "CH3"), "a").await.unwrap();
+        assert_eq!(store.end_conversation("CH3").await.unwrap(), Some(customer("x-3", "CH3")));
+        assert_eq!(store.end_conversation("CH3").await.unwrap(), None);
+        assert_eq!(store.customer("x-3").await.unwrap(), CustomerSlot::Empty);
+        assert_eq!(store.conversation("CH3").await.unwrap(), None);
+        assert!(store.lease_customer("x-3", "b", 30).await.unwrap());
+    }
+
+    async fn quick_replies_are_remembered(store: &dyn Store) {
+        assert!(store.lease_customer("x-4", "a", 30).await.unwrap());
+        let c = customer("x-4", "CH4");
+        store.open_conversation(&c, "a").await.unwrap();
+        let labels = vec!["Track".to_string(), "Refund".to_string()];
+        store.set_quick_replies(&c, &labels).await.unwrap();
+        match store.customer("x-4").await.unwrap() {
+            CustomerSlot::Open(found) => assert_eq!(found.quick_replies, labels),
+            other => panic!("{other:?}"),
+        }
+        // A stale conversation (ended since) does not resurrect the customer.
+        store.end_conversation("CH4").await.unwrap();
+        store.set_quick_replies(&c, &labels).await.unwrap();
+        assert_eq!(store.customer("x-4").await.unwrap(), CustomerSlot::Empty);
+    }
+}

@@ -1,0 +1,249 @@
+//! Twilio: the Conversations API subset Flex Bridge calls, webhook signatures and webhook events.
+//!
+//! Requests are form-encoded with the exact field names of Twilio's Conversations v1 OpenAPI
+//! spec (`Timers.Closed`, `Configuration.Filters`, ...); repeated fields are sent once per value.
+
+pub mod events;
+pub mod signature;
+
+use serde::Deserialize;
+
+use crate::config::{Env, Secret};
+use crate::retry::{HttpError, RetryPolicy};
+
+pub const DEFAULT_CONVERSATIONS_URL: &str = "https://conversations.twilio.com";
+
+/// The header that makes a REST-posted message fire webhooks (and so run Studio), as an SDK
+/// client's would.
+pub const WEBHOOK_ENABLED_HEADER: &str = "X-Twilio-Webhook-Enabled";
+
+#[derive(Clone, Debug)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    pub conversations_url: String,
+}
+
+impl TwilioConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            account_sid: env.required("TWILIO_ACCOUNT_SID"),
+            auth_token: env.required_secret("TWILIO_AUTH_TOKEN"),
+            conversations_url: env
+                .url_or_default("TWILIO_CONVERSATIONS_URL", DEFAULT_CONVERSATIONS_URL),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TwilioClient {
+    http: reqwest::Client,
+    config: TwilioConfig,
+    retry: RetryPolicy,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Conversation {
+    pub sid: String,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    pub sid: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ParticipantConversation {
+    pub conversation_sid: String,
+    #[serde(default)]
+    pub conversation_state: Option<String>,
+    #[serde(default)]
+    pub conversation_attributes: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ParticipantConversationPage {
+    conversations: Vec<ParticipantConversation>,
+}
+
+/// What a new conversation is created with.
+#[derive(Debug)]
+pub struct NewConversation<'a> {
+    pub friendly_name: &'a str,
+    pub attributes: &'a serde_json::Value,
+    /// ISO 8601 duration after which Twilio closes an idle conversation, e.g. `PT24H`.
+    pub close_after: &'a str,
+}
+
+/// A message to post. `webhooks` decides `X-Twilio-Webhook-Enabled`.
+#[derive(Debug)]
+pub struct NewMessage<'a> {
+    pub author: &'a str,
+    pub body: &'a str,
+    pub attributes: Option<&'a serde_json::Value>,
+    pub webhooks: bool,
+}
+
+/// A conversation-scoped webhook.
+#[derive(Debug)]
+pub enum ScopedWebhook<'a> {
+    Url { url: &'a str, filters: &'a [&'a str] },
+    Studio { flow_sid: &'a str },
+}
+
+impl TwilioClient {
+    pub fn new(http: reqwest::Client, config: TwilioConfig) -> Self {
+        Self {
+            http,
+            config,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn auth_token(&self) -> &Secret {
+        &self.config.auth_token
+    }
+
+    async fn post_form<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        webhook_enabled: Option<bool>,
+    ) -> Result<T, HttpError> {
+        let url = format!("{}{}", self.config.conversations_url, path);
+        let response = self
+            .retry
+            .send("twilio", || {
+                let mut request = self
+                    .http
+                    .post(&url)
+                    .basic_auth(&self.config.account_sid, Some(self.config.auth_token.expose()))
+                    .form(form);
+                if let Some(enabled) = webhook_enabled {
+                    request = request.header(WEBHOOK_ENABLED_HEADER, enabled.to_string());
+                }
+                request
+            })
+            .await?;
+        decode(response).await
+    }
+
+    /// `POST /v1/Conversations`
+    pub async fn create_conversation(
+        &self,
+        new: &NewConversation<'_>,
+    ) -> Result<Conversation, HttpError> {
+        let form = [
+            ("FriendlyName", new.friendly_name.to_owned()),
+            ("Attributes", new.attributes.to_string()),
+            ("Timers.Closed", new.close_after.to_owned()),
+        ];
+        self.post_form("/v1/Conversations", &form, None).await
+    }
+
+    /// `POST /v1/Conversations/{ConversationSid}/Participants` for a chat (non-SMS) participant.
+    pub async fn add_participant(
+        &self,
+        conversation_sid: &str,
+        identity: &str,
+        attributes: &serde_json::Value,
+    ) -> Result<(), HttpError> {
+        let form = [
+            ("Identity", identity.to_owned()),
+            ("Attributes", attributes.to_string()),
+        ];
+        let path = format!("/v1/Conversations/{conversation_sid}/Participants");
+        self.post_form::<serde_json::Value>(&path, &form, None)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /v1/Conversations/{ConversationSid}/Webhooks`
+    pub async fn add_webhook(
+        &self,
+        conversation_sid: &str,
+        webhook: &ScopedWebhook<'_>,
+    ) -> Result<(), HttpError> {
+        let form: Vec<(&str, String)> = match webhook {
+            ScopedWebhook::Url { url, filters } => {
+                let mut form = vec![
+                    ("Target", "webhook".to_owned()),
+                    ("Configuration.Url", (*url).to_owned()),
+                    ("Configuration.Method", "post".to_owned()),
+                ];
+                form.extend(filters.iter().map(|f| ("Configuration.Filters", (*f).to_owned())));
+                form
+            }
+            ScopedWebhook::Studio { flow_sid } => vec![
+                ("Target", "studio".to_owned()),
+                ("Configuration.FlowSid", (*flow_sid).to_owned()),
+                ("Configuration.Filters", "onMessageAdded".to_owned()),
+            ],
+        };
+        let path = format!("/v1/Conversations/{conversation_sid}/Webhooks");
+        self.post_form::<serde_json::Value>(&path, &form, None)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /v1/Conversations/{ConversationSid}/Messages`
+    pub async fn post_message(
+        &self,
+        conversation_sid: &str,
+        message: &NewMessage<'_>,
+    ) -> Result<Message, HttpError> {
+        let mut form = vec![
+            ("Author", message.author.to_owned()),
+            ("Body", message.body.to_owned()),
+        ];
+        if let Some(attributes) = message.attributes {
+            form.push(("Attributes", attributes.to_string()));
+        }
+        let path = format!("/v1/Conversations/{conversation_sid}/Messages");
+        self.post_form(&path, &form, Some(message.webhooks)).await
+    }
+
+    /// `POST /v1/Conversations/{Sid}` with `State`.
+    pub async fn set_state(&self, conversation_sid: &str, state: &str) -> Result<(), HttpError> {
+        let path = format!("/v1/Conversations/{conversation_sid}");
+        self.post_form::<Conversation>(&path, &[("State", state.to_owned())], None)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /v1/ParticipantConversations?Identity=...`: the conversations a customer is in.
+    pub async fn participant_conversations(
+        &self,
+        identity: &str,
+    ) -> Result<Vec<ParticipantConversation>, HttpError> {
+        let url = format!("{}/v1/ParticipantConversations", self.config.conversations_url);
+        let response = self
+            .retry
+            .send("twilio", || {
+                self.http
+                    .get(&url)
+                    .basic_auth(&self.config.account_sid, Some(self.config.auth_token.expose()))
+                    .query(&[("Identity", identity), ("PageSize", "50")])
+            })
+            .await?;
+        let page: ParticipantConversationPage = decode(response).await?;
+        Ok(page.conversations)
+    }
+}
+
+async fn decode<T: for<'de> Deserialize<'de>>(response: reqwest::Response) -> Result<T, HttpError> {
+    let status = response.status();
+    response.json::<T>().await.map_err(|err| HttpError {
+        service: "twilio",
+        status: Some(status),
+        retry_after: None,
+        detail: format!("unexpected response body: {err}"),
+    })
+}

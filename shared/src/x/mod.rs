@@ -1,0 +1,134 @@
+//! X (Twitter): webhook signatures and payloads, and the DM client.
+//!
+//! DMs are sent with `POST /2/dm_conversations/with/{participant_id}/messages` (JSON `{"text"}`)
+//! in OAuth 1.0a user context, signed by the `oauth1-request` crate. A JSON body is not part of
+//! the OAuth signature base string, so only the method and URL are signed.
+
+pub mod events;
+pub mod signature;
+pub mod webhook;
+
+use serde::Deserialize;
+
+use crate::config::{Env, Secret};
+use crate::retry::{HttpError, RetryPolicy};
+
+pub const DEFAULT_API_URL: &str = "https://api.x.com";
+
+/// X refuses DM text longer than this many characters; longer agent messages are split.
+pub const MAX_DM_CHARS: usize = 10_000;
+
+/// What the webhook functions need: the consumer secret signs CRCs and payloads, and the brand's
+/// account id tells its own DMs (echoes) from customers'.
+#[derive(Clone, Debug)]
+pub struct XWebhookConfig {
+    pub consumer_secret: Secret,
+    pub account_id: String,
+}
+
+impl XWebhookConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            consumer_secret: env.required_secret("X_CONSUMER_SECRET"),
+            account_id: env.required("X_ACCOUNT_ID"),
+        }
+    }
+}
+
+/// What sending DMs needs: the app's and the brand account's OAuth 1.0a credentials.
+#[derive(Clone, Debug)]
+pub struct XApiConfig {
+    pub consumer_key: String,
+    pub consumer_secret: Secret,
+    pub access_token: String,
+    pub access_token_secret: Secret,
+    pub api_url: String,
+}
+
+impl XApiConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            consumer_key: env.required("X_CONSUMER_KEY"),
+            consumer_secret: env.required_secret("X_CONSUMER_SECRET"),
+            access_token: env.required("X_ACCESS_TOKEN"),
+            access_token_secret: env.required_secret("X_ACCESS_TOKEN_SECRET"),
+            api_url: env.url_or_default("X_API_URL", DEFAULT_API_URL),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct XClient {
+    http: reqwest::Client,
+    config: XApiConfig,
+    retry: RetryPolicy,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SentDm {
+    pub dm_event_id: String,
+}
+
+#[derive(Deserialize)]
+struct SentDmResponse {
+    data: SentDm,
+}
+
+impl XClient {
+    pub fn new(http: reqwest::Client, config: XApiConfig) -> Self {
+        Self {
+            http,
+            config,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sends one DM to `participant_id` (the customer's numeric X user id).
+    pub async fn send_dm(&self, participant_id: &str, text: &str) -> Result<SentDm, HttpError> {
+        let url = format!(
+            "{}/2/dm_conversations/with/{participant_id}/messages",
+            self.config.api_url
+        );
+        let token = oauth1_request::Token::from_parts(
+            self.config.consumer_key.as_str(),
+            self.config.consumer_secret.expose(),
+            self.config.access_token.as_str(),
+            self.config.access_token_secret.expose(),
+        );
+        let body = serde_json::json!({ "text": text });
+        let response = self
+            .retry
+            .send("x", || {
+                // A fresh nonce and timestamp per attempt: X refuses a replayed nonce.
+                let authorization =
+                    oauth1_request::post(url.as_str(), &(), &token, oauth1_request::HMAC_SHA1);
+                self.http
+                    .post(&url)
+                    .header(reqwest::header::AUTHORIZATION, authorization)
+                    .json(&body)
+            })
+            .await?;
+        let status = response.status();
+        let sent: SentDmResponse = response.json().await.map_err(|err| HttpError {
+            service: "x",
+            status: Some(status),
+            retry_after: None,
+            detail: format!("unexpected response body: {err}"),
+        })?;
+        Ok(sent.data)
+    }
+}
+
+/// Splits text into DM-sized pieces on character boundaries.
+pub fn split_for_dm(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(MAX_DM_CHARS)
+        .map(|c| c.iter().collect())
+        .collect()
+}
