@@ -12,13 +12,15 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::config::{ConfigError, Env};
 use crate::flex::BRIDGE_ATTRIBUTE;
+use crate::lambda::{aws_config, http_client};
 use crate::queue::{OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
-use crate::store::{Platform, Store};
-use crate::twilio::{NewMessage, TwilioClient};
-use crate::x::{split_for_dm, XClient};
+use crate::store::{DynamoStore, Platform, Store};
+use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
+use crate::x::{split_for_dm, XApiConfig, XClient};
 
 pub const CHAT_ENDED_TEXT: &str =
     "This chat has ended. Thanks for reaching out! Send us a message any time to start a new one.";
@@ -53,6 +55,27 @@ impl DeliveryError {
 }
 
 impl Delivery {
+    /// Everything `outbound-delivery` needs, built once per cold start.
+    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let table = env.required("TABLE_NAME");
+        let twilio = TwilioConfig::from_env(&mut env);
+        let x = XApiConfig::from_env(&mut env);
+        let max_receives = env.or_default("DELIVERY_MAX_RECEIVES", "5");
+        env.finish()?;
+        let max_receives = max_receives.parse().map_err(|_| ConfigError::Invalid {
+            name: "DELIVERY_MAX_RECEIVES",
+            reason: "expected a whole number".into(),
+        })?;
+        let aws = aws_config().await;
+        let http = http_client();
+        Ok(Self {
+            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+            twilio: TwilioClient::new(http.clone(), twilio),
+            x: Some(XClient::new(http, x)),
+            max_receives,
+        })
+    }
+
     /// Handles one SQS batch; returns the message ids to report as `batchItemFailures`.
     pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
         let mut failed = Vec::new();

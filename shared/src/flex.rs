@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
-use crate::config::{PublicUrl, Secret};
+use crate::config::{ConfigError, Env, PublicUrl, Secret};
+use crate::lambda::aws_config;
 use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
-use crate::queue::{OutboundJob, OutboundKind, Queue};
-use crate::store::{Customer, Store};
+use crate::queue::{OutboundJob, OutboundKind, Queue, SqsQueue};
+use crate::store::{Customer, DynamoStore, Store};
 use crate::twilio::events::Event;
 use crate::twilio::signature;
 use crate::web::{ApiError, WebRequest, WebResponse};
@@ -34,6 +35,22 @@ pub fn is_customer_identity(identity: &str) -> bool {
 }
 
 impl FlexWebhooks {
+    /// Everything `flex-outbound` and `channel-updated` need, built once per cold start.
+    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
+        let public_url = PublicUrl::from_env(&mut env);
+        let table = env.required("TABLE_NAME");
+        let queue_url = env.required("DELIVERY_QUEUE_URL");
+        env.finish()?;
+        let aws = aws_config().await;
+        Ok(Self {
+            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+            queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
+            auth_token,
+            public_url,
+        })
+    }
+
     fn verified_event(&self, request: &WebRequest, path: &str) -> Result<Event, ApiError> {
         request.check_size()?;
         let mut url = self.public_url.route(path);

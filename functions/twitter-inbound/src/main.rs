@@ -1,1 +1,12 @@
-fn main() {}
+//! `POST /twitter/webhook`: customer DMs from X into Flex.
+
+use shared::config::Env;
+use shared::lambda::{run_http, Error};
+use shared::x::webhook::XInbound;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init_json();
+    let inbound = &XInbound::from_env(Env::from_process()).await?;
+    run_http(move |request| async move { inbound.handle(&request).await }).await
+}

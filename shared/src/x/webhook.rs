@@ -1,6 +1,12 @@
 //! The two X webhook functions: `twitter-crc` (GET) and `twitter-inbound` (POST).
 
-use crate::conversations::{CustomerMessage, Conversations};
+use std::sync::Arc;
+
+use crate::config::{ConfigError, Env, Secret};
+use crate::conversations::{ConversationSettings, Conversations, CustomerMessage};
+use crate::lambda::{aws_config, http_client};
+use crate::store::DynamoStore;
+use crate::twilio::{TwilioClient, TwilioConfig};
 use crate::store::Platform;
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
@@ -9,8 +15,22 @@ use super::{events, signature, XWebhookConfig};
 /// Dedupe records outlive X's retries (minutes) by a wide margin.
 pub const DEDUPE_TTL_SECS: i64 = 7 * 24 * 3600;
 
+/// `twitter-crc` needs only the consumer secret.
+#[derive(Clone, Debug)]
+pub struct CrcConfig {
+    pub consumer_secret: Secret,
+}
+
+impl CrcConfig {
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let consumer_secret = env.required_secret("X_CONSUMER_SECRET");
+        env.finish()?;
+        Ok(Self { consumer_secret })
+    }
+}
+
 /// `GET /twitter/webhook?crc_token=...`
-pub fn crc(config: &XWebhookConfig, request: &WebRequest) -> Result<WebResponse, ApiError> {
+pub fn crc(config: &CrcConfig, request: &WebRequest) -> Result<WebResponse, ApiError> {
     let token = request
         .query_param("crc_token")
         .filter(|t| !t.is_empty())
@@ -28,6 +48,24 @@ pub struct XInbound {
 }
 
 impl XInbound {
+    /// Everything `twitter-inbound` needs, built once per cold start.
+    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let config = XWebhookConfig::from_env(&mut env);
+        let twilio = TwilioConfig::from_env(&mut env);
+        let settings = ConversationSettings::from_env(&mut env);
+        let table = env.required("TABLE_NAME");
+        env.finish()?;
+        let aws = aws_config().await;
+        Ok(Self {
+            config,
+            conversations: Conversations {
+                store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+                twilio: TwilioClient::new(http_client(), twilio),
+                settings,
+            },
+        })
+    }
+
     /// `POST /twitter/webhook`: verify, parse, drop echoes and duplicates, post to Flex.
     pub async fn handle(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {
         request.check_size()?;
