@@ -1,0 +1,25 @@
+# The two commands the README opens with, and a few more.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/flex-bridge-target
+
+.PHONY: run test lint bench build-lambda
+
+## The whole bridge on this machine: in-memory store and queue, sandboxed Twilio and X.
+run:
+	cargo run -p local --bin flex-bridge-local
+
+## Every test; starts moto server (DynamoDB + SQS) on 127.0.0.1 and stops it after.
+test:
+	scripts/test.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cfn-lint template.yaml
+
+## Twilio calls and DynamoDB operations per inbound message, and handler time (release build).
+bench:
+	scripts/bench.sh
+
+## Lambda artifacts (arm64) with cargo-lambda: pip install cargo-lambda
+build-lambda:
+	cargo lambda build --release --arm64 --workspace --exclude local --exclude sandbox

@@ -1,0 +1,141 @@
+//! DynamoDB and SQS at `AWS_ENDPOINT_URL` (moto server in tests): fresh resources per run, laid
+//! out as `template.yaml` lays them out, and a poller that plays the Lambda SQS event source
+//! mapping (batches, partial batch failures, visibility timeout, DLQ after `maxReceiveCount`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use shared::queue::{QueueRecord, SqsQueue};
+use shared::store::DynamoStore;
+
+use crate::Functions;
+
+type Error = Box<dyn std::error::Error>;
+
+#[derive(Clone, Debug)]
+pub struct AwsResources {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub table: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+}
+
+impl AwsResources {
+    pub async fn create(prefix: &str, max_receives: u32, visibility: Duration) -> Result<Self, Error> {
+        if std::env::var("AWS_ENDPOINT_URL").is_err() {
+            return Err("AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)".into());
+        }
+        let config = shared::lambda::aws_config().await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let table = format!("{prefix}-table");
+        DynamoStore::create_table(&dynamodb, &table).await?;
+
+        let dlq_url = sqs
+            .create_queue()
+            .queue_name(format!("{prefix}-delivery-dlq.fifo"))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await?
+            .queue_url
+            .ok_or("no DLQ url")?;
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .ok_or("no DLQ arn")?;
+        let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("{prefix}-delivery.fifo"))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
+            .attributes(QueueAttributeName::VisibilityTimeout, visibility.as_secs().max(1).to_string())
+            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+            .send()
+            .await?
+            .queue_url
+            .ok_or("no queue url")?;
+        Ok(Self { dynamodb, sqs, table, queue_url, dlq_url })
+    }
+
+    pub fn store(&self) -> DynamoStore {
+        DynamoStore::new(self.dynamodb.clone(), self.table.clone())
+    }
+
+    pub fn queue(&self) -> SqsQueue {
+        SqsQueue::new(self.sqs.clone(), self.queue_url.clone())
+    }
+
+    /// Bodies of the messages in the dead-letter queue.
+    pub async fn dead_letters(&self) -> Result<Vec<String>, Error> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.dlq_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await?;
+        Ok(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect())
+    }
+}
+
+/// The event source mapping: receive a batch, invoke the handler, delete what succeeded.
+pub async fn consume(aws: AwsResources, functions: Arc<Functions>) {
+    loop {
+        let received = aws
+            .sqs
+            .receive_message()
+            .queue_url(&aws.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await;
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            Err(err) => {
+                tracing::warn!(error = %err, "receive failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            continue;
+        }
+        let mut receipts = HashMap::new();
+        let records: Vec<QueueRecord> = messages
+            .into_iter()
+            .map(|m| {
+                let attributes = m.attributes.unwrap_or_default();
+                let id = m.message_id.unwrap_or_default();
+                receipts.insert(id.clone(), m.receipt_handle.unwrap_or_default());
+                QueueRecord {
+                    receive_count: attributes
+                        .get(&MessageSystemAttributeName::ApproximateReceiveCount)
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(1),
+                    group: attributes.get(&MessageSystemAttributeName::MessageGroupId).cloned(),
+                    message_id: id,
+                    body: m.body.unwrap_or_default(),
+                }
+            })
+            .collect();
+        let failed = functions.delivery.handle_batch(records).await;
+        for (id, receipt) in receipts {
+            if !failed.contains(&id) {
+                if let Err(err) = aws.sqs.delete_message().queue_url(&aws.queue_url).receipt_handle(receipt).send().await {
+                    tracing::warn!(error = %err, "delete failed");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The HTTP API: the same routes `template.yaml` gives API Gateway, each calling the handler its
+//! Lambda function calls.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use shared::web::{respond, ApiError, WebRequest, WebResponse, MAX_BODY_BYTES};
+
+use crate::Functions;
+
+pub fn router(functions: Arc<Functions>) -> Router {
+    Router::new()
+        .route("/twitter/webhook", get(twitter_crc).post(twitter_inbound))
+        .route("/twilio/flex-outbound", post(flex_outbound))
+        .route("/twilio/channel-updated", post(channel_updated))
+        .with_state(functions)
+}
+
+pub async fn serve(listener: tokio::net::TcpListener, functions: Arc<Functions>) {
+    if let Err(err) = axum::serve(listener, router(functions)).await {
+        tracing::error!(error = %err, "local API stopped");
+    }
+}
+
+async fn web_request(request: Request) -> Result<WebRequest, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::TooLarge)?;
+    Ok(WebRequest {
+        method: parts.method.to_string(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts.headers,
+        body,
+    })
+}
+
+fn to_response(response: WebResponse) -> Response {
+    let mut builder = Response::builder()
+        .status(response.status.as_u16())
+        .header("content-type", response.content_type);
+    if let Some(seconds) = response.retry_after {
+        builder = builder.header("retry-after", seconds);
+    }
+    builder
+        .body(Body::from(response.body))
+        .unwrap_or_else(|_| axum::http::StatusCode::BAD_GATEWAY.into_response())
+}
+
+/// Reads the body (refusing oversized ones), runs the handler, and shapes its answer.
+async fn call<F, Fut>(request: Request, handler: F) -> Response
+where
+    F: FnOnce(WebRequest) -> Fut,
+    Fut: Future<Output = Result<WebResponse, ApiError>>,
+{
+    let result = match web_request(request).await {
+        Ok(request) => handler(request).await,
+        Err(err) => Err(err),
+    };
+    to_response(respond(result))
+}
+
+async fn twitter_crc(State(f): State<Arc<Functions>>, request: Request) -> Response {
+    call(request, |r| async move { shared::x::webhook::crc(&f.crc, &r) }).await
+}
+
+async fn twitter_inbound(State(f): State<Arc<Functions>>, request: Request) -> Response {
+    call(request, |r| async move { f.x_inbound.handle(&r).await }).await
+}
+
+async fn flex_outbound(State(f): State<Arc<Functions>>, request: Request) -> Response {
+    call(request, |r| async move { f.flex.outbound(&r).await }).await
+}
+
+async fn channel_updated(State(f): State<Arc<Functions>>, request: Request) -> Response {
+    call(request, |r| async move { f.flex.state_updated(&r).await }).await
+}

@@ -1,0 +1,54 @@
+//! Shared set-up for the end-to-end tests: a bridge on DynamoDB + SQS (moto server at
+//! `AWS_ENDPOINT_URL`, started by `make test`) with the sandbox playing Twilio and X.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use local::{wait_for, Backend, LocalBridge, Options};
+use sandbox::ConversationView;
+
+pub const CUSTOMER: &str = "2900000001";
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub async fn start(name: &str) -> LocalBridge {
+    start_with(name, Options::default()).await
+}
+
+pub async fn start_with(name: &str, options: Options) -> LocalBridge {
+    let _ = tracing_subscriber_init();
+    let prefix = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    LocalBridge::start(Backend::Aws { prefix }, options)
+        .await
+        .unwrap_or_else(|e| panic!("could not start the bridge: {e}"))
+}
+
+fn tracing_subscriber_init() -> Option<()> {
+    if std::env::var("RUST_LOG").is_ok() {
+        shared::telemetry::init_text();
+    }
+    Some(())
+}
+
+/// The one conversation the sandbox holds, once it has `messages` messages.
+pub async fn conversation_with(bridge: &LocalBridge, messages: usize) -> ConversationView {
+    wait_for(WAIT, || {
+        bridge
+            .sandbox
+            .conversations()
+            .into_iter()
+            .find(|c| c.messages.len() >= messages)
+    })
+    .await
+    .unwrap_or_else(|| panic!("no conversation with {messages} messages: {:#?}", bridge.sandbox.conversations()))
+}
+
+/// The customer's X DMs, once there are `count` of them.
+pub async fn dms(bridge: &LocalBridge, user: &str, count: usize) -> Vec<String> {
+    wait_for(WAIT, || Some(bridge.sandbox.dms_to(user)).filter(|d| d.len() >= count))
+        .await
+        .unwrap_or_else(|| panic!("expected {count} DMs, got {:?}", bridge.sandbox.dms_to(user)))
+}
+
+pub fn bodies(conversation: &ConversationView) -> Vec<String> {
+    conversation.messages.iter().map(|m| m.body.clone()).collect()
+}
