@@ -1,1 +1,201 @@
+//! A stateful loopback emulator of the Twilio Conversations and X API subsets Flex Bridge uses.
+//!
+//! [`Sandbox::start`] serves, on `127.0.0.1` and an ephemeral port:
+//! - Twilio Conversations v1 REST (`/v1/...`, form-encoded, Basic auth), see [`twilio`];
+//! - the X DM send endpoint (`/2/dm_conversations/with/{id}/messages`, OAuth 1.0a), see [`x`];
+//! - JSON control routes under `/sandbox/...` for a web console, see [`control`].
+//!
+//! It also plays the other side: the customer on X (signed Account Activity webhooks, with X's
+//! retries) and the agent in Flex (signed Conversations webhooks). Everything is in memory and
+//! strict: what the official OpenAPI specs would refuse, the sandbox refuses too, so a bridge that
+//! passes against it sends well-formed requests.
 
+pub mod control;
+pub mod faults;
+mod time;
+pub mod twilio;
+pub mod x;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use twilio::{ConversationView, MessageView, ParticipantView, WebhookDelivery, WebhookView};
+pub use x::{SentDm, XDelivery};
+
+/// Credentials the sandbox checks on REST calls and signs its webhooks with.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub twilio_account_sid: String,
+    /// Checks Basic auth on REST calls and signs `X-Twilio-Signature`.
+    pub twilio_auth_token: String,
+    pub x_consumer_key: String,
+    /// Checks OAuth 1.0a on DM sends and signs `x-twitter-webhooks-signature`.
+    pub x_consumer_secret: String,
+    pub x_access_token: String,
+    pub x_access_token_secret: String,
+    /// The brand's X user id (`for_user_id` in webhooks).
+    pub x_brand_account_id: String,
+    /// Where X webhooks go, e.g. `http://127.0.0.1:PORT/twitter/webhook`.
+    pub x_webhook_url: String,
+}
+
+impl SandboxConfig {
+    /// Fixed TEST-ONLY values (the same as `local::test_secrets`). Never real secrets.
+    pub fn for_tests(x_webhook_url: impl Into<String>) -> Self {
+        Self {
+            twilio_account_sid: "AC00000000000000000000000000000000".into(),
+            twilio_auth_token: "TEST_ONLY_twilio_auth_token_0123456789".into(),
+            x_consumer_key: "TEST_ONLY_consumer_key".into(),
+            x_consumer_secret: "TEST_ONLY_consumer_secret_0123456789abcdefghijklmnopqrstuv".into(),
+            x_access_token: "1514100000000000001-TEST_ONLY_access_token".into(),
+            x_access_token_secret: "TEST_ONLY_access_token_secret".into(),
+            x_brand_account_id: "1514100000000000001".into(),
+            x_webhook_url: x_webhook_url.into(),
+        }
+    }
+}
+
+/// The emulated services whose REST APIs count requests and take injected faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Twilio,
+    X,
+}
+
+/// What a test-facing sandbox call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("no conversation {0}")]
+    ConversationNotFound(String),
+    #[error("conversation {0} is closed")]
+    ConversationClosed(String),
+    #[error("participant {identity} already exists in conversation {conversation_sid}")]
+    ParticipantExists {
+        conversation_sid: String,
+        identity: String,
+    },
+    #[error("request to {url} failed: {detail}")]
+    Http { url: String, detail: String },
+    #[error("CRC answer was not what X expects: {0}")]
+    Crc(String),
+}
+
+/// A running sandbox. Cloning is cheap; every clone drives the same server and state.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    url: String,
+    x_webhook_url: Mutex<String>,
+    /// Delays between X's webhook retries (one retry per entry).
+    x_retry_backoff: Mutex<Vec<Duration>>,
+    twilio: Mutex<twilio::Store>,
+    x: Mutex<x::Store>,
+    faults: faults::Faults,
+    /// Sends the webhooks the sandbox fires.
+    http: reqwest::Client,
+}
+
+/// X retries a failed delivery up to 3 times; real X waits minutes, tests cannot.
+const DEFAULT_X_RETRY_BACKOFF: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+];
+
+impl Sandbox {
+    /// Binds `127.0.0.1:0` and serves the sandbox on a spawned task of the current runtime.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(std::io::Error::other)?;
+        let sandbox = Sandbox {
+            inner: Arc::new(Inner {
+                x_webhook_url: Mutex::new(config.x_webhook_url.clone()),
+                x_retry_backoff: Mutex::new(DEFAULT_X_RETRY_BACKOFF.to_vec()),
+                twilio: Mutex::new(twilio::Store::default()),
+                x: Mutex::new(x::Store::default()),
+                faults: faults::Faults::default(),
+                config,
+                url,
+                http,
+            }),
+        };
+        let app = axum::Router::new()
+            .merge(twilio::routes(sandbox.clone()))
+            .merge(x::routes(sandbox.clone()))
+            .merge(control::routes(sandbox.clone()));
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::error!(error = %err, "sandbox server stopped");
+            }
+        });
+        tracing::info!(url = %sandbox.url(), "sandbox listening");
+        Ok(sandbox)
+    }
+
+    /// `http://127.0.0.1:PORT`: both `TWILIO_CONVERSATIONS_URL` and `X_API_URL`.
+    pub fn url(&self) -> String {
+        self.inner.url.clone()
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// The bridge may start after the sandbox (it needs the sandbox URL first).
+    pub fn set_x_webhook_url(&self, url: impl Into<String>) {
+        *lock(&self.inner.x_webhook_url) = url.into();
+    }
+
+    pub fn x_webhook_url(&self) -> String {
+        lock(&self.inner.x_webhook_url).clone()
+    }
+
+    /// The delays between X's retries of a failed webhook delivery; one retry per entry.
+    /// Default 200 ms, 400 ms, 800 ms.
+    pub fn set_x_retry_backoff(&self, delays: &[Duration]) {
+        *lock(&self.inner.x_retry_backoff) = delays.to_vec();
+    }
+
+    /// The next `count` REST requests to `service` answer `status` before any other check
+    /// (429 adds `Retry-After: retry_after_secs`; X's 429 also `x-rate-limit-reset`).
+    pub fn inject_fault(&self, service: Service, status: u16, count: u32, retry_after_secs: u64) {
+        self.inner
+            .faults
+            .inject(service, status, count, retry_after_secs);
+    }
+
+    /// REST requests received by `service`, faulted ones included.
+    pub fn request_count(&self, service: Service) -> u64 {
+        self.inner.faults.count(service)
+    }
+
+    pub fn reset_counts(&self) {
+        self.inner.faults.reset_counts();
+    }
+
+    fn twilio_store(&self) -> MutexGuard<'_, twilio::Store> {
+        lock(&self.inner.twilio)
+    }
+
+    fn x_store(&self) -> MutexGuard<'_, x::Store> {
+        lock(&self.inner.x)
+    }
+}
+
+/// A panic while a lock is held must not wedge every later test call: take the data anyway.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
