@@ -491,3 +491,117 @@ async fn the_bridge_client_is_accepted() {
     client.set_state(&sid, "closed").await.unwrap();
     assert_eq!(sandbox.conversation(&sid).unwrap().state, "closed");
 }
+
+#[tokio::test]
+async fn responses_follow_the_spec_schemas() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let twilio = Twilio::new(&sandbox);
+    let (status, c) = twilio
+        .form(
+            "/v1/Conversations",
+            &[
+                ("FriendlyName", "a"),
+                ("Timers.Closed", "PT24H"),
+                ("UniqueName", "u1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201);
+    let sid = c["sid"].as_str().unwrap();
+    assert_eq!(sid.len(), 34);
+    assert_eq!(
+        c["account_sid"],
+        sandbox.config().twilio_account_sid.as_str()
+    );
+    assert!(c["chat_service_sid"].as_str().unwrap().starts_with("IS"));
+    assert_eq!(c["attributes"], "{}");
+    assert_eq!(c["unique_name"], "u1");
+    assert!(c["timers"]["date_closed"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        c["url"],
+        format!("{}/v1/Conversations/{sid}", sandbox.url())
+    );
+    assert!(c["links"]["messages"]
+        .as_str()
+        .unwrap()
+        .ends_with("/Messages"));
+    let (status, fetched) = send(twilio.get(&format!("/v1/Conversations/{sid}"))).await;
+    assert_eq!((status, &fetched), (200, &c));
+    let (status, body) = twilio
+        .form("/v1/Conversations", &[("UniqueName", "u1")])
+        .await;
+    assert_eq!((status, body["code"].as_u64()), (409, Some(50353)));
+}
+
+#[tokio::test]
+async fn get_webhooks_carry_signed_query_parameters() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let twilio = Twilio::new(&sandbox);
+    let (_, c) = twilio.form("/v1/Conversations", &[]).await;
+    let sid = c["sid"].as_str().unwrap();
+    let url = format!("{}/hook?tenant=1", receiver.url);
+    let (status, _) = twilio
+        .form(
+            &format!("/v1/Conversations/{sid}/Webhooks"),
+            &[
+                ("Target", "webhook"),
+                ("Configuration.Url", &url),
+                ("Configuration.Method", "GET"),
+                ("Configuration.Filters", "onMessageAdded"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201);
+    sandbox.agent_message(sid, "agent", "hi").await.unwrap();
+    let hook = &receiver.requests()[0];
+    assert_eq!(hook.method, "GET");
+    assert!(hook.uri.starts_with("/hook?tenant=1&"), "{}", hook.uri);
+    assert!(hook.uri.contains("EventType=onMessageAdded"));
+    assert_signed(&sandbox, &receiver, hook);
+}
+
+#[tokio::test]
+async fn control_routes_drive_the_agent() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let twilio = Twilio::new(&sandbox);
+    let sid = bridge_conversation(&twilio, &receiver).await;
+    let http = reqwest::Client::new();
+    let base = format!("{}/sandbox/conversations/{sid}", sandbox.url());
+
+    let join = json!({"identity": "agent@acme.com", "friendly_name": "Sam Rivera"});
+    let (status, _) = send(http.post(format!("{base}/agent-join")).json(&join)).await;
+    assert_eq!(status, 200);
+    let (status, _) = send(http.post(format!("{base}/agent-join")).json(&join)).await;
+    assert_eq!(status, 409);
+    let reply = json!({"author": "agent@acme.com", "body": "Hello!"});
+    let (status, body) = send(http.post(format!("{base}/agent-messages")).json(&reply)).await;
+    assert_eq!(status, 201);
+    assert!(body["sid"].as_str().unwrap().starts_with("IM"));
+    let (status, _) = send(http.post(format!("{base}/close"))).await;
+    assert_eq!(status, 200);
+
+    let (status, view) = send(http.get(&base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["state"], "closed");
+    assert_eq!(view["messages"][0]["source"], "SDK");
+    assert_eq!(view["participants"].as_array().unwrap().len(), 2);
+    let events: Vec<String> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.param("EventType").unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "onParticipantAdded",
+            "onMessageAdded",
+            "onConversationStateUpdated"
+        ]
+    );
+    let (_, deliveries) =
+        send(http.get(format!("{}/sandbox/webhook-deliveries", sandbox.url()))).await;
+    assert_eq!(deliveries.as_array().unwrap().len(), 3);
+}
