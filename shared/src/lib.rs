@@ -7,6 +7,7 @@
 pub mod config;
 pub mod conversations;
 pub mod delivery;
+pub mod discord;
 pub mod flex;
 pub mod lambda;
 pub mod quick_replies;

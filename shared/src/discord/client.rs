@@ -1,0 +1,645 @@
+//! The REST calls the bridge makes with the bot token, and Discord's rate limits.
+//!
+//! A 429 from Discord carries `{"message", "retry_after": <seconds, float>, "global": bool}`
+//! (plus `Retry-After` rounded up to whole seconds, `X-RateLimit-Global`, `X-RateLimit-Scope`).
+//! `RetryPolicy::send` only sees the header, and knows nothing of a global limit, so this client
+//! runs its own loop with the same budget (attempts, backoff, longest single wait). A global
+//! limit holds back every request of this client and its clones until it ends: Discord counts
+//! requests sent during a limit against the app, and enough of them get the IP banned.
+//!
+//! Errors keep Discord's JSON error code in `HttpError::detail` as `code <n>: <message>`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::messages::{AllowedMentions, OutgoingMessage, MAX_CONTENT};
+use super::DiscordApiConfig;
+use crate::retry::{parse_retry_after, HttpError, RetryPolicy};
+
+const SERVICE: &str = "discord";
+
+/// Discord asks bots to identify themselves as `DiscordBot (url, version)`.
+pub const BOT_USER_AGENT: &str = "DiscordBot (https://github.com/flex-bridge, 0.1)";
+
+/// JSON error code "Cannot send messages to this user" (DMs closed, blocked, or no shared
+/// server). Retrying will not help.
+pub const DMS_CLOSED: i64 = 50007;
+
+#[derive(Clone, Debug)]
+pub struct DiscordClient {
+    http: reqwest::Client,
+    config: DiscordApiConfig,
+    retry: RetryPolicy,
+    /// When the current global rate limit ends; shared by every clone of this client.
+    blocked_until: Arc<Mutex<Option<Instant>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RegisteredCommand {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct WithId {
+    id: String,
+}
+
+/// Discord's error body; a 429's adds `retry_after` and `global`.
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+    #[serde(default)]
+    retry_after: Option<f64>,
+    #[serde(default)]
+    global: Option<bool>,
+}
+
+/// A failed attempt: the error, how long Discord asked us to wait (precisely), and whether the
+/// limit is global.
+struct Failure {
+    error: HttpError,
+    wait: Option<Duration>,
+    global: bool,
+}
+
+/// Which credentials a route takes. Interaction webhooks are authorised by the token in their
+/// path and, per Discord, are not subject to the bot's global rate limit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Bot,
+    InteractionToken,
+}
+
+impl DiscordClient {
+    pub fn new(http: reqwest::Client, config: DiscordApiConfig) -> Self {
+        Self {
+            http,
+            config,
+            retry: RetryPolicy::default(),
+            blocked_until: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The DM channel with a user (`POST /users/@me/channels`); Discord returns the existing
+    /// one if there is one, so this is safe to repeat.
+    pub async fn open_dm(&self, user_id: &str) -> Result<String, HttpError> {
+        let url = self.url(&["users", "@me", "channels"])?;
+        let body = json!({ "recipient_id": user_id });
+        let response = self
+            .send(Auth::Bot, || self.http.post(&url).json(&body))
+            .await?;
+        Ok(read_json::<WithId>(response).await?.id)
+    }
+
+    /// Posts a message (`POST /channels/{id}/messages`); returns its id.
+    pub async fn send_message(
+        &self,
+        channel_id: &str,
+        message: &OutgoingMessage,
+    ) -> Result<String, HttpError> {
+        let url = self.url(&["channels", channel_id, "messages"])?;
+        let response = self
+            .send(Auth::Bot, || self.http.post(&url).json(message))
+            .await?;
+        Ok(read_json::<WithId>(response).await?.id)
+    }
+
+    /// Replaces the text of a deferred interaction reply
+    /// (`PATCH /webhooks/{application_id}/{token}/messages/@original`). The token lasts 15
+    /// minutes; it is never written to a log or an error.
+    pub async fn edit_original(
+        &self,
+        application_id: &str,
+        token: &str,
+        content: &str,
+    ) -> Result<(), HttpError> {
+        let url = self.url(&["webhooks", application_id, token, "messages", "@original"])?;
+        let body = json!({
+            "content": super::ids::truncate(content, MAX_CONTENT),
+            "allowed_mentions": AllowedMentions::none(),
+        });
+        self.send(Auth::InteractionToken, || self.http.patch(&url).json(&body))
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the app's global commands with `definitions`
+    /// (`PUT /applications/{id}/commands`, a bulk overwrite).
+    pub async fn register_commands(
+        &self,
+        application_id: &str,
+        definitions: &serde_json::Value,
+    ) -> Result<Vec<RegisteredCommand>, HttpError> {
+        let url = self.url(&["applications", application_id, "commands"])?;
+        let response = self
+            .send(Auth::Bot, || self.http.put(&url).json(definitions))
+            .await?;
+        read_json(response).await
+    }
+
+    /// `{api_url}/a/b/c`. Segments come from interactions and the store, so each must be a
+    /// plain id or token (`[A-Za-z0-9_.@-]`, not all dots): nothing can change the route.
+    fn url(&self, segments: &[&str]) -> Result<String, HttpError> {
+        let mut url = self.config.api_url.clone();
+        for segment in segments {
+            let plain = !segment.is_empty()
+                && !segment.chars().all(|c| c == '.')
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+            if !plain {
+                return Err(HttpError {
+                    service: SERVICE,
+                    status: None,
+                    retry_after: None,
+                    detail: "refused to build a URL from a malformed id".into(),
+                });
+            }
+            url.push('/');
+            url.push_str(segment);
+        }
+        Ok(url)
+    }
+
+    /// Sends until success, a refusal, or the end of the retry budget, honouring Discord's
+    /// `retry_after` and global limits.
+    async fn send(
+        &self,
+        auth: Auth,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, HttpError> {
+        let authorization = match auth {
+            Auth::Bot => Some(self.authorization()?),
+            Auth::InteractionToken => None,
+        };
+        let mut backoff = self.retry.first_backoff;
+        let mut attempt = 1;
+        loop {
+            if auth == Auth::Bot {
+                self.wait_out_global_limit().await?;
+            }
+            let mut request = build().header(USER_AGENT, BOT_USER_AGENT);
+            if let Some(authorization) = &authorization {
+                request = request.header(AUTHORIZATION, authorization.clone());
+            }
+            let failure = match request.send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => failure_from(response).await,
+                Err(err) => Failure {
+                    error: HttpError {
+                        service: SERVICE,
+                        status: None,
+                        retry_after: None,
+                        // Without the URL: an interaction token is part of it.
+                        detail: err.without_url().to_string(),
+                    },
+                    wait: None,
+                    global: false,
+                },
+            };
+            if failure.global {
+                if let Some(wait) = failure.wait {
+                    self.block_all(wait).await;
+                }
+            }
+            if !failure.error.is_transient() || attempt >= self.retry.attempts {
+                return Err(failure.error);
+            }
+            let wait = failure.wait.unwrap_or(backoff);
+            if wait > self.retry.max_wait {
+                return Err(failure.error);
+            }
+            tracing::warn!(
+                service = SERVICE,
+                attempt,
+                status = ?failure.error.status,
+                global = failure.global,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            backoff = backoff.saturating_mul(2);
+            attempt += 1;
+        }
+    }
+
+    fn authorization(&self) -> Result<HeaderValue, HttpError> {
+        let mut value = HeaderValue::from_str(&format!("Bot {}", self.config.bot_token.expose()))
+            .map_err(|_| HttpError {
+            service: SERVICE,
+            status: None,
+            retry_after: None,
+            detail: "DISCORD_BOT_TOKEN is not a valid header value".into(),
+        })?;
+        // Kept out of any debug output of the request.
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// Waits for a global limit to end, or, if it ends later than the budget allows, fails
+    /// without sending, handing the wait back like any other 429.
+    async fn wait_out_global_limit(&self) -> Result<(), HttpError> {
+        let until = *self.blocked_until.lock().await;
+        let Some(until) = until else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        if until <= now {
+            return Ok(());
+        }
+        let wait = until - now;
+        if wait > self.retry.max_wait {
+            return Err(HttpError {
+                service: SERVICE,
+                status: Some(StatusCode::TOO_MANY_REQUESTS),
+                retry_after: Some(whole_seconds(wait)),
+                detail: "global rate limit in force; request not sent".into(),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    async fn block_all(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut blocked = self.blocked_until.lock().await;
+        if blocked.is_none_or(|current| current < until) {
+            *blocked = Some(until);
+        }
+        tracing::warn!(
+            service = SERVICE,
+            wait_ms = wait.as_millis() as u64,
+            "global rate limit"
+        );
+    }
+}
+
+async fn failure_from(response: Response) -> Failure {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let text = response.text().await.unwrap_or_default();
+    let body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
+    // The body's float is precise; the header is rounded up to whole seconds.
+    let wait = body
+        .retry_after
+        .and_then(seconds)
+        .or_else(|| {
+            header("retry-after")
+                .as_deref()
+                .and_then(parse_retry_after)
+                .map(Duration::from_secs)
+        })
+        .or_else(|| {
+            (status == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| header("x-ratelimit-reset-after"))
+                .flatten()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .and_then(seconds)
+        });
+    let global = status == StatusCode::TOO_MANY_REQUESTS
+        && (body.global == Some(true)
+            || header("x-ratelimit-global").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || header("x-ratelimit-scope").is_some_and(|v| v.eq_ignore_ascii_case("global")));
+    let detail = match (body.code, &body.message) {
+        (Some(code), Some(message)) => {
+            let mut detail = format!("code {code}: {message}");
+            if let Some(errors) = &body.errors {
+                detail.push_str(&format!(" {errors}"));
+            }
+            detail
+        }
+        (None, Some(message)) => message.clone(),
+        _ => text,
+    };
+    Failure {
+        error: HttpError {
+            service: SERVICE,
+            status: Some(status),
+            retry_after: wait.map(whole_seconds),
+            detail: super::ids::truncate(&detail, 300),
+        },
+        wait,
+        global,
+    }
+}
+
+/// A duration from Discord's float seconds, if sane.
+fn seconds(value: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(value).ok()
+}
+
+fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+async fn read_json<T: for<'de> Deserialize<'de>>(response: Response) -> Result<T, HttpError> {
+    let status = response.status();
+    response.json().await.map_err(|err| HttpError {
+        service: SERVICE,
+        status: Some(status),
+        retry_after: None,
+        detail: format!("unexpected response body: {}", err.without_url()),
+    })
+}
+
+/// Discord's JSON error code of a failed call (e.g. 50007), when it gave one.
+pub fn error_code(error: &HttpError) -> Option<i64> {
+    if error.service != SERVICE {
+        return None;
+    }
+    let rest = error.detail.strip_prefix("code ")?;
+    rest.split(':').next()?.parse().ok()
+}
+
+/// The customer cannot be messaged (DMs closed, bot blocked, no shared server): not transient.
+pub fn is_dms_closed(error: &HttpError) -> bool {
+    error_code(error) == Some(DMS_CLOSED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::messages::agent_message;
+    use super::super::test_server::{reply, serve, Canned, TestServer};
+    use super::*;
+    use crate::config::Secret;
+
+    fn client(server: &TestServer) -> DiscordClient {
+        DiscordClient::new(
+            reqwest::Client::new(),
+            DiscordApiConfig {
+                bot_token: Secret::new("test-token"),
+                api_url: format!("{}/api/v10", server.url),
+            },
+        )
+        .with_retry(RetryPolicy {
+            attempts: 3,
+            first_backoff: Duration::from_millis(10),
+            max_wait: Duration::from_secs(2),
+        })
+    }
+
+    fn rate_limited(retry_after: f64, global: bool) -> Canned {
+        Canned {
+            status: 429,
+            headers: vec![
+                ("retry-after", format!("{}", retry_after.ceil())),
+                ("x-ratelimit-global", global.to_string()),
+                ("x-ratelimit-scope", if global { "global" } else { "user" }.into()),
+            ],
+            body: json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": global}).to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn open_dm_sends_the_bot_token_and_recipient() {
+        let server = serve(vec![reply(
+            200,
+            json!({"id": "1290000000000000123", "type": 1}),
+        )])
+        .await;
+        let channel = client(&server).open_dm("812345678901234567").await.unwrap();
+        assert_eq!(channel, "1290000000000000123");
+        let requests = server.requests.lock().await;
+        let r = &requests[0];
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            ("POST", "/api/v10/users/@me/channels")
+        );
+        assert_eq!(r.header("authorization"), Some("Bot test-token"));
+        assert_eq!(r.header("user-agent"), Some(BOT_USER_AGENT));
+        assert_eq!(r.json(), json!({"recipient_id": "812345678901234567"}));
+    }
+
+    #[tokio::test]
+    async fn messages_mention_nobody() {
+        let server = serve(vec![reply(200, json!({"id": "m1"}))]).await;
+        let message = &agent_message("Hi @everyone")[0];
+        let id = client(&server).send_message("c1", message).await.unwrap();
+        assert_eq!(id, "m1");
+        let r = &server.requests.lock().await[0];
+        assert_eq!(r.path, "/api/v10/channels/c1/messages");
+        assert_eq!(r.json()["allowed_mentions"], json!({"parse": []}));
+        assert_eq!(
+            r.json()["components"][0]["components"][0]["custom_id"],
+            "reply"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_is_waited_out_to_the_millisecond() {
+        let server = serve(vec![
+            rate_limited(0.3, false),
+            reply(200, json!({"id": "m2"})),
+        ])
+        .await;
+        let id = client(&server)
+            .send_message("c1", &OutgoingMessage::text("hi"))
+            .await
+            .unwrap();
+        assert_eq!(id, "m2");
+        let requests = server.requests.lock().await;
+        assert_eq!(requests.len(), 2);
+        let waited = requests[1].at - requests[0].at;
+        // The body's 0.3 s, not the header's rounded-up 1 s.
+        assert!(
+            waited >= Duration::from_millis(290) && waited < Duration::from_millis(900),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wait_beyond_the_budget_is_handed_back() {
+        let server = serve(vec![rate_limited(30.5, false)]).await;
+        let err = client(&server)
+            .send_message("c1", &OutgoingMessage::text("hi"))
+            .await
+            .unwrap_err();
+        assert!(err.is_status(429) && err.is_transient());
+        assert_eq!(err.retry_after, Some(31));
+        assert_eq!(server.requests.lock().await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_global_limit_holds_back_every_clone() {
+        let server = serve(vec![
+            rate_limited(0.4, true),
+            reply(200, json!({"id": "a"})),
+            reply(200, json!({"id": "b"})),
+        ])
+        .await;
+        let first = client(&server);
+        let second = first.clone();
+        let a = tokio::spawn(
+            async move { first.send_message("c1", &OutgoingMessage::text("a")).await },
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let b = second.send_message("c2", &OutgoingMessage::text("b")).await;
+        assert!(a.await.unwrap().is_ok() && b.is_ok());
+        let requests = server.requests.lock().await;
+        assert_eq!(requests.len(), 3);
+        for later in &requests[1..] {
+            let after = later.at - requests[0].at;
+            assert!(
+                after >= Duration::from_millis(380),
+                "{} sent {after:?} into the limit",
+                later.path
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_long_global_limit_fails_fast_without_sending() {
+        let server = serve(vec![rate_limited(60.0, true)]).await;
+        let c = client(&server);
+        assert!(c.open_dm("1").await.unwrap_err().is_status(429));
+        let err = c.clone().open_dm("2").await.unwrap_err();
+        assert!(err.is_status(429) && err.detail.contains("not sent"));
+        assert!(err.retry_after.is_some_and(|s| (59..=60).contains(&s)));
+        assert_eq!(server.requests.lock().await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn closed_dms_are_recognised_and_not_retried() {
+        let server = serve(vec![reply(
+            403,
+            json!({"message": "Cannot send messages to this user", "code": 50007}),
+        )])
+        .await;
+        let err = client(&server)
+            .send_message("c1", &OutgoingMessage::text("hi"))
+            .await
+            .unwrap_err();
+        assert!(is_dms_closed(&err), "{err}");
+        assert!(!err.is_transient());
+        assert_eq!(error_code(&err), Some(50007));
+        assert_eq!(
+            err.to_string(),
+            "discord answered 403: code 50007: Cannot send messages to this user"
+        );
+        assert_eq!(server.requests.lock().await.len(), 1);
+        let other = HttpError {
+            service: "x",
+            status: None,
+            retry_after: None,
+            detail: "code 50007: x".into(),
+        };
+        assert!(!is_dms_closed(&other));
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried() {
+        let server = serve(vec![
+            reply(502, json!({"message": "bad gateway"})),
+            reply(200, json!({"id": "m3"})),
+        ])
+        .await;
+        let id = client(&server)
+            .send_message("c1", &OutgoingMessage::text("hi"))
+            .await
+            .unwrap();
+        assert_eq!(id, "m3");
+    }
+
+    #[tokio::test]
+    async fn edit_original_uses_the_interaction_token_not_the_bot_token() {
+        let server = serve(vec![reply(200, json!({"id": "m4"}))]).await;
+        client(&server)
+            .edit_original("app1", "tok-EN_1", "Sent to support ✓")
+            .await
+            .unwrap();
+        let r = &server.requests.lock().await[0];
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            (
+                "PATCH",
+                "/api/v10/webhooks/app1/tok-EN_1/messages/@original"
+            )
+        );
+        assert_eq!(r.header("authorization"), None);
+        assert_eq!(
+            r.json(),
+            json!({"content": "Sent to support ✓", "allowed_mentions": {"parse": []}})
+        );
+    }
+
+    #[tokio::test]
+    async fn commands_are_registered_in_bulk() {
+        let server = serve(vec![reply(
+            200,
+            json!([{"id": "9", "name": "helpme", "type": 1}]),
+        )])
+        .await;
+        let registered = client(&server)
+            .register_commands("app1", &super::super::commands::definitions())
+            .await
+            .unwrap();
+        assert_eq!(
+            registered,
+            vec![RegisteredCommand {
+                id: "9".into(),
+                name: "helpme".into()
+            }]
+        );
+        let r = &server.requests.lock().await[0];
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            ("PUT", "/api/v10/applications/app1/commands")
+        );
+        assert_eq!(r.json(), super::super::commands::definitions());
+    }
+
+    #[tokio::test]
+    async fn malformed_ids_never_reach_the_network() {
+        let server = serve(vec![]).await;
+        let c = client(&server);
+        for bad in ["", "..", "a/b", "1?x=2", "c 1"] {
+            assert!(
+                c.send_message(bad, &OutgoingMessage::text("hi"))
+                    .await
+                    .is_err(),
+                "{bad}"
+            );
+        }
+        assert!(server.requests.lock().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn validation_errors_keep_discords_details() {
+        let body = json!({"code": 50035, "message": "Invalid Form Body", "errors": {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}});
+        let server = serve(vec![reply(400, body)]).await;
+        let err = client(&server)
+            .send_message("c1", &OutgoingMessage::text("hi"))
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), Some(50035));
+        assert!(
+            err.detail.contains("BASE_TYPE_MAX_LENGTH"),
+            "{}",
+            err.detail
+        );
+    }
+}

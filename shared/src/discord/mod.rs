@@ -1,0 +1,175 @@
+//! Discord over HTTP only, with no gateway connection: interactions come in signed
+//! ([`signature`], [`interactions`]) and are answered within 3 seconds ([`responses`]); agent
+//! messages and cases go out over REST with the bot token ([`DiscordClient`], [`messages`]).
+//! Slash commands are data ([`commands`]); every name and `custom_id` is in [`ids`].
+
+mod client;
+pub mod commands;
+pub mod components;
+pub mod ids;
+pub mod interactions;
+pub mod messages;
+pub mod responses;
+pub mod signature;
+#[cfg(test)]
+mod test_server;
+
+pub use client::{error_code, is_dms_closed, DiscordClient, RegisteredCommand, DMS_CLOSED};
+
+use crate::config::{ConfigError, Env, Secret};
+
+pub const DEFAULT_API_URL: &str = "https://discord.com/api/v10";
+
+/// What `discord-interactions` needs: the app's public key checks every request.
+#[derive(Clone, Debug)]
+pub struct DiscordInteractionsConfig {
+    /// Hex, as shown in the Developer Portal. Public, so not a [`Secret`].
+    pub public_key: String,
+}
+
+impl DiscordInteractionsConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            public_key: env.required("DISCORD_PUBLIC_KEY"),
+        }
+    }
+
+    /// A key that can never verify anything is a deploy mistake: say so at start-up, not as a
+    /// 401 on every request.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match signature::parse_public_key(&self.public_key) {
+            Some(_) => Ok(()),
+            None => Err(ConfigError::Invalid {
+                name: "DISCORD_PUBLIC_KEY",
+                reason: "expected 64 hex digits of an Ed25519 public key".into(),
+            }),
+        }
+    }
+}
+
+/// What calling Discord's REST API needs (delivering agent messages, the worker).
+#[derive(Clone, Debug)]
+pub struct DiscordApiConfig {
+    pub bot_token: Secret,
+    pub api_url: String,
+}
+
+impl DiscordApiConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            bot_token: env.required_secret("DISCORD_BOT_TOKEN"),
+            api_url: env.url_or_default("DISCORD_API_URL", DEFAULT_API_URL),
+        }
+    }
+}
+
+/// What `discord-worker` needs besides the API: the app's id (to edit interaction replies and
+/// register commands) and where cases are posted.
+#[derive(Clone, Debug)]
+pub struct DiscordAppConfig {
+    pub application_id: String,
+    pub bug_channel_id: String,
+    pub feature_channel_id: String,
+}
+
+impl DiscordAppConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            application_id: env.required("DISCORD_APPLICATION_ID"),
+            bug_channel_id: env.required("DISCORD_BUG_CHANNEL_ID"),
+            feature_channel_id: env.required("DISCORD_FEATURE_CHANNEL_ID"),
+        }
+    }
+
+    /// The channel a case of `kind` is posted to.
+    pub fn case_channel(&self, kind: messages::CaseKind) -> &str {
+        match kind {
+            messages::CaseKind::Bug => &self.bug_channel_id,
+            messages::CaseKind::Feature => &self.feature_channel_id,
+        }
+    }
+}
+
+/// Everything at once, for the local all-in-one server.
+#[derive(Clone, Debug)]
+pub struct DiscordConfig {
+    pub interactions: DiscordInteractionsConfig,
+    pub api: DiscordApiConfig,
+    pub app: DiscordAppConfig,
+}
+
+impl DiscordConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            interactions: DiscordInteractionsConfig::from_env(env),
+            api: DiscordApiConfig::from_env(env),
+            app: DiscordAppConfig::from_env(env),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn each_piece_reads_only_its_variables() {
+        let mut e = env(&[
+            ("DISCORD_BOT_TOKEN", "t"),
+            ("DISCORD_API_URL", "http://127.0.0.1:9/api/"),
+        ]);
+        let api = DiscordApiConfig::from_env(&mut e);
+        assert!(e.finish().is_ok());
+        assert_eq!(api.api_url, "http://127.0.0.1:9/api");
+        assert!(!format!("{api:?}").contains("\"t\""));
+
+        let mut e = env(&[("DISCORD_BOT_TOKEN", "t")]);
+        assert_eq!(DiscordApiConfig::from_env(&mut e).api_url, DEFAULT_API_URL);
+
+        let mut e = env(&[]);
+        DiscordConfig::from_env(&mut e);
+        assert_eq!(
+            e.finish().unwrap_err().to_string(),
+            "missing environment variable(s): DISCORD_PUBLIC_KEY, DISCORD_BOT_TOKEN, \
+             DISCORD_APPLICATION_ID, DISCORD_BUG_CHANNEL_ID, DISCORD_FEATURE_CHANNEL_ID"
+        );
+    }
+
+    #[test]
+    fn a_bad_public_key_fails_at_start_up() {
+        let good = DiscordInteractionsConfig {
+            public_key: "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8".into(),
+        };
+        assert!(good.validate().is_ok());
+        let bad = DiscordInteractionsConfig {
+            public_key: "nope".into(),
+        };
+        assert!(matches!(
+            bad.validate(),
+            Err(ConfigError::Invalid {
+                name: "DISCORD_PUBLIC_KEY",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn cases_go_to_their_channels() {
+        let app = DiscordAppConfig {
+            application_id: "1".into(),
+            bug_channel_id: "2".into(),
+            feature_channel_id: "3".into(),
+        };
+        assert_eq!(app.case_channel(messages::CaseKind::Bug), "2");
+        assert_eq!(app.case_channel(messages::CaseKind::Feature), "3");
+    }
+}
