@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::components::{Component, INPUT_PARAGRAPH, INPUT_SHORT, MAX_MODAL_TITLE};
 use super::ids;
+use super::interactions::Action;
 use super::messages::AllowedMentions;
 
 /// Interaction callback types (Discord API v10).
@@ -86,6 +87,16 @@ pub fn modal(custom_id: &str, title: &str, fields: Vec<Component>) -> Interactio
             components: fields,
             ..ResponseData::default()
         }),
+    }
+}
+
+/// The modal an action opens at once (`/bug`, `/new_feature`, the Reply button), if any.
+pub fn modal_for(action: &Action) -> Option<InteractionResponse> {
+    match action {
+        Action::Bug => Some(bug_modal()),
+        Action::NewFeature => Some(feature_modal()),
+        Action::ReplyButton => Some(reply_modal()),
+        _ => None,
     }
 }
 
@@ -201,6 +212,14 @@ mod tests {
         }
         assert_eq!(input["custom_id"], "message");
         assert!(input.get("label").is_none(), "the Label carries the name");
+    }
+
+    #[test]
+    fn actions_that_open_a_modal() {
+        assert_eq!(modal_for(&Action::Bug), Some(bug_modal()));
+        assert_eq!(modal_for(&Action::NewFeature), Some(feature_modal()));
+        assert_eq!(modal_for(&Action::ReplyButton), Some(reply_modal()));
+        assert_eq!(modal_for(&Action::TalkToAgent), None);
     }
 
     #[test]
