@@ -387,6 +387,15 @@ pub(super) async fn create_webhook(
     let target = form
         .one_of("Target", spec::WEBHOOK_TARGETS)?
         .unwrap_or_default();
+    // What each target needs to ever fire (Twilio refuses these at creation too).
+    let needed: &[&str] = match target.as_str() {
+        "webhook" => &["Configuration.Url"],
+        "trigger" => &["Configuration.Url", "Configuration.Triggers"],
+        _ => &["Configuration.FlowSid"],
+    };
+    for field in needed {
+        form.required(field)?;
+    }
     let url = form.string("Configuration.Url");
     if let Some(url) = &url {
         let absolute =
@@ -419,18 +428,6 @@ pub(super) async fn create_webhook(
         target,
         date_created: now(),
     };
-    // What each target needs to ever fire (Twilio refuses these at creation too).
-    match webhook.target.as_str() {
-        "webhook" if webhook.url.is_none() => form.required("Configuration.Url").map(drop)?,
-        "trigger" if webhook.url.is_none() => form.required("Configuration.Url").map(drop)?,
-        "trigger" if webhook.triggers.is_empty() => {
-            form.required("Configuration.Triggers").map(drop)?
-        }
-        "studio" if webhook.flow_sid.is_none() => {
-            form.required("Configuration.FlowSid").map(drop)?
-        }
-        _ => {}
-    }
     let mut store = sandbox.twilio_store();
     let conversation = store.find_mut(&sid)?;
     conversation.webhooks.push(webhook.clone());
