@@ -30,7 +30,7 @@ pub fn parse(message: &str) -> AgentMessage {
             let before = message[..i].trim_end_matches(' ');
             starts && (before.is_empty() || before.ends_with(['\n', '.', '!', '?', ':']))
         })
-        .last()
+        .next_back()
     else {
         return plain();
     };

@@ -97,8 +97,8 @@ async fn error_from(service: &'static str, response: Response) -> HttpError {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
-    let mut detail = response.text().await.unwrap_or_default();
-    detail.truncate(300);
+    // Characters, not bytes: a byte cut could split a multi-byte character and panic.
+    let detail: String = response.text().await.unwrap_or_default().chars().take(300).collect();
     HttpError {
         service,
         status: Some(status),

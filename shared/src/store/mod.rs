@@ -143,10 +143,10 @@ impl Item {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod contract {
-    //! The behaviour every `Store` must have; run against memory here and DynamoDB (moto) in
-    //! `tests/store_dynamodb.rs`.
+/// The behaviour every `Store` must have: run against memory in unit tests and against
+/// DynamoDB (moto server) in `local/tests/store_dynamodb.rs`.
+#[doc(hidden)]
+pub mod contract {
     use super::*;
 
     pub fn customer(identity: &str, sid: &str) -> Customer {
