@@ -69,7 +69,8 @@ impl Bench {
             "users": {user.to_string(): {"id": user.to_string(), "screen_name": format!("customer{user}")}}
         })
         .to_string();
-        let signature = shared::x::signature::sign(test_secrets::X_CONSUMER_SECRET, body.as_bytes());
+        let signature =
+            shared::x::signature::sign(test_secrets::X_CONSUMER_SECRET, body.as_bytes());
         let request = WebRequest::post(body).with_header(shared::x::signature::HEADER, &signature);
         let twilio_before = self.bridge.sandbox.request_count(Service::Twilio);
         let dynamodb_before = self.dynamodb_ops.0.load(Ordering::Relaxed);
@@ -77,8 +78,12 @@ impl Bench {
         let response = self.handler.handle(&request).await.expect("handled");
         sample.time.push(started.elapsed());
         assert_eq!(response.status, 200);
-        sample.twilio.push(self.bridge.sandbox.request_count(Service::Twilio) - twilio_before);
-        sample.dynamodb.push(self.dynamodb_ops.0.load(Ordering::Relaxed) - dynamodb_before);
+        sample
+            .twilio
+            .push(self.bridge.sandbox.request_count(Service::Twilio) - twilio_before);
+        sample
+            .dynamodb
+            .push(self.dynamodb_ops.0.load(Ordering::Relaxed) - dynamodb_before);
     }
 }
 
@@ -100,11 +105,18 @@ async fn handler_for(bridge: &LocalBridge) -> (XInbound, CountOperations) {
     let aws = bridge.aws.as_ref().expect("AWS back end");
     let mut vars = environment(&bridge.url, &bridge.sandbox.url());
     vars.insert("TABLE_NAME".into(), aws.table.clone());
-    let mut handler = XInbound::from_env(Env::from_map(vars)).await.expect("configured");
+    let mut handler = XInbound::from_env(Env::from_map(vars))
+        .await
+        .expect("configured");
     let counter = CountOperations::default();
     let sdk = shared::lambda::aws_config().await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(counter.clone()).build();
-    handler.conversations.store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), aws.table.clone()));
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(counter.clone())
+        .build();
+    handler.conversations.store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        aws.table.clone(),
+    ));
     (handler, counter)
 }
 
@@ -114,10 +126,20 @@ async fn main() {
     println!("| case | messages | Twilio calls | DynamoDB ops | handler p50 | handler p95 |");
     println!("| --- | --- | --- | --- | --- | --- |");
     for existing in [1u64, 1000] {
-        let prefix = format!("bench-{existing}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let bridge = LocalBridge::start(Backend::Aws { prefix }, Options::default()).await.expect("bridge");
+        let prefix = format!(
+            "bench-{existing}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let bridge = LocalBridge::start(Backend::Aws { prefix }, Options::default())
+            .await
+            .expect("bridge");
         let (handler, dynamodb_ops) = handler_for(&bridge).await;
-        let mut bench = Bench { bridge, handler, dynamodb_ops, next_event: existing * 1_000_000 };
+        let mut bench = Bench {
+            bridge,
+            handler,
+            dynamodb_ops,
+            next_event: existing * 1_000_000,
+        };
         let mut new = Sample::default();
         for user in 1..=existing {
             bench.dm(user, &mut new).await;
@@ -130,17 +152,28 @@ async fn main() {
         report(&format!("warm conversation ({existing} open)"), &mut warm);
     }
 
-    println!("\n## cold start: building the twitter-inbound handler (config, AWS config, clients)\n");
-    let bridge = LocalBridge::start(Backend::Memory, Options::default()).await.expect("bridge");
+    println!(
+        "\n## cold start: building the twitter-inbound handler (config, AWS config, clients)\n"
+    );
+    let bridge = LocalBridge::start(Backend::Memory, Options::default())
+        .await
+        .expect("bridge");
     let mut times = Vec::new();
     for _ in 0..20 {
         let mut vars = environment(&bridge.url, &bridge.sandbox.url());
         vars.insert("TABLE_NAME".into(), "cold".into());
         let started = Instant::now();
-        let handler = XInbound::from_env(Env::from_map(vars)).await.expect("configured");
+        let handler = XInbound::from_env(Env::from_map(vars))
+            .await
+            .expect("configured");
         times.push(started.elapsed());
         drop(handler);
     }
     times.sort();
-    println!("median {:.2} ms, max {:.2} ms over {} builds", times[10].as_secs_f64() * 1e3, times[19].as_secs_f64() * 1e3, times.len());
+    println!(
+        "median {:.2} ms, max {:.2} ms over {} builds",
+        times[10].as_secs_f64() * 1e3,
+        times[19].as_secs_f64() * 1e3,
+        times.len()
+    );
 }

@@ -24,7 +24,11 @@ pub struct AwsResources {
 }
 
 impl AwsResources {
-    pub async fn create(prefix: &str, max_receives: u32, visibility: Duration) -> Result<Self, Error> {
+    pub async fn create(
+        prefix: &str,
+        max_receives: u32,
+        visibility: Duration,
+    ) -> Result<Self, Error> {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             return Err("AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)".into());
         }
@@ -51,19 +55,29 @@ impl AwsResources {
             .attributes
             .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
             .ok_or("no DLQ arn")?;
-        let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
+        let redrive =
+            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
         let queue_url = sqs
             .create_queue()
             .queue_name(format!("{prefix}-delivery.fifo"))
             .attributes(QueueAttributeName::FifoQueue, "true")
             .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
-            .attributes(QueueAttributeName::VisibilityTimeout, visibility.as_secs().max(1).to_string())
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                visibility.as_secs().max(1).to_string(),
+            )
             .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
             .send()
             .await?
             .queue_url
             .ok_or("no queue url")?;
-        Ok(Self { dynamodb, sqs, table, queue_url, dlq_url })
+        Ok(Self {
+            dynamodb,
+            sqs,
+            table,
+            queue_url,
+            dlq_url,
+        })
     }
 
     pub fn store(&self) -> DynamoStore {
@@ -84,18 +98,28 @@ impl AwsResources {
             .visibility_timeout(0)
             .send()
             .await?;
-        Ok(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect())
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| m.body)
+            .collect())
     }
 }
 
 /// The event source mapping: receive a batch, invoke the handler, delete what succeeded.
+///
+/// One message per receive: moto 5 mishandles FIFO groups with several messages in flight (when
+/// they turn visible again it skips the group's head while its siblings are still marked
+/// pending, and delivers out of order). Real SQS does not; multi-message batches with partial
+/// failures are exercised with the in-process queue instead (`Backend::Memory`).
 pub async fn consume(aws: AwsResources, functions: Arc<Functions>) {
     loop {
         let received = aws
             .sqs
             .receive_message()
             .queue_url(&aws.queue_url)
-            .max_number_of_messages(10)
+            .max_number_of_messages(1)
             .wait_time_seconds(1)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
@@ -123,7 +147,9 @@ pub async fn consume(aws: AwsResources, functions: Arc<Functions>) {
                         .get(&MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(1),
-                    group: attributes.get(&MessageSystemAttributeName::MessageGroupId).cloned(),
+                    group: attributes
+                        .get(&MessageSystemAttributeName::MessageGroupId)
+                        .cloned(),
                     message_id: id,
                     body: m.body.unwrap_or_default(),
                 }
@@ -132,7 +158,14 @@ pub async fn consume(aws: AwsResources, functions: Arc<Functions>) {
         let failed = functions.delivery.handle_batch(records).await;
         for (id, receipt) in receipts {
             if !failed.contains(&id) {
-                if let Err(err) = aws.sqs.delete_message().queue_url(&aws.queue_url).receipt_handle(receipt).send().await {
+                if let Err(err) = aws
+                    .sqs
+                    .delete_message()
+                    .queue_url(&aws.queue_url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                {
                     tracing::warn!(error = %err, "delete failed");
                 }
             }

@@ -31,7 +31,8 @@ pub mod test_secrets {
     pub const TWILIO_ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
     pub const TWILIO_AUTH_TOKEN: &str = "TEST_ONLY_twilio_auth_token_0123456789";
     pub const X_CONSUMER_KEY: &str = "TEST_ONLY_consumer_key";
-    pub const X_CONSUMER_SECRET: &str = "TEST_ONLY_consumer_secret_0123456789abcdefghijklmnopqrstuv";
+    pub const X_CONSUMER_SECRET: &str =
+        "TEST_ONLY_consumer_secret_0123456789abcdefghijklmnopqrstuv";
     pub const X_ACCESS_TOKEN: &str = "1514100000000000001-TEST_ONLY_access_token";
     pub const X_ACCESS_TOKEN_SECRET: &str = "TEST_ONLY_access_token_secret";
     pub const X_ACCOUNT_ID: &str = "1514100000000000001";
@@ -41,7 +42,9 @@ pub mod test_secrets {
 pub enum Backend {
     Memory,
     /// DynamoDB and SQS at `AWS_ENDPOINT_URL`, in fresh resources named after `prefix`.
-    Aws { prefix: String },
+    Aws {
+        prefix: String,
+    },
 }
 
 /// Options the tests vary.
@@ -57,7 +60,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { studio_flow_sid: None, max_receives: 5, retry_delay: Duration::from_secs(1), port: 0 }
+        Self {
+            studio_flow_sid: None,
+            max_receives: 5,
+            retry_delay: Duration::from_secs(1),
+            port: 0,
+        }
     }
 }
 
@@ -113,26 +121,46 @@ pub struct Functions {
 }
 
 impl LocalBridge {
-    pub async fn start(backend: Backend, options: Options) -> Result<Self, Box<dyn std::error::Error>> {
+    pub async fn start(
+        backend: Backend,
+        options: Options,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         use test_secrets::*;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let sandbox = Sandbox::start(sandbox_config(format!("{url}/twitter/webhook"))).await?;
 
-        let (store, queue, aws, memory_queue): (Arc<dyn Store>, Arc<dyn Queue>, _, _) = match backend {
-            Backend::Memory => {
-                let queue = Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
-                (Arc::new(MemoryStore::new()), queue.clone(), None, Some(queue))
-            }
-            Backend::Aws { prefix } => {
-                let aws = AwsResources::create(&prefix, options.max_receives, options.retry_delay).await?;
-                (Arc::new(aws.store()), Arc::new(aws.queue()), Some(aws), None)
-            }
-        };
+        let (store, queue, aws, memory_queue): (Arc<dyn Store>, Arc<dyn Queue>, _, _) =
+            match backend {
+                Backend::Memory => {
+                    let queue =
+                        Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
+                    (
+                        Arc::new(MemoryStore::new()),
+                        queue.clone(),
+                        None,
+                        Some(queue),
+                    )
+                }
+                Backend::Aws { prefix } => {
+                    let aws =
+                        AwsResources::create(&prefix, options.max_receives, options.retry_delay)
+                            .await?;
+                    (
+                        Arc::new(aws.store()),
+                        Arc::new(aws.queue()),
+                        Some(aws),
+                        None,
+                    )
+                }
+            };
 
         let http = shared::lambda::http_client();
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
-        let retry = RetryPolicy { first_backoff: Duration::from_millis(50), ..RetryPolicy::default() };
+        let retry = RetryPolicy {
+            first_backoff: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        };
         let twilio = TwilioClient::new(
             http.clone(),
             TwilioConfig {
@@ -154,9 +182,14 @@ impl LocalBridge {
         )
         .with_retry(retry);
         let functions = Arc::new(Functions {
-            crc: CrcConfig { consumer_secret: Secret::new(X_CONSUMER_SECRET) },
+            crc: CrcConfig {
+                consumer_secret: Secret::new(X_CONSUMER_SECRET),
+            },
             x_inbound: XInbound {
-                config: XWebhookConfig { consumer_secret: Secret::new(X_CONSUMER_SECRET), account_id: X_ACCOUNT_ID.into() },
+                config: XWebhookConfig {
+                    consumer_secret: Secret::new(X_CONSUMER_SECRET),
+                    account_id: X_ACCOUNT_ID.into(),
+                },
                 conversations: Conversations {
                     store: store.clone(),
                     twilio: twilio.clone(),
@@ -173,7 +206,12 @@ impl LocalBridge {
                 auth_token: Secret::new(TWILIO_AUTH_TOKEN),
                 public_url: PublicUrl::new(url.clone()),
             },
-            delivery: Delivery { store: store.clone(), twilio, x: Some(x), max_receives: options.max_receives },
+            delivery: Delivery {
+                store: store.clone(),
+                twilio,
+                x: Some(x),
+                max_receives: options.max_receives,
+            },
         });
 
         tokio::spawn(server::serve(listener, functions.clone()));
@@ -186,7 +224,13 @@ impl LocalBridge {
             }
             _ => unreachable!("one back end is always chosen"),
         }
-        Ok(Self { url, sandbox, store, aws, memory_queue })
+        Ok(Self {
+            url,
+            sandbox,
+            store,
+            aws,
+            memory_queue,
+        })
     }
 }
 

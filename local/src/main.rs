@@ -11,8 +11,18 @@ const CUSTOMER: &str = "2900000001";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init_text();
-    let port = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let bridge = LocalBridge::start(Backend::Memory, Options { port, ..Options::default() }).await?;
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let bridge = LocalBridge::start(
+        Backend::Memory,
+        Options {
+            port,
+            ..Options::default()
+        },
+    )
+    .await?;
     println!("Flex Bridge (all functions)  {}", bridge.url);
     println!("Sandbox (Twilio + X)         {}\n", bridge.sandbox.url());
     if !std::env::args().any(|a| a == "--no-demo") {
@@ -33,31 +43,63 @@ async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = &bridge.sandbox;
     let wait = Duration::from_secs(10);
     println!("customer (X @jordan_cust) » Hi, my order A-1042 hasn't arrived");
-    sandbox.customer_dm(CUSTOMER, "jordan_cust", "Hi, my order A-1042 hasn't arrived").await;
-    let sid = wait_for(wait, || sandbox.conversations().first().map(|c| c.sid.clone()))
-        .await
-        .ok_or("no conversation was opened")?;
+    sandbox
+        .customer_dm(
+            CUSTOMER,
+            "jordan_cust",
+            "Hi, my order A-1042 hasn't arrived",
+        )
+        .await;
+    let sid = wait_for(wait, || {
+        sandbox.conversations().first().map(|c| c.sid.clone())
+    })
+    .await
+    .ok_or("no conversation was opened")?;
     println!("Flex: conversation {sid} opened for x-{CUSTOMER}");
 
-    sandbox.agent_joins(&sid, "sam@acme.example", "Sam Rivera").await?;
+    sandbox
+        .agent_joins(&sid, "sam@acme.example", "Sam Rivera")
+        .await?;
     sandbox
         .agent_message(&sid, "sam@acme.example", "So sorry! Shall I send a replacement? Options: Resend - ship it today, Refund - money back")
         .await?;
-    let dms = wait_for(wait, || Some(sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= 2)).await.ok_or("agent reply not delivered")?;
+    let dms = wait_for(wait, || {
+        Some(sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= 2)
+    })
+    .await
+    .ok_or("agent reply not delivered")?;
     for dm in &dms {
-        println!("customer's X DMs « {}", dm.replace('\n', "\n                  "));
+        println!(
+            "customer's X DMs « {}",
+            dm.replace('\n', "\n                  ")
+        );
     }
 
     println!("customer » 1");
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "1").await;
-    wait_for(wait, || sandbox.conversation(&sid).filter(|c| c.messages.len() >= 3)).await.ok_or("answer not posted")?;
+    wait_for(wait, || {
+        sandbox.conversation(&sid).filter(|c| c.messages.len() >= 3)
+    })
+    .await
+    .ok_or("answer not posted")?;
 
     sandbox.close(&sid).await?;
-    wait_for(wait, || Some(sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= 3)).await.ok_or("close notice not delivered")?;
-    println!("customer's X DMs « {}", sandbox.dms_to(CUSTOMER).last().cloned().unwrap_or_default());
+    wait_for(wait, || {
+        Some(sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= 3)
+    })
+    .await
+    .ok_or("close notice not delivered")?;
+    println!(
+        "customer's X DMs « {}",
+        sandbox.dms_to(CUSTOMER).last().cloned().unwrap_or_default()
+    );
 
     println!("\nFlex transcript of {sid}:");
-    for m in sandbox.conversation(&sid).map(|c| c.messages).unwrap_or_default() {
+    for m in sandbox
+        .conversation(&sid)
+        .map(|c| c.messages)
+        .unwrap_or_default()
+    {
         println!("  [{}] {}: {}", m.source, m.author, m.body);
     }
     Ok(())

@@ -29,7 +29,9 @@ pub async fn serve(listener: tokio::net::TcpListener, functions: Arc<Functions>)
 
 async fn web_request(request: Request) -> Result<WebRequest, ApiError> {
     let (parts, body) = request.into_parts();
-    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::TooLarge)?;
+    let body = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::TooLarge)?;
     Ok(WebRequest {
         method: parts.method.to_string(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
@@ -64,7 +66,11 @@ where
 }
 
 async fn twitter_crc(State(f): State<Arc<Functions>>, request: Request) -> Response {
-    call(request, |r| async move { shared::x::webhook::crc(&f.crc, &r) }).await
+    call(
+        request,
+        |r| async move { shared::x::webhook::crc(&f.crc, &r) },
+    )
+    .await
 }
 
 async fn twitter_inbound(State(f): State<Arc<Functions>>, request: Request) -> Response {

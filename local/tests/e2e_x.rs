@@ -8,35 +8,67 @@ use std::time::Duration;
 use common::*;
 use local::{wait_for, Options};
 use sandbox::Service;
-use shared::store::{CustomerSlot, Store};
+use shared::store::CustomerSlot;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dm_to_flex_agent_reply_close_and_a_new_conversation() {
     let bridge = start("lifecycle").await;
     let sandbox = &bridge.sandbox;
 
-    let first = sandbox.customer_dm(CUSTOMER, "jordan_cust", "Hi, my order A-1042 hasn't arrived").await;
+    let first = sandbox
+        .customer_dm(
+            CUSTOMER,
+            "jordan_cust",
+            "Hi, my order A-1042 hasn't arrived",
+        )
+        .await;
     assert_eq!(first.status, 200);
     let conversation = conversation_with(&bridge, 1).await;
     let sid = conversation.sid.clone();
     let customer = "x-2900000001";
     assert_eq!(conversation.participants.len(), 1);
     assert_eq!(conversation.participants[0].identity, customer);
-    assert!(conversation.attributes.contains("\"platform\":\"x\""), "{}", conversation.attributes);
+    assert!(
+        conversation.attributes.contains("\"platform\":\"x\""),
+        "{}",
+        conversation.attributes
+    );
     assert!(conversation.attributes.contains("@jordan_cust"));
     assert_eq!(conversation.timers_closed.as_deref(), Some("PT24H"));
     let outbound = format!("{}/twilio/flex-outbound", bridge.url);
     let updated = format!("{}/twilio/channel-updated", bridge.url);
-    let hook = |url: &str| conversation.webhooks.iter().find(|w| w.url.as_deref() == Some(url)).cloned();
-    assert_eq!(hook(&outbound).expect("flex-outbound webhook").filters, ["onMessageAdded", "onParticipantAdded"]);
-    assert_eq!(hook(&updated).expect("channel-updated webhook").filters, ["onConversationStateUpdated"]);
+    let hook = |url: &str| {
+        conversation
+            .webhooks
+            .iter()
+            .find(|w| w.url.as_deref() == Some(url))
+            .cloned()
+    };
+    assert_eq!(
+        hook(&outbound).expect("flex-outbound webhook").filters,
+        ["onMessageAdded", "onParticipantAdded"]
+    );
+    assert_eq!(
+        hook(&updated).expect("channel-updated webhook").filters,
+        ["onConversationStateUpdated"]
+    );
     let message = &conversation.messages[0];
-    assert_eq!((message.author.as_str(), message.body.as_str()), (customer, "Hi, my order A-1042 hasn't arrived"));
+    assert_eq!(
+        (message.author.as_str(), message.body.as_str()),
+        (customer, "Hi, my order A-1042 hasn't arrived")
+    );
     assert!(message.webhook_enabled, "customer messages must run Studio");
 
-    sandbox.agent_joins(&sid, "sam@acme.example", "Sam Rivera").await.unwrap();
     sandbox
-        .agent_message(&sid, "sam@acme.example", "Sorry about that! Options: Resend - ship a replacement, Refund - money back")
+        .agent_joins(&sid, "sam@acme.example", "Sam Rivera")
+        .await
+        .unwrap();
+    sandbox
+        .agent_message(
+            &sid,
+            "sam@acme.example",
+            "Sorry about that! Options: Resend - ship a replacement, Refund - money back",
+        )
         .await
         .unwrap();
     let sent = dms(&bridge, CUSTOMER, 2).await;
@@ -48,15 +80,27 @@ async fn dm_to_flex_agent_reply_close_and_a_new_conversation() {
 
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "2").await;
     let conversation = conversation_with(&bridge, 3).await;
-    assert_eq!(conversation.messages[2].body, "Refund", "a numbered answer reaches Flex as the label");
+    assert_eq!(
+        conversation.messages[2].body, "Refund",
+        "a numbered answer reaches Flex as the label"
+    );
 
     sandbox.close(&sid).await.unwrap();
     let sent = dms(&bridge, CUSTOMER, 3).await;
     assert!(sent[2].starts_with("This chat has ended"), "{sent:?}");
-    assert_eq!(bridge.store.customer(customer).await.unwrap(), CustomerSlot::Empty);
+    assert_eq!(
+        bridge.store.customer(customer).await.unwrap(),
+        CustomerSlot::Empty
+    );
 
-    sandbox.customer_dm(CUSTOMER, "jordan_cust", "One more thing").await;
-    let next = wait_for(WAIT, || sandbox.conversations().into_iter().find(|c| c.sid != sid)).await.expect("a new conversation");
+    sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "One more thing")
+        .await;
+    let next = wait_for(WAIT, || {
+        sandbox.conversations().into_iter().find(|c| c.sid != sid)
+    })
+    .await
+    .expect("a new conversation");
     assert_eq!(next.state, "active");
     assert_eq!(sandbox.conversation(&sid).unwrap().state, "closed");
 }
@@ -66,12 +110,20 @@ async fn twenty_concurrent_first_dms_open_one_conversation() {
     let bridge = start("race").await;
     let sends = (0..20).map(|i| {
         let sandbox = bridge.sandbox.clone();
-        async move { sandbox.customer_dm(CUSTOMER, "jordan_cust", &format!("message {i}")).await }
+        async move {
+            sandbox
+                .customer_dm(CUSTOMER, "jordan_cust", &format!("message {i}"))
+                .await
+        }
     });
-    let results = futures_join_all(sends).await;
+    let results = spawn_all(sends).await;
     assert!(results.iter().all(|d| d.status == 200), "{results:?}");
     let conversation = conversation_with(&bridge, 20).await;
-    assert_eq!(bridge.sandbox.conversations().len(), 1, "one conversation for one customer");
+    assert_eq!(
+        bridge.sandbox.conversations().len(),
+        1,
+        "one conversation for one customer"
+    );
     assert_eq!(conversation.participants.len(), 1);
     let mut bodies = bodies(&conversation);
     bodies.sort();
@@ -83,20 +135,44 @@ async fn twenty_concurrent_first_dms_open_one_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_x_event_three_times_posts_once() {
     let bridge = start("dedupe").await;
-    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/x/aaa-v2-dm-inbound-text.json")).unwrap();
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/x/aaa-v2-dm-inbound-text.json"
+    ))
+    .unwrap();
     let statuses = bridge.sandbox.deliver_x_webhook(&body, 3).await;
     assert_eq!(statuses, [200, 200, 200]);
     let conversation = conversation_with(&bridge, 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(bridge.sandbox.conversation(&conversation.sid).unwrap().messages.len(), 1);
+    assert_eq!(
+        bridge
+            .sandbox
+            .conversation(&conversation.sid)
+            .unwrap()
+            .messages
+            .len(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn echoes_typing_and_read_events_cost_nothing() {
     let bridge = start("ignored").await;
-    for name in ["aaa-v2-dm-outbound-echo.json", "aaa-v2-dm-typing.json", "aaa-v2-dm-read.json"] {
-        let body = std::fs::read(format!("{}/../fixtures/x/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        assert_eq!(bridge.sandbox.deliver_x_webhook(&body, 1).await, [200], "{name}");
+    for name in [
+        "aaa-v2-dm-outbound-echo.json",
+        "aaa-v2-dm-typing.json",
+        "aaa-v2-dm-read.json",
+    ] {
+        let body = std::fs::read(format!(
+            "{}/../fixtures/x/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(
+            bridge.sandbox.deliver_x_webhook(&body, 1).await,
+            [200],
+            "{name}"
+        );
     }
     assert_eq!(bridge.sandbox.customer_typing(CUSTOMER).await.status, 200);
     assert_eq!(bridge.sandbox.request_count(Service::Twilio), 0);
@@ -106,24 +182,48 @@ async fn echoes_typing_and_read_events_cost_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_warm_message_costs_one_twilio_call() {
     let bridge = start("warm").await;
-    bridge.sandbox.customer_dm(CUSTOMER, "jordan_cust", "first").await;
+    bridge
+        .sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "first")
+        .await;
     conversation_with(&bridge, 1).await;
     bridge.sandbox.reset_counts();
-    bridge.sandbox.customer_dm(CUSTOMER, "jordan_cust", "second").await;
+    bridge
+        .sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "second")
+        .await;
     conversation_with(&bridge, 2).await;
     assert_eq!(bridge.sandbox.request_count(Service::Twilio), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twilio_and_x_outages_lose_nothing_and_keep_order() {
-    let bridge = start_with("outage", Options { retry_delay: Duration::from_secs(1), ..Options::default() }).await;
+    outages_lose_nothing_and_keep_order(start("outage").await).await;
+}
+
+/// The same with the in-process queue, whose batches hold several messages of one conversation:
+/// a failure must fail the rest of its group in the batch so SQS FIFO retries them in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outages_keep_order_with_multi_message_batches() {
+    let bridge = local::LocalBridge::start(local::Backend::Memory, Options::default())
+        .await
+        .unwrap();
+    outages_lose_nothing_and_keep_order(bridge).await;
+}
+
+async fn outages_lose_nothing_and_keep_order(bridge: local::LocalBridge) {
     let sandbox = &bridge.sandbox;
     // Twilio throttles, then fails, while the customer writes.
     sandbox.inject_fault(Service::Twilio, 429, 2, 1);
     sandbox.inject_fault(Service::Twilio, 500, 2, 0);
     for i in 1..=5 {
-        let delivery = sandbox.customer_dm(CUSTOMER, "jordan_cust", &format!("customer {i}")).await;
-        assert_eq!(delivery.status, 200, "X's retries must get through: {delivery:?}");
+        let delivery = sandbox
+            .customer_dm(CUSTOMER, "jordan_cust", &format!("customer {i}"))
+            .await;
+        assert_eq!(
+            delivery.status, 200,
+            "X's retries must get through: {delivery:?}"
+        );
     }
     let conversation = conversation_with(&bridge, 5).await;
     let expected: Vec<String> = (1..=5).map(|i| format!("customer {i}")).collect();
@@ -133,7 +233,10 @@ async fn twilio_and_x_outages_lose_nothing_and_keep_order() {
     sandbox.inject_fault(Service::X, 500, 6, 0);
     sandbox.inject_fault(Service::X, 429, 2, 1);
     for i in 1..=4 {
-        sandbox.agent_message(&conversation.sid, "sam@acme.example", &format!("agent {i}")).await.unwrap();
+        sandbox
+            .agent_message(&conversation.sid, "sam@acme.example", &format!("agent {i}"))
+            .await
+            .unwrap();
     }
     let sent = dms(&bridge, CUSTOMER, 4).await;
     let expected: Vec<String> = (1..=4).map(|i| format!("agent {i}")).collect();
@@ -149,12 +252,22 @@ async fn an_undeliverable_message_leaves_a_note_for_the_agent() {
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "hello").await;
     let conversation = conversation_with(&bridge, 1).await;
     sandbox.inject_fault(Service::X, 403, 1, 0);
-    sandbox.agent_message(&conversation.sid, "sam@acme.example", "Are you there?").await.unwrap();
+    sandbox
+        .agent_message(&conversation.sid, "sam@acme.example", "Are you there?")
+        .await
+        .unwrap();
     let conversation = conversation_with(&bridge, 3).await;
     let note = &conversation.messages[2];
     assert_eq!(note.author, "Flex Bridge");
-    assert!(note.body.contains("Not delivered") && note.body.contains("403"), "{}", note.body);
-    assert!(!note.webhook_enabled, "notes must not loop back into delivery");
+    assert!(
+        note.body.contains("Not delivered") && note.body.contains("403"),
+        "{}",
+        note.body
+    );
+    assert!(
+        !note.webhook_enabled,
+        "notes must not loop back into delivery"
+    );
     assert!(sandbox.dms_to(CUSTOMER).is_empty());
 }
 
@@ -162,18 +275,33 @@ async fn an_undeliverable_message_leaves_a_note_for_the_agent() {
 async fn crc_challenge_is_answered() {
     let bridge = start("crc").await;
     let client = reqwest::Client::new();
-    let ok = client.get(format!("{}/twitter/webhook?crc_token=abc", bridge.url)).send().await.unwrap();
+    let ok = client
+        .get(format!("{}/twitter/webhook?crc_token=abc", bridge.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     let body: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(body["response_token"], shared::x::signature::crc_response_token(local::test_secrets::X_CONSUMER_SECRET, "abc"));
-    let missing = client.get(format!("{}/twitter/webhook", bridge.url)).send().await.unwrap();
+    assert_eq!(
+        body["response_token"],
+        shared::x::signature::crc_response_token(local::test_secrets::X_CONSUMER_SECRET, "abc")
+    );
+    let missing = client
+        .get(format!("{}/twitter/webhook", bridge.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 400);
-    assert_eq!(missing.text().await.unwrap(), r#"{"error":"missing crc_token"}"#);
+    assert_eq!(
+        missing.text().await.unwrap(),
+        r#"{"error":"missing crc_token"}"#
+    );
 }
 
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+/// Runs the futures as concurrent tasks (truly in parallel on the multi-thread runtime).
+async fn spawn_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();

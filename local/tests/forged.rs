@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use local::test_secrets::{TWILIO_AUTH_TOKEN, X_CONSUMER_SECRET};
 use sandbox::Service;
-use shared::store::{CustomerSlot, Store};
+use shared::store::CustomerSlot;
 
 fn flip_last_char(signature: &str) -> String {
     let mut s = signature.to_owned();
@@ -17,7 +17,10 @@ fn flip_last_char(signature: &str) -> String {
 }
 
 fn form(params: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
-    let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     (serde_urlencoded::to_string(&owned).unwrap(), owned)
 }
 
@@ -32,24 +35,48 @@ async fn forged_requests_are_refused_and_change_nothing() {
 
     // X: the customer's DM, signed, then tampered with in transit.
     let x_url = format!("{}/twitter/webhook", bridge.url);
-    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/x/aaa-v2-dm-inbound-text.json")).unwrap();
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/x/aaa-v2-dm-inbound-text.json"
+    ))
+    .unwrap();
     let good = shared::x::signature::sign(X_CONSUMER_SECRET, &body);
-    let reserialised = serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).unwrap()).unwrap();
+    let reserialised =
+        serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).unwrap()).unwrap();
     let x_cases: Vec<(&str, Vec<u8>, Option<String>)> = vec![
-        ("flipped signature byte", body.clone(), Some(flip_last_char(&good))),
+        (
+            "flipped signature byte",
+            body.clone(),
+            Some(flip_last_char(&good)),
+        ),
         ("re-serialised body", reserialised, Some(good.clone())),
         ("missing signature", body.clone(), None),
-        ("wrong secret", body.clone(), Some(shared::x::signature::sign("not-the-secret", &body))),
-        ("signature of another body", body.clone(), Some(shared::x::signature::sign(X_CONSUMER_SECRET, b"{}"))),
+        (
+            "wrong secret",
+            body.clone(),
+            Some(shared::x::signature::sign("not-the-secret", &body)),
+        ),
+        (
+            "signature of another body",
+            body.clone(),
+            Some(shared::x::signature::sign(X_CONSUMER_SECRET, b"{}")),
+        ),
     ];
     for (case, payload, signature) in x_cases {
-        let mut request = client.post(&x_url).header("content-type", "application/json").body(payload);
+        let mut request = client
+            .post(&x_url)
+            .header("content-type", "application/json")
+            .body(payload);
         if let Some(signature) = signature {
             request = request.header(shared::x::signature::HEADER, signature);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 401, "X: {case}");
-        assert_eq!(response.text().await.unwrap(), r#"{"error":"invalid signature"}"#, "X: {case}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            r#"{"error":"invalid signature"}"#,
+            "X: {case}"
+        );
     }
 
     // Twilio: an agent message and a close, each signed for the right URL, then tampered with.
@@ -69,43 +96,110 @@ async fn forged_requests_are_refused_and_change_nothing() {
         ("StateFrom", "active"),
         ("StateTo", "closed"),
     ]);
-    let sign = |url: &str, params: &[(String, String)]| shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, url, params);
+    let sign = |url: &str, params: &[(String, String)]| {
+        shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, url, params)
+    };
     let twilio_cases: Vec<(&str, &str, String, Option<String>)> = vec![
-        ("wrong URL", &outbound_url, agent_body.clone(), Some(sign("https://evil.example/twilio/flex-outbound", &agent_params))),
-        ("flipped signature byte", &outbound_url, agent_body.clone(), Some(flip_last_char(&sign(&outbound_url, &agent_params)))),
-        ("parameter added after signing", &outbound_url, format!("{agent_body}&Extra=1"), Some(sign(&outbound_url, &agent_params))),
-        ("body changed after signing", &outbound_url, agent_body.replace("Click", "Kick"), Some(sign(&outbound_url, &agent_params))),
+        (
+            "wrong URL",
+            &outbound_url,
+            agent_body.clone(),
+            Some(sign(
+                "https://evil.example/twilio/flex-outbound",
+                &agent_params,
+            )),
+        ),
+        (
+            "flipped signature byte",
+            &outbound_url,
+            agent_body.clone(),
+            Some(flip_last_char(&sign(&outbound_url, &agent_params))),
+        ),
+        (
+            "parameter added after signing",
+            &outbound_url,
+            format!("{agent_body}&Extra=1"),
+            Some(sign(&outbound_url, &agent_params)),
+        ),
+        (
+            "body changed after signing",
+            &outbound_url,
+            agent_body.replace("Click", "Kick"),
+            Some(sign(&outbound_url, &agent_params)),
+        ),
         ("missing signature", &outbound_url, agent_body.clone(), None),
-        ("wrong auth token", &outbound_url, agent_body.clone(), Some(shared::twilio::signature::sign("other", &outbound_url, &agent_params))),
-        ("close signed for the other route", &updated_url, close_body.clone(), Some(sign(&outbound_url, &close_params))),
-        ("close with flipped byte", &updated_url, close_body.clone(), Some(flip_last_char(&sign(&updated_url, &close_params)))),
+        (
+            "wrong auth token",
+            &outbound_url,
+            agent_body.clone(),
+            Some(shared::twilio::signature::sign(
+                "other",
+                &outbound_url,
+                &agent_params,
+            )),
+        ),
+        (
+            "close signed for the other route",
+            &updated_url,
+            close_body.clone(),
+            Some(sign(&outbound_url, &close_params)),
+        ),
+        (
+            "close with flipped byte",
+            &updated_url,
+            close_body.clone(),
+            Some(flip_last_char(&sign(&updated_url, &close_params))),
+        ),
     ];
     for (case, url, payload, signature) in twilio_cases {
-        let mut request = client.post(url).header("content-type", "application/x-www-form-urlencoded").body(payload);
+        let mut request = client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(payload);
         if let Some(signature) = signature {
             request = request.header(shared::twilio::signature::HEADER, signature);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 401, "Twilio: {case}");
-        assert_eq!(response.text().await.unwrap(), r#"{"error":"invalid signature"}"#, "Twilio: {case}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            r#"{"error":"invalid signature"}"#,
+            "Twilio: {case}"
+        );
     }
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(sandbox.request_count(Service::Twilio), 0, "nothing reached Twilio");
+    assert_eq!(
+        sandbox.request_count(Service::Twilio),
+        0,
+        "nothing reached Twilio"
+    );
     assert_eq!(sandbox.request_count(Service::X), 0, "nothing reached X");
     assert!(sandbox.dms_to(CUSTOMER).is_empty());
-    assert!(matches!(bridge.store.customer("x-2900000001").await.unwrap(), CustomerSlot::Open(_)), "still open");
+    assert!(
+        matches!(
+            bridge.store.customer("x-2900000001").await.unwrap(),
+            CustomerSlot::Open(_)
+        ),
+        "still open"
+    );
 
     // The same requests, correctly signed, do work: the refusals above were the signatures.
     let ok = client
         .post(&updated_url)
-        .header(shared::twilio::signature::HEADER, sign(&updated_url, &close_params))
+        .header(
+            shared::twilio::signature::HEADER,
+            sign(&updated_url, &close_params),
+        )
         .body(close_body)
         .send()
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
-    assert_eq!(bridge.store.customer("x-2900000001").await.unwrap(), CustomerSlot::Empty);
+    assert_eq!(
+        bridge.store.customer("x-2900000001").await.unwrap(),
+        CustomerSlot::Empty
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -114,25 +208,60 @@ async fn bad_input_gets_a_short_json_4xx() {
     let client = reqwest::Client::new();
     let x_url = format!("{}/twitter/webhook", bridge.url);
     let signed = |body: &[u8]| shared::x::signature::sign(X_CONSUMER_SECRET, body);
-    for body in [&b"not json"[..], b"[]", br#"{"direct_message_events":[{"type":"message_create"}]}"#] {
-        let response = client.post(&x_url).header(shared::x::signature::HEADER, signed(body)).body(body.to_vec()).send().await.unwrap();
+    for body in [
+        &b"not json"[..],
+        b"[]",
+        br#"{"direct_message_events":[{"type":"message_create"}]}"#,
+    ] {
+        let response = client
+            .post(&x_url)
+            .header(shared::x::signature::HEADER, signed(body))
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 400, "{}", String::from_utf8_lossy(body));
         let json: serde_json::Value = response.json().await.unwrap();
         assert!(json["error"].is_string());
     }
     let huge = vec![b' '; shared::web::MAX_BODY_BYTES + 1];
-    let response = client.post(&x_url).header(shared::x::signature::HEADER, signed(&huge)).body(huge).send().await.unwrap();
+    let response = client
+        .post(&x_url)
+        .header(shared::x::signature::HEADER, signed(&huge))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 413);
 
     let url = format!("{}/twilio/flex-outbound", bridge.url);
     let (body, params) = form(&[("EventType", "onMessageAdded"), ("ConversationSid", "CH1")]);
     let signature = shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, &url, &params);
-    let response = client.post(&url).header(shared::twilio::signature::HEADER, signature).body(body).send().await.unwrap();
+    let response = client
+        .post(&url)
+        .header(shared::twilio::signature::HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
-    assert_eq!(response.text().await.unwrap(), r#"{"error":"missing form field MessageSid"}"#);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"error":"missing form field MessageSid"}"#
+    );
 
     let (body, params) = form(&[("EventType", "onUserAdded")]);
     let signature = shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, &url, &params);
-    let response = client.post(&url).header(shared::twilio::signature::HEADER, signature).body(body).send().await.unwrap();
-    assert_eq!(response.status(), 200, "unknown event types are acknowledged and ignored");
+    let response = client
+        .post(&url)
+        .header(shared::twilio::signature::HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "unknown event types are acknowledged and ignored"
+    );
 }

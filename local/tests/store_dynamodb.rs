@@ -5,7 +5,10 @@ use local::AwsResources;
 
 #[tokio::test]
 async fn dynamodb_store_keeps_the_store_contract() {
-    let prefix = format!("contract-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let prefix = format!(
+        "contract-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let aws = AwsResources::create(&prefix, 5, std::time::Duration::from_secs(1))
         .await
         .unwrap_or_else(|e| panic!("{e}"));

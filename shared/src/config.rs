@@ -63,7 +63,9 @@ impl Env {
 
     /// A URL without its trailing slash, so paths can be appended with `format!("{base}/path")`.
     pub fn url_or_default(&self, name: &str, default: &str) -> String {
-        self.or_default(name, default).trim_end_matches('/').to_owned()
+        self.or_default(name, default)
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     pub fn finish(self) -> Result<(), ConfigError> {
@@ -101,7 +103,11 @@ pub struct PublicUrl(String);
 
 impl PublicUrl {
     pub fn from_env(env: &mut Env) -> Self {
-        Self(env.required("PUBLIC_BASE_URL").trim_end_matches('/').to_owned())
+        Self(
+            env.required("PUBLIC_BASE_URL")
+                .trim_end_matches('/')
+                .to_owned(),
+        )
     }
 
     pub fn new(base: impl Into<String>) -> Self {
@@ -149,6 +155,9 @@ mod tests {
     #[test]
     fn public_url_drops_trailing_slash() {
         let u = PublicUrl::from_env(&mut env(&[("PUBLIC_BASE_URL", "https://x.example/")]));
-        assert_eq!(u.route("/twitter/webhook"), "https://x.example/twitter/webhook");
+        assert_eq!(
+            u.route("/twitter/webhook"),
+            "https://x.example/twitter/webhook"
+        );
     }
 }

@@ -88,27 +88,46 @@ pub struct Conversations {
 impl Conversations {
     /// Posts the customer's message into their open conversation (opening one if needed) and
     /// returns the conversation SID.
-    pub async fn post_from_customer(&self, message: &CustomerMessage) -> Result<String, BridgeError> {
+    pub async fn post_from_customer(
+        &self,
+        message: &CustomerMessage,
+    ) -> Result<String, BridgeError> {
         let identity = message.platform.identity(&message.user_id);
         let customer = self.open_conversation_for(message, &identity).await?;
         let sid = customer.conversation_sid.clone();
         tracing::Span::current().record("conversation_sid", sid.as_str());
         // A bare number answers the quick replies an agent offered on X.
-        let (body, attributes) = match quick_replies::answer(&message.text, &customer.quick_replies) {
-            Some(label) => (label, json!({"platform": message.platform, "event_id": message.event_id, "quick_reply": message.text.trim()})),
-            None => (message.text.clone(), json!({"platform": message.platform, "event_id": message.event_id})),
+        let (body, attributes) = match quick_replies::answer(&message.text, &customer.quick_replies)
+        {
+            Some(label) => (
+                label,
+                json!({"platform": message.platform, "event_id": message.event_id, "quick_reply": message.text.trim()}),
+            ),
+            None => (
+                message.text.clone(),
+                json!({"platform": message.platform, "event_id": message.event_id}),
+            ),
         };
         self.twilio
             .post_message(
                 &sid,
-                &NewMessage { author: &identity, body: &body, attributes: Some(&attributes), webhooks: true },
+                &NewMessage {
+                    author: &identity,
+                    body: &body,
+                    attributes: Some(&attributes),
+                    webhooks: true,
+                },
             )
             .await?;
         tracing::info!(conversation_sid = %sid, event_id = %message.event_id, "customer message posted to Flex");
         Ok(sid)
     }
 
-    async fn open_conversation_for(&self, message: &CustomerMessage, identity: &str) -> Result<Customer, BridgeError> {
+    async fn open_conversation_for(
+        &self,
+        message: &CustomerMessage,
+        identity: &str,
+    ) -> Result<Customer, BridgeError> {
         let mut wait = Duration::from_millis(50);
         for _ in 0..WAIT_ROUNDS {
             match self.store.customer(identity).await? {
@@ -119,7 +138,11 @@ impl Conversations {
                 }
                 CustomerSlot::Empty => {
                     let owner = uuid::Uuid::new_v4().to_string();
-                    if self.store.lease_customer(identity, &owner, LEASE_SECS).await? {
+                    if self
+                        .store
+                        .lease_customer(identity, &owner, LEASE_SECS)
+                        .await?
+                    {
                         let opened = self.open(message, identity, &owner).await;
                         if opened.is_err() {
                             // Let the next message (or the sender's retry) try again at once.
@@ -136,7 +159,12 @@ impl Conversations {
     }
 
     /// Sets up a conversation in Twilio and records it. Only the lease holder gets here.
-    async fn open(&self, message: &CustomerMessage, identity: &str, owner: &str) -> Result<Customer, BridgeError> {
+    async fn open(
+        &self,
+        message: &CustomerMessage,
+        identity: &str,
+        owner: &str,
+    ) -> Result<Customer, BridgeError> {
         let sid = match self.find_open_in_twilio(identity).await? {
             Some(sid) => sid,
             None => self.create_in_twilio(message, identity).await?,
@@ -162,12 +190,18 @@ impl Conversations {
             .into_iter()
             .find(|c| {
                 c.conversation_state.as_deref() != Some("closed")
-                    && c.conversation_attributes.as_deref().is_some_and(|a| a.contains("\"flex_bridge\""))
+                    && c.conversation_attributes
+                        .as_deref()
+                        .is_some_and(|a| a.contains("\"flex_bridge\""))
             })
             .map(|c| c.conversation_sid))
     }
 
-    async fn create_in_twilio(&self, message: &CustomerMessage, identity: &str) -> Result<String, BridgeError> {
+    async fn create_in_twilio(
+        &self,
+        message: &CustomerMessage,
+        identity: &str,
+    ) -> Result<String, BridgeError> {
         let platform = message.platform;
         let handle = message.handle.as_deref().unwrap_or(identity);
         let attributes = json!({
@@ -196,19 +230,40 @@ impl Conversations {
         Ok(sid)
     }
 
-    async fn set_up(&self, sid: &str, identity: &str, message: &CustomerMessage) -> Result<(), BridgeError> {
+    async fn set_up(
+        &self,
+        sid: &str,
+        identity: &str,
+        message: &CustomerMessage,
+    ) -> Result<(), BridgeError> {
         let participant = json!({"platform": message.platform, "handle": message.handle});
-        self.twilio.add_participant(sid, identity, &participant).await?;
+        self.twilio
+            .add_participant(sid, identity, &participant)
+            .await?;
         let outbound = self.settings.public_url.route(FLEX_OUTBOUND_PATH);
         self.twilio
-            .add_webhook(sid, &ScopedWebhook::Url { url: &outbound, filters: &["onMessageAdded", "onParticipantAdded"] })
+            .add_webhook(
+                sid,
+                &ScopedWebhook::Url {
+                    url: &outbound,
+                    filters: &["onMessageAdded", "onParticipantAdded"],
+                },
+            )
             .await?;
         let updated = self.settings.public_url.route(CHANNEL_UPDATED_PATH);
         self.twilio
-            .add_webhook(sid, &ScopedWebhook::Url { url: &updated, filters: &["onConversationStateUpdated"] })
+            .add_webhook(
+                sid,
+                &ScopedWebhook::Url {
+                    url: &updated,
+                    filters: &["onConversationStateUpdated"],
+                },
+            )
             .await?;
         if let Some(flow_sid) = &self.settings.studio_flow_sid {
-            self.twilio.add_webhook(sid, &ScopedWebhook::Studio { flow_sid }).await?;
+            self.twilio
+                .add_webhook(sid, &ScopedWebhook::Studio { flow_sid })
+                .await?;
         }
         Ok(())
     }

@@ -81,7 +81,11 @@ impl Delivery {
         let mut failed = Vec::new();
         let mut blocked_groups = HashSet::new();
         for record in records {
-            if record.group.as_ref().is_some_and(|g| blocked_groups.contains(g)) {
+            if record
+                .group
+                .as_ref()
+                .is_some_and(|g| blocked_groups.contains(g))
+            {
                 failed.push(record.message_id);
                 continue;
             }
@@ -131,7 +135,8 @@ impl Delivery {
                 let last_attempt = record.receive_count >= self.max_receives;
                 tracing::warn!(error = %err, transient = err.is_transient(), last_attempt, "delivery failed");
                 if !err.is_transient() || last_attempt {
-                    self.note_failure(&job, &err, last_attempt && err.is_transient()).await;
+                    self.note_failure(&job, &err, last_attempt && err.is_transient())
+                        .await;
                 }
                 !err.is_transient()
             }
@@ -175,14 +180,23 @@ impl Delivery {
         };
         let excerpt: String = body.chars().take(120).collect();
         let platform = job.customer.platform.display_name();
-        let outcome = if to_dlq { "kept in the dead-letter queue for replay" } else { "not retried" };
+        let outcome = if to_dlq {
+            "kept in the dead-letter queue for replay"
+        } else {
+            "not retried"
+        };
         let note = format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\"");
         let attributes = json!({ BRIDGE_ATTRIBUTE: { "delivery_failed": job.id } });
         let result = self
             .twilio
             .post_message(
                 &job.customer.conversation_sid,
-                &NewMessage { author: "Flex Bridge", body: &note, attributes: Some(&attributes), webhooks: false },
+                &NewMessage {
+                    author: "Flex Bridge",
+                    body: &note,
+                    attributes: Some(&attributes),
+                    webhooks: false,
+                },
             )
             .await;
         if let Err(err) = result {

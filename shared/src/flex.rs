@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
-use crate::lambda::aws_config;
 use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
+use crate::lambda::aws_config;
 use crate::queue::{OutboundJob, OutboundKind, Queue, SqsQueue};
 use crate::store::{Customer, DynamoStore, Store};
 use crate::twilio::events::Event;
@@ -66,11 +66,16 @@ impl FlexWebhooks {
     }
 
     async fn customer_of(&self, conversation_sid: &str) -> Result<Option<Customer>, ApiError> {
-        self.store.conversation(conversation_sid).await.map_err(unavailable)
+        self.store
+            .conversation(conversation_sid)
+            .await
+            .map_err(unavailable)
     }
 
     async fn enqueue(&self, job: OutboundJob) -> Result<WebResponse, ApiError> {
-        job.enqueue(self.queue.as_ref()).await.map_err(unavailable)?;
+        job.enqueue(self.queue.as_ref())
+            .await
+            .map_err(unavailable)?;
         tracing::info!(conversation_sid = %job.customer.conversation_sid, job = %job.id, "queued for delivery");
         Ok(WebResponse::ok())
     }
@@ -78,7 +83,14 @@ impl FlexWebhooks {
     /// `POST /twilio/flex-outbound`
     pub async fn outbound(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {
         match self.verified_event(request, FLEX_OUTBOUND_PATH)? {
-            Event::MessageAdded { conversation_sid, message_sid, author, body, attributes, .. } => {
+            Event::MessageAdded {
+                conversation_sid,
+                message_sid,
+                author,
+                body,
+                attributes,
+                ..
+            } => {
                 if is_customer_identity(&author) {
                     return Ok(WebResponse::ignored("customer message"));
                 }
@@ -89,10 +101,19 @@ impl FlexWebhooks {
                     tracing::info!(conversation_sid = %conversation_sid, "no open bridge conversation");
                     return Ok(WebResponse::ignored("no open conversation"));
                 };
-                self.enqueue(OutboundJob { id: message_sid, customer, kind: OutboundKind::AgentMessage { author, body } })
-                    .await
+                self.enqueue(OutboundJob {
+                    id: message_sid,
+                    customer,
+                    kind: OutboundKind::AgentMessage { author, body },
+                })
+                .await
             }
-            Event::ParticipantAdded { conversation_sid, participant_sid, identity, attributes } => {
+            Event::ParticipantAdded {
+                conversation_sid,
+                participant_sid,
+                identity,
+                attributes,
+            } => {
                 if identity.is_empty() || is_customer_identity(&identity) {
                     return Ok(WebResponse::ignored("not an agent"));
                 }
@@ -100,16 +121,25 @@ impl FlexWebhooks {
                     return Ok(WebResponse::ignored("no open conversation"));
                 };
                 let name = agent_name(&attributes);
-                self.enqueue(OutboundJob { id: format!("joined-{participant_sid}"), customer, kind: OutboundKind::AgentJoined { name } })
-                    .await
+                self.enqueue(OutboundJob {
+                    id: format!("joined-{participant_sid}"),
+                    customer,
+                    kind: OutboundKind::AgentJoined { name },
+                })
+                .await
             }
-            Event::StateUpdated { .. } | Event::Other(_) => Ok(WebResponse::ignored("event not handled here")),
+            Event::StateUpdated { .. } | Event::Other(_) => {
+                Ok(WebResponse::ignored("event not handled here"))
+            }
         }
     }
 
     /// `POST /twilio/channel-updated`
     pub async fn state_updated(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {
-        let Event::StateUpdated { conversation_sid, state_to } = self.verified_event(request, CHANNEL_UPDATED_PATH)?
+        let Event::StateUpdated {
+            conversation_sid,
+            state_to,
+        } = self.verified_event(request, CHANNEL_UPDATED_PATH)?
         else {
             return Ok(WebResponse::ignored("event not handled here"));
         };
@@ -121,9 +151,18 @@ impl FlexWebhooks {
         };
         // Queue the notice first: if ending the mapping then fails, Twilio's retry re-queues
         // it and the FIFO deduplication id drops the copy.
-        let job = OutboundJob { id: format!("closed-{conversation_sid}"), customer, kind: OutboundKind::ChatEnded };
-        job.enqueue(self.queue.as_ref()).await.map_err(unavailable)?;
-        self.store.end_conversation(&conversation_sid).await.map_err(unavailable)?;
+        let job = OutboundJob {
+            id: format!("closed-{conversation_sid}"),
+            customer,
+            kind: OutboundKind::ChatEnded,
+        };
+        job.enqueue(self.queue.as_ref())
+            .await
+            .map_err(unavailable)?;
+        self.store
+            .end_conversation(&conversation_sid)
+            .await
+            .map_err(unavailable)?;
         tracing::info!(conversation_sid = %conversation_sid, "conversation closed; mapping ended");
         Ok(WebResponse::ok())
     }
@@ -135,7 +174,13 @@ fn agent_name(attributes: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(attributes).unwrap_or_default();
     ["friendly_name", "full_name", "name"]
         .iter()
-        .find_map(|k| value.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()))
+        .find_map(|k| {
+            value
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        })
         .map(|name| name.split_whitespace().next().unwrap_or(name).to_owned())
         .unwrap_or_else(|| "An agent".into())
 }

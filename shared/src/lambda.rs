@@ -77,7 +77,12 @@ where
     Fut: Future<Output = Vec<String>> + Send,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let records = event.payload.records.into_iter().map(QueueRecord::from_sqs).collect();
+        let records = event
+            .payload
+            .records
+            .into_iter()
+            .map(QueueRecord::from_sqs)
+            .collect();
         let fut = handler(records);
         async move {
             let failed = fut.await;

@@ -19,19 +19,19 @@ const MARKER: &str = "options:";
 
 /// Finds a trailing `Options:` list; a message without one (or with an empty one) is all text.
 pub fn parse(message: &str) -> AgentMessage {
-    let plain = || AgentMessage { text: message.trim().to_owned(), options: vec![] };
+    let plain = || AgentMessage {
+        text: message.trim().to_owned(),
+        options: vec![],
+    };
     // Only a marker at the start, or after a line break or a sentence's end, counts, so prose
     // such as "our shipping options: ..." is left alone.
-    let Some(at) = message
-        .char_indices()
-        .map(|(i, _)| i)
-        .filter(|&i| {
-            let starts = message[i..].get(..MARKER.len()).is_some_and(|m| m.eq_ignore_ascii_case(MARKER));
-            let before = message[..i].trim_end_matches(' ');
-            starts && (before.is_empty() || before.ends_with(['\n', '.', '!', '?', ':']))
-        })
-        .next_back()
-    else {
+    let Some(at) = message.char_indices().map(|(i, _)| i).rfind(|&i| {
+        let starts = message[i..]
+            .get(..MARKER.len())
+            .is_some_and(|m| m.eq_ignore_ascii_case(MARKER));
+        let before = message[..i].trim_end_matches(' ');
+        starts && (before.is_empty() || before.ends_with(['\n', '.', '!', '?', ':']))
+    }) else {
         return plain();
     };
     let options: Vec<QuickReply> = message[at + MARKER.len()..]
@@ -43,14 +43,20 @@ pub fn parse(message: &str) -> AgentMessage {
                 label: label.trim().to_owned(),
                 description: Some(description.trim().to_owned()).filter(|d| !d.is_empty()),
             },
-            None => QuickReply { label: option.to_owned(), description: None },
+            None => QuickReply {
+                label: option.to_owned(),
+                description: None,
+            },
         })
         .filter(|o| !o.label.is_empty())
         .collect();
     if options.is_empty() {
         return plain();
     }
-    AgentMessage { text: message[..at].trim().to_owned(), options }
+    AgentMessage {
+        text: message[..at].trim().to_owned(),
+        options,
+    }
 }
 
 /// The X rendering: the text, then `1. Label — description` lines and how to answer.
@@ -89,14 +95,24 @@ mod tests {
 
     #[test]
     fn parses_trailing_options() {
-        let m = parse("How can I help? Options: Track order - where is it, Refund - money back, Other");
+        let m =
+            parse("How can I help? Options: Track order - where is it, Refund - money back, Other");
         assert_eq!(m.text, "How can I help?");
         assert_eq!(
             m.options,
             vec![
-                QuickReply { label: "Track order".into(), description: Some("where is it".into()) },
-                QuickReply { label: "Refund".into(), description: Some("money back".into()) },
-                QuickReply { label: "Other".into(), description: None },
+                QuickReply {
+                    label: "Track order".into(),
+                    description: Some("where is it".into())
+                },
+                QuickReply {
+                    label: "Refund".into(),
+                    description: Some("money back".into())
+                },
+                QuickReply {
+                    label: "Other".into(),
+                    description: None
+                },
             ]
         );
     }

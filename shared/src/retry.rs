@@ -98,7 +98,13 @@ async fn error_from(service: &'static str, response: Response) -> HttpError {
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
     // Characters, not bytes: a byte cut could split a multi-byte character and panic.
-    let detail: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+    let detail: String = response
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
     HttpError {
         service,
         status: Some(status),

@@ -14,7 +14,9 @@ pub fn init_json() {
 }
 
 pub fn init_text() {
-    let _ = tracing_subscriber::fmt().with_env_filter(filter()).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .try_init();
 }
 
 fn filter() -> EnvFilter {

@@ -39,16 +39,32 @@ pub async fn conversation_with(bridge: &LocalBridge, messages: usize) -> Convers
             .find(|c| c.messages.len() >= messages)
     })
     .await
-    .unwrap_or_else(|| panic!("no conversation with {messages} messages: {:#?}", bridge.sandbox.conversations()))
+    .unwrap_or_else(|| {
+        panic!(
+            "no conversation with {messages} messages: {:#?}",
+            bridge.sandbox.conversations()
+        )
+    })
 }
 
 /// The customer's X DMs, once there are `count` of them.
 pub async fn dms(bridge: &LocalBridge, user: &str, count: usize) -> Vec<String> {
-    wait_for(WAIT, || Some(bridge.sandbox.dms_to(user)).filter(|d| d.len() >= count))
-        .await
-        .unwrap_or_else(|| panic!("expected {count} DMs, got {:?}", bridge.sandbox.dms_to(user)))
+    wait_for(WAIT, || {
+        Some(bridge.sandbox.dms_to(user)).filter(|d| d.len() >= count)
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "expected {count} DMs, got {:?}",
+            bridge.sandbox.dms_to(user)
+        )
+    })
 }
 
 pub fn bodies(conversation: &ConversationView) -> Vec<String> {
-    conversation.messages.iter().map(|m| m.body.clone()).collect()
+    conversation
+        .messages
+        .iter()
+        .map(|m| m.body.clone())
+        .collect()
 }

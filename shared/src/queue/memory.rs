@@ -62,7 +62,8 @@ impl MemoryQueue {
                     if blocked.contains(&group) {
                         index += 1;
                     } else if *visible_at > now {
-                        next_visible = Some(next_visible.map_or(*visible_at, |n| n.min(*visible_at)));
+                        next_visible =
+                            Some(next_visible.map_or(*visible_at, |n| n.min(*visible_at)));
                         blocked.push(group);
                         index += 1;
                     } else {
@@ -84,7 +85,11 @@ impl MemoryQueue {
             }
             match next_visible {
                 Some(at) => {
-                    let _ = tokio::time::timeout(at.saturating_duration_since(Instant::now()), notified).await;
+                    let _ = tokio::time::timeout(
+                        at.saturating_duration_since(Instant::now()),
+                        notified,
+                    )
+                    .await;
                 }
                 None => notified.await,
             }
@@ -129,7 +134,9 @@ impl Queue for MemoryQueue {
     async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
         let mut state = self.state();
         let now = Instant::now();
-        state.seen.retain(|_, at| now.duration_since(*at) < DEDUPE_WINDOW);
+        state
+            .seen
+            .retain(|_, at| now.duration_since(*at) < DEDUPE_WINDOW);
         if state.seen.contains_key(dedupe_id) {
             return Ok(());
         }
@@ -164,7 +171,10 @@ mod tests {
         let ids: Vec<_> = batch.iter().map(|r| r.message_id.clone()).collect();
         queue.settle(batch, &ids);
         let batch = queue.receive(10).await;
-        assert_eq!((batch[0].body.as_str(), batch[0].receive_count), ("first", 2));
+        assert_eq!(
+            (batch[0].body.as_str(), batch[0].receive_count),
+            ("first", 2)
+        );
         assert_eq!(batch[1].body, "second");
         let first = batch[0].message_id.clone();
         queue.settle(batch, &[first]);

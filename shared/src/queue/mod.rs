@@ -70,6 +70,8 @@ pub enum OutboundKind {
 impl OutboundJob {
     pub async fn enqueue(&self, queue: &dyn Queue) -> Result<(), QueueError> {
         let body = serde_json::to_string(self).map_err(|e| QueueError(e.to_string()))?;
-        queue.send(&self.customer.conversation_sid, &self.id, &body).await
+        queue
+            .send(&self.customer.conversation_sid, &self.id, &body)
+            .await
     }
 }

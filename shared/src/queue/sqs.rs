@@ -13,7 +13,10 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
+        Self {
+            client,
+            url: url.into(),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -24,11 +27,17 @@ impl SqsQueue {
 #[async_trait]
 impl Queue for SqsQueue {
     async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
-        let mut request = self.client.send_message().queue_url(&self.url).message_body(body);
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body);
         if self.url.ends_with(".fifo") {
             // SQS limits deduplication ids to 128 characters.
             let dedupe: String = dedupe_id.chars().take(128).collect();
-            request = request.message_group_id(group).message_deduplication_id(dedupe);
+            request = request
+                .message_group_id(group)
+                .message_deduplication_id(dedupe);
         }
         request
             .send()

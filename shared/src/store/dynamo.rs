@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ReturnValue,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -52,7 +52,10 @@ fn to_item(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Creates the table as `template.yaml` does (local runs and tests against moto).
@@ -115,7 +118,11 @@ impl DynamoStore {
 impl Store for DynamoStore {
     async fn claim_event(&self, event: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         let now = now_epoch();
-        let item = Item { pk: event_key(event), expires_at: Some(now + ttl_secs), ..Item::default() };
+        let item = Item {
+            pk: event_key(event),
+            expires_at: Some(now + ttl_secs),
+            ..Item::default()
+        };
         let result = self
             .client
             .put_item()
@@ -151,7 +158,12 @@ impl Store for DynamoStore {
             .map_or(CustomerSlot::Empty, |item| item.slot(now)))
     }
 
-    async fn lease_customer(&self, identity: &str, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
+    async fn lease_customer(
+        &self,
+        identity: &str,
+        owner: &str,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
         let now = now_epoch();
         let item = Item {
             pk: customer_key(identity),
@@ -195,7 +207,11 @@ impl Store for DynamoStore {
     }
 
     async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError> {
-        let open = |pk: String| Item { pk, customer: Some(customer.clone()), ..Item::default() };
+        let open = |pk: String| Item {
+            pk,
+            customer: Some(customer.clone()),
+            ..Item::default()
+        };
         let forward = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&open(customer_key(&customer.identity)))?))
@@ -205,7 +221,9 @@ impl Store for DynamoStore {
             .map_err(error)?;
         let reverse = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(&open(conversation_key(&customer.conversation_sid)))?))
+            .set_item(Some(to_item(&open(conversation_key(
+                &customer.conversation_sid,
+            )))?))
             .build()
             .map_err(error)?;
         self.client
@@ -225,7 +243,10 @@ impl Store for DynamoStore {
             .and_then(|item| item.customer))
     }
 
-    async fn end_conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
+    async fn end_conversation(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<Customer>, StoreError> {
         let old = self
             .client
             .delete_item()
@@ -259,7 +280,11 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn set_quick_replies(&self, customer: &Customer, labels: &[String]) -> Result<(), StoreError> {
+    async fn set_quick_replies(
+        &self,
+        customer: &Customer,
+        labels: &[String],
+    ) -> Result<(), StoreError> {
         let list = AttributeValue::L(labels.iter().map(|l| s(l)).collect());
         let result = self
             .client

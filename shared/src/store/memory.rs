@@ -20,7 +20,10 @@ impl MemoryStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Item>, i64) -> T) -> T {
-        let mut items = self.items.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut items = self
+            .items
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut items, now_epoch())
     }
 }
@@ -33,7 +36,14 @@ impl Store for MemoryStore {
             if items.get(&pk).is_some_and(|i| !i.is_expired(now)) {
                 return false;
             }
-            items.insert(pk.clone(), Item { pk, expires_at: Some(now + ttl_secs), ..Item::default() });
+            items.insert(
+                pk.clone(),
+                Item {
+                    pk,
+                    expires_at: Some(now + ttl_secs),
+                    ..Item::default()
+                },
+            );
             true
         }))
     }
@@ -52,7 +62,12 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn lease_customer(&self, identity: &str, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
+    async fn lease_customer(
+        &self,
+        identity: &str,
+        owner: &str,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
         Ok(self.with(|items, now| {
             let pk = customer_key(identity);
             let free = items
@@ -95,7 +110,11 @@ impl Store for MemoryStore {
             if !held {
                 return Err(StoreError(format!("lease on {} lost", customer.identity)));
             }
-            let open = |pk: String| Item { pk, customer: Some(customer.clone()), ..Item::default() };
+            let open = |pk: String| Item {
+                pk,
+                customer: Some(customer.clone()),
+                ..Item::default()
+            };
             items.insert(pk.clone(), open(pk));
             let reverse = conversation_key(&customer.conversation_sid);
             items.insert(reverse.clone(), open(reverse));
@@ -111,13 +130,19 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn end_conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
+    async fn end_conversation(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<Customer>, StoreError> {
         Ok(self.with(|items, _| {
             let customer = items
                 .remove(&conversation_key(conversation_sid))
                 .and_then(|i| i.customer)?;
             let pk = customer_key(&customer.identity);
-            let same = items.get(&pk).and_then(|i| i.customer.as_ref()).map(|c| c.conversation_sid.as_str())
+            let same = items
+                .get(&pk)
+                .and_then(|i| i.customer.as_ref())
+                .map(|c| c.conversation_sid.as_str())
                 == Some(conversation_sid);
             if same {
                 items.remove(&pk);
@@ -126,7 +151,11 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn set_quick_replies(&self, customer: &Customer, labels: &[String]) -> Result<(), StoreError> {
+    async fn set_quick_replies(
+        &self,
+        customer: &Customer,
+        labels: &[String],
+    ) -> Result<(), StoreError> {
         self.with(|items, _| {
             if let Some(stored) = items
                 .get_mut(&customer_key(&customer.identity))

@@ -68,7 +68,9 @@ pub struct Customer {
 pub enum CustomerSlot {
     Open(Customer),
     /// Another request holds the lease and is opening the conversation right now.
-    Opening { lease_until: i64 },
+    Opening {
+        lease_until: i64,
+    },
     Empty,
 }
 
@@ -85,7 +87,12 @@ pub trait Store: Send + Sync {
 
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError>;
     /// Takes the right to open a conversation for `identity`; `false` if it is open or leased.
-    async fn lease_customer(&self, identity: &str, owner: &str, lease_secs: i64) -> Result<bool, StoreError>;
+    async fn lease_customer(
+        &self,
+        identity: &str,
+        owner: &str,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError>;
     async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError>;
     /// Turns the lease held by `owner` into the open conversation, and records the reverse
     /// look-up. Fails if the lease was lost.
@@ -94,9 +101,16 @@ pub trait Store: Send + Sync {
     /// The customer behind a conversation, while it is open.
     async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
     /// Ends the mapping in both directions; returns the customer if it was open. Idempotent.
-    async fn end_conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
+    async fn end_conversation(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<Customer>, StoreError>;
     /// Remembers the quick-reply labels last offered in this conversation.
-    async fn set_quick_replies(&self, customer: &Customer, labels: &[String]) -> Result<(), StoreError>;
+    async fn set_quick_replies(
+        &self,
+        customer: &Customer,
+        labels: &[String],
+    ) -> Result<(), StoreError>;
 }
 
 /// Item keys, shared by both implementations.
@@ -181,12 +195,27 @@ pub mod contract {
         assert_eq!(store.customer("x-1").await.unwrap(), CustomerSlot::Empty);
         assert!(store.lease_customer("x-1", "a", 30).await.unwrap());
         assert!(!store.lease_customer("x-1", "b", 30).await.unwrap());
-        assert!(matches!(store.customer("x-1").await.unwrap(), CustomerSlot::Opening { .. }));
+        assert!(matches!(
+            store.customer("x-1").await.unwrap(),
+            CustomerSlot::Opening { .. }
+        ));
         // Only the holder can open.
-        assert!(store.open_conversation(&customer("x-1", "CH1"), "b").await.is_err());
-        store.open_conversation(&customer("x-1", "CH1"), "a").await.unwrap();
-        assert_eq!(store.customer("x-1").await.unwrap(), CustomerSlot::Open(customer("x-1", "CH1")));
-        assert_eq!(store.conversation("CH1").await.unwrap(), Some(customer("x-1", "CH1")));
+        assert!(store
+            .open_conversation(&customer("x-1", "CH1"), "b")
+            .await
+            .is_err());
+        store
+            .open_conversation(&customer("x-1", "CH1"), "a")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.customer("x-1").await.unwrap(),
+            CustomerSlot::Open(customer("x-1", "CH1"))
+        );
+        assert_eq!(
+            store.conversation("CH1").await.unwrap(),
+            Some(customer("x-1", "CH1"))
+        );
         assert!(!store.lease_customer("x-1", "c", 30).await.unwrap());
         // An expired lease can be taken over; a released one too.
         assert!(store.lease_customer("x-2", "a", -1).await.unwrap());
@@ -199,8 +228,14 @@ pub mod contract {
 
     async fn ending_is_idempotent_and_frees_the_customer(store: &dyn Store) {
         assert!(store.lease_customer("x-3", "a", 30).await.unwrap());
-        store.open_conversation(&customer("x-3", "CH3"), "a").await.unwrap();
-        assert_eq!(store.end_conversation("CH3").await.unwrap(), Some(customer("x-3", "CH3")));
+        store
+            .open_conversation(&customer("x-3", "CH3"), "a")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.end_conversation("CH3").await.unwrap(),
+            Some(customer("x-3", "CH3"))
+        );
         assert_eq!(store.end_conversation("CH3").await.unwrap(), None);
         assert_eq!(store.customer("x-3").await.unwrap(), CustomerSlot::Empty);
         assert_eq!(store.conversation("CH3").await.unwrap(), None);

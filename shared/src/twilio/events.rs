@@ -37,7 +37,8 @@ pub struct MissingField(pub &'static str);
 
 impl Event {
     pub fn from_form(body: &[u8]) -> Result<Self, MissingField> {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+        let form: HashMap<String, String> =
+            url::form_urlencoded::parse(body).into_owned().collect();
         let field = |name: &'static str| form.get(name).cloned().ok_or(MissingField(name));
         let optional = |name: &str| form.get(name).cloned().unwrap_or_default();
         let event = match field("EventType")?.as_str() {

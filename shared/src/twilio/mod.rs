@@ -89,8 +89,13 @@ pub struct NewMessage<'a> {
 /// A conversation-scoped webhook.
 #[derive(Debug)]
 pub enum ScopedWebhook<'a> {
-    Url { url: &'a str, filters: &'a [&'a str] },
-    Studio { flow_sid: &'a str },
+    Url {
+        url: &'a str,
+        filters: &'a [&'a str],
+    },
+    Studio {
+        flow_sid: &'a str,
+    },
 }
 
 impl TwilioClient {
@@ -124,7 +129,10 @@ impl TwilioClient {
                 let mut request = self
                     .http
                     .post(&url)
-                    .basic_auth(&self.config.account_sid, Some(self.config.auth_token.expose()))
+                    .basic_auth(
+                        &self.config.account_sid,
+                        Some(self.config.auth_token.expose()),
+                    )
                     .form(form);
                 if let Some(enabled) = webhook_enabled {
                     request = request.header(WEBHOOK_ENABLED_HEADER, enabled.to_string());
@@ -178,7 +186,11 @@ impl TwilioClient {
                     ("Configuration.Url", (*url).to_owned()),
                     ("Configuration.Method", "post".to_owned()),
                 ];
-                form.extend(filters.iter().map(|f| ("Configuration.Filters", (*f).to_owned())));
+                form.extend(
+                    filters
+                        .iter()
+                        .map(|f| ("Configuration.Filters", (*f).to_owned())),
+                );
                 form
             }
             ScopedWebhook::Studio { flow_sid } => vec![
@@ -223,13 +235,19 @@ impl TwilioClient {
         &self,
         identity: &str,
     ) -> Result<Vec<ParticipantConversation>, HttpError> {
-        let url = format!("{}/v1/ParticipantConversations", self.config.conversations_url);
+        let url = format!(
+            "{}/v1/ParticipantConversations",
+            self.config.conversations_url
+        );
         let response = self
             .retry
             .send("twilio", || {
                 self.http
                     .get(&url)
-                    .basic_auth(&self.config.account_sid, Some(self.config.auth_token.expose()))
+                    .basic_auth(
+                        &self.config.account_sid,
+                        Some(self.config.auth_token.expose()),
+                    )
                     .query(&[("Identity", identity), ("PageSize", "50")])
             })
             .await?;

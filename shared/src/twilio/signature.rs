@@ -109,7 +109,12 @@ mod tests {
     #[test]
     fn matches_twilio_documented_example() {
         assert_eq!(sign(TOKEN, URL, &params()), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
-        assert!(verify(TOKEN, URL, form().as_bytes(), Some("0/KCTR6DLpKmkAf8muzZqo1nDgQ=")));
+        assert!(verify(
+            TOKEN,
+            URL,
+            form().as_bytes(),
+            Some("0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+        ));
     }
 
     #[test]
@@ -126,7 +131,12 @@ mod tests {
         let sig = sign(TOKEN, URL, &params());
         let tampered = form().replace("1234", "9999");
         assert!(!verify(TOKEN, URL, tampered.as_bytes(), Some(&sig)));
-        assert!(!verify(TOKEN, "https://evil.com/myapp.php?foo=1&bar=2", form().as_bytes(), Some(&sig)));
+        assert!(!verify(
+            TOKEN,
+            "https://evil.com/myapp.php?foo=1&bar=2",
+            form().as_bytes(),
+            Some(&sig)
+        ));
         assert!(!verify("other", URL, form().as_bytes(), Some(&sig)));
         assert!(!verify(TOKEN, URL, form().as_bytes(), None));
     }
@@ -134,9 +144,17 @@ mod tests {
     #[test]
     fn json_body_is_checked_through_body_sha256() {
         let body = br#"{"EventType":"onMessageAdded"}"#;
-        let url = format!("https://example.com/hook?bodySHA256={}", hex(&Sha256::digest(body)));
+        let url = format!(
+            "https://example.com/hook?bodySHA256={}",
+            hex(&Sha256::digest(body))
+        );
         let sig = sign(TOKEN, &url, &[]);
         assert!(verify(TOKEN, &url, body, Some(&sig)));
-        assert!(!verify(TOKEN, &url, br#"{"EventType":"onMessageRemoved"}"#, Some(&sig)));
+        assert!(!verify(
+            TOKEN,
+            &url,
+            br#"{"EventType":"onMessageRemoved"}"#,
+            Some(&sig)
+        ));
     }
 }

@@ -111,12 +111,21 @@ pub struct PayloadError(String);
 pub fn parse(body: &[u8], brand_account_id: &str) -> Result<Parsed, PayloadError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| PayloadError(e.to_string()))?;
-    let activity = if value.get("data").and_then(|d| d.get("event_type")).is_some() {
+    let activity = if value
+        .get("data")
+        .and_then(|d| d.get("event_type"))
+        .is_some()
+    {
         let envelope: ActivityEnvelope =
             serde_json::from_value(value).map_err(|e| PayloadError(e.to_string()))?;
         match (envelope.data.event_type.as_str(), envelope.data.payload) {
             ("dm.received", Some(payload)) => payload,
-            _ => return Ok(Parsed { messages: vec![], ignored: 1 }),
+            _ => {
+                return Ok(Parsed {
+                    messages: vec![],
+                    ignored: 1,
+                })
+            }
         }
     } else {
         serde_json::from_value(value).map_err(|e| PayloadError(e.to_string()))?
@@ -185,7 +194,11 @@ mod tests {
     const BRAND: &str = "1514100000000000001";
 
     fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/../fixtures/x/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read(format!(
+            "{}/../fixtures/x/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub const HEADER: &str = "x-twitter-webhooks-signature";
 
 /// `sha256=<base64 HMAC-SHA256(consumer_secret, message)>`
 pub fn sign(consumer_secret: &str, message: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(consumer_secret.as_bytes()).expect("any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(consumer_secret.as_bytes()).expect("any key length");
     mac.update(message);
     format!(
         "sha256={}",

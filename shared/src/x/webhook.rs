@@ -6,8 +6,8 @@ use crate::config::{ConfigError, Env, Secret};
 use crate::conversations::{ConversationSettings, Conversations, CustomerMessage};
 use crate::lambda::{aws_config, http_client};
 use crate::store::DynamoStore;
-use crate::twilio::{TwilioClient, TwilioConfig};
 use crate::store::Platform;
+use crate::twilio::{TwilioClient, TwilioConfig};
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
 use super::{events, signature, XWebhookConfig};
@@ -90,10 +90,14 @@ impl XInbound {
         let store = &self.conversations.store;
         let key = format!("x#{}", dm.event_id);
         let unavailable = |retry_after| ApiError::Unavailable { retry_after };
-        if !store.claim_event(&key, DEDUPE_TTL_SECS).await.map_err(|e| {
-            tracing::error!(error = %e, "dedupe claim failed");
-            unavailable(None)
-        })? {
+        if !store
+            .claim_event(&key, DEDUPE_TTL_SECS)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "dedupe claim failed");
+                unavailable(None)
+            })?
+        {
             tracing::info!("duplicate X event ignored");
             return Ok(());
         }
