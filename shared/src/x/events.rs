@@ -111,6 +111,9 @@ pub struct PayloadError(String);
 pub fn parse(body: &[u8], brand_account_id: &str) -> Result<Parsed, PayloadError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| PayloadError(e.to_string()))?;
+    if !value.is_object() {
+        return Err(PayloadError("expected a JSON object".into()));
+    }
     let activity = if value
         .get("data")
         .and_then(|d| d.get("event_type"))
@@ -250,6 +253,7 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(parse(b"not json", BRAND).is_err());
+        assert!(parse(b"[]", BRAND).is_err());
         assert!(parse(br#"{"direct_message_events":[{"id":1}]}"#, BRAND).is_err());
         assert_eq!(parse(b"{}", BRAND).unwrap(), Parsed::default());
     }
