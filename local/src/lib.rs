@@ -210,6 +210,7 @@ impl LocalBridge {
                 store: store.clone(),
                 twilio,
                 x: Some(x),
+                discord: None,
                 max_receives: options.max_receives,
             },
         });

@@ -36,6 +36,8 @@ pub struct CustomerMessage {
     pub text: String,
     /// The platform's id for this event, kept in the message attributes for tracing.
     pub event_id: String,
+    /// The customer asked for a person: marked in the message attributes for Studio and the bot.
+    pub agent_requested: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,17 +99,15 @@ impl Conversations {
         let sid = customer.conversation_sid.clone();
         tracing::Span::current().record("conversation_sid", sid.as_str());
         // A bare number answers the quick replies an agent offered on X.
-        let (body, attributes) = match quick_replies::answer(&message.text, &customer.quick_replies)
-        {
-            Some(label) => (
-                label,
-                json!({"platform": message.platform, "event_id": message.event_id, "quick_reply": message.text.trim()}),
-            ),
-            None => (
-                message.text.clone(),
-                json!({"platform": message.platform, "event_id": message.event_id}),
-            ),
-        };
+        let quick_reply = quick_replies::answer(&message.text, &customer.quick_replies);
+        let mut attributes = json!({"platform": message.platform, "event_id": message.event_id});
+        if quick_reply.is_some() {
+            attributes["quick_reply"] = json!(message.text.trim());
+        }
+        if message.agent_requested {
+            attributes["agent_requested"] = json!(true);
+        }
+        let body = quick_reply.unwrap_or_else(|| message.text.clone());
         self.twilio
             .post_message(
                 &sid,

@@ -7,21 +7,24 @@
 //! note in the conversation at once. A passing failure that reaches the queue's last attempt also
 //! leaves a note, and the message goes on to the DLQ.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::json;
 
 use crate::config::{ConfigError, Env};
+use crate::discord::messages as discord_messages;
+use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
 use crate::lambda::{aws_config, http_client};
-use crate::queue::{OutboundJob, OutboundKind, QueueRecord};
+use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
 use crate::store::{DynamoStore, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
 use crate::x::{split_for_dm, XApiConfig, XClient};
 
+pub const DISCORD_CHAT_ENDED_TEXT: &str =
+    "This chat has ended. Thanks for reaching out! Use /helpme any time to start a new one.";
 pub const CHAT_ENDED_TEXT: &str =
     "This chat has ended. Thanks for reaching out! Send us a message any time to start a new one.";
 const DELIVERED_TTL_SECS: i64 = 7 * 24 * 3600;
@@ -30,6 +33,7 @@ pub struct Delivery {
     pub store: Arc<dyn Store>,
     pub twilio: TwilioClient,
     pub x: Option<XClient>,
+    pub discord: Option<DiscordClient>,
     /// The queue's `maxReceiveCount`: on that attempt a failure is also noted for the agent.
     pub max_receives: u32,
 }
@@ -42,6 +46,8 @@ enum DeliveryError {
     Store(#[from] crate::store::StoreError),
     #[error("{0} delivery is not configured in this deployment")]
     NotConfigured(&'static str),
+    #[error("the customer's Discord DMs are closed (Discord error 50007); ask them to allow DMs from the server and use /reply")]
+    DmsClosed,
 }
 
 impl DeliveryError {
@@ -49,7 +55,7 @@ impl DeliveryError {
         match self {
             DeliveryError::Remote(e) => e.is_transient(),
             DeliveryError::Store(_) => true,
-            DeliveryError::NotConfigured(_) => false,
+            DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed => false,
         }
     }
 }
@@ -59,7 +65,14 @@ impl Delivery {
     pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
         let table = env.required("TABLE_NAME");
         let twilio = TwilioConfig::from_env(&mut env);
-        let x = XApiConfig::from_env(&mut env);
+        // A deployment may serve X, Discord or both: a platform is configured when its first
+        // credential is set, and then all of its variables are required.
+        let x = env
+            .optional("X_CONSUMER_KEY")
+            .map(|_| XApiConfig::from_env(&mut env));
+        let discord = env
+            .optional("DISCORD_BOT_TOKEN")
+            .map(|_| DiscordApiConfig::from_env(&mut env));
         let max_receives = env.or_default("DELIVERY_MAX_RECEIVES", "5");
         env.finish()?;
         let max_receives = max_receives.parse().map_err(|_| ConfigError::Invalid {
@@ -71,32 +84,15 @@ impl Delivery {
         Ok(Self {
             store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
             twilio: TwilioClient::new(http.clone(), twilio),
-            x: Some(XClient::new(http, x)),
+            x: x.map(|config| XClient::new(http.clone(), config)),
+            discord: discord.map(|config| DiscordClient::new(http.clone(), config)),
             max_receives,
         })
     }
 
     /// Handles one SQS batch; returns the message ids to report as `batchItemFailures`.
     pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
-        let mut failed = Vec::new();
-        let mut blocked_groups = HashSet::new();
-        for record in records {
-            if record
-                .group
-                .as_ref()
-                .is_some_and(|g| blocked_groups.contains(g))
-            {
-                failed.push(record.message_id);
-                continue;
-            }
-            if !self.handle(&record).await {
-                if let Some(group) = record.group.clone() {
-                    blocked_groups.insert(group);
-                }
-                failed.push(record.message_id);
-            }
-        }
-        failed
+        process_in_order(records, |record| async move { self.handle(&record).await }).await
     }
 
     /// `true` when the record is done with (delivered, duplicate, or noted as undeliverable).
@@ -153,7 +149,36 @@ impl Delivery {
                 }
                 Ok(())
             }
-            Platform::Discord => Err(DeliveryError::NotConfigured("Discord")),
+            Platform::Discord => {
+                let discord = self
+                    .discord
+                    .as_ref()
+                    .ok_or(DeliveryError::NotConfigured("Discord"))?;
+                let pieces = match &job.kind {
+                    OutboundKind::AgentMessage { body, .. } => {
+                        discord_messages::agent_message(body)
+                    }
+                    OutboundKind::AgentJoined { name } => {
+                        discord_messages::notice(&format!("{name} joined the chat."))
+                    }
+                    OutboundKind::ChatEnded => discord_messages::notice(DISCORD_CHAT_ENDED_TEXT),
+                };
+                for (n, piece) in pieces.into_iter().enumerate() {
+                    // The nonce makes a retried send after a lost answer post nothing new.
+                    let piece = piece.with_nonce(&format!("{}-{n}", job.id));
+                    discord
+                        .send_message(&job.customer.address, &piece)
+                        .await
+                        .map_err(|err| {
+                            if is_dms_closed(&err) {
+                                DeliveryError::DmsClosed
+                            } else {
+                                DeliveryError::Remote(err)
+                            }
+                        })?;
+                }
+                Ok(())
+            }
         }
     }
 

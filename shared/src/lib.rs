@@ -4,6 +4,7 @@
 //! their dependencies (store, queue, API clients) as values built once per cold start, so the same
 //! code runs in Lambda, in the local all-in-one server and in the end-to-end tests.
 
+pub mod cases;
 pub mod config;
 pub mod conversations;
 pub mod delivery;

@@ -210,27 +210,13 @@ fn split_at_most(text: &str, max: usize) -> Vec<String> {
     pieces
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseKind {
-    Bug,
-    Feature,
-}
+pub use crate::cases::CaseKind;
 
-impl CaseKind {
-    pub fn display_name(self) -> &'static str {
-        match self {
-            CaseKind::Bug => "Bug report",
-            CaseKind::Feature => "Feature request",
-        }
-    }
-
-    /// Red for bugs, blurple for features.
-    fn color(self) -> u32 {
-        match self {
-            CaseKind::Bug => 0xED4245,
-            CaseKind::Feature => 0x5865F2,
-        }
+/// Red for bugs, blurple for the rest.
+fn embed_color(kind: CaseKind) -> u32 {
+    match kind {
+        CaseKind::Bug => 0xED4245,
+        CaseKind::Feature | CaseKind::Support => 0x5865F2,
     }
 }
 
@@ -262,7 +248,7 @@ pub fn case_embed(
     Embed {
         title: Some(title),
         description: Some(truncate(details.trim(), room)).filter(|d| !d.is_empty()),
-        color: Some(kind.color()),
+        color: Some(embed_color(kind)),
         fields,
     }
 }

@@ -13,6 +13,8 @@ pub mod responses;
 pub mod signature;
 #[cfg(test)]
 mod test_server;
+pub mod webhook;
+pub mod worker;
 
 pub use client::{error_code, is_dms_closed, DiscordClient, RegisteredCommand, DMS_CLOSED};
 
@@ -82,10 +84,12 @@ impl DiscordAppConfig {
     }
 
     /// The channel a case of `kind` is posted to.
-    pub fn case_channel(&self, kind: messages::CaseKind) -> &str {
+    /// Support cases stay in Flex; they are not posted to a channel.
+    pub fn case_channel(&self, kind: messages::CaseKind) -> Option<&str> {
         match kind {
-            messages::CaseKind::Bug => &self.bug_channel_id,
-            messages::CaseKind::Feature => &self.feature_channel_id,
+            messages::CaseKind::Bug => Some(&self.bug_channel_id),
+            messages::CaseKind::Feature => Some(&self.feature_channel_id),
+            messages::CaseKind::Support => None,
         }
     }
 }
@@ -169,7 +173,8 @@ mod tests {
             bug_channel_id: "2".into(),
             feature_channel_id: "3".into(),
         };
-        assert_eq!(app.case_channel(messages::CaseKind::Bug), "2");
-        assert_eq!(app.case_channel(messages::CaseKind::Feature), "3");
+        assert_eq!(app.case_channel(messages::CaseKind::Bug), Some("2"));
+        assert_eq!(app.case_channel(messages::CaseKind::Feature), Some("3"));
+        assert_eq!(app.case_channel(messages::CaseKind::Support), None);
     }
 }

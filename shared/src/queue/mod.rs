@@ -8,6 +8,9 @@ mod sqs;
 pub use memory::MemoryQueue;
 pub use sqs::SqsQueue;
 
+use std::collections::HashSet;
+use std::future::Future;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -73,5 +76,69 @@ impl OutboundJob {
         queue
             .send(&self.customer.conversation_sid, &self.id, &body)
             .await
+    }
+}
+
+/// Runs `handle` over a batch in order and returns the ids to report as `batchItemFailures`.
+/// Once a message fails, the later messages of its group are failed unhandled, so SQS FIFO
+/// retries the group from that point, in order. `handle` answers `true` when a record is done.
+pub async fn process_in_order<F, Fut>(records: Vec<QueueRecord>, mut handle: F) -> Vec<String>
+where
+    F: FnMut(QueueRecord) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let mut failed = Vec::new();
+    let mut blocked_groups = HashSet::new();
+    for record in records {
+        let group = record.group.clone();
+        if group.as_ref().is_some_and(|g| blocked_groups.contains(g)) {
+            failed.push(record.message_id);
+            continue;
+        }
+        let id = record.message_id.clone();
+        if !handle(record).await {
+            if let Some(group) = group {
+                blocked_groups.insert(group);
+            }
+            failed.push(id);
+        }
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, group: &str) -> QueueRecord {
+        QueueRecord {
+            message_id: id.into(),
+            body: id.into(),
+            receive_count: 1,
+            group: Some(group.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_fails_the_rest_of_its_group_only() {
+        let batch = vec![
+            record("a1", "a"),
+            record("b1", "b"),
+            record("a2", "a"),
+            record("b2", "b"),
+        ];
+        let mut handled = Vec::new();
+        let failed = process_in_order(batch, |r| {
+            handled.push(r.message_id.clone());
+            let ok = r.message_id != "a1";
+            async move { ok }
+        })
+        .await;
+        assert_eq!(failed, ["a1", "a2"]);
+        assert_eq!(
+            handled,
+            ["a1", "b1", "b2"],
+            "a2 is not attempted after a1 failed"
+        );
     }
 }

@@ -303,4 +303,51 @@ impl Store for DynamoStore {
             Err(err) => Err(error(err.into_service_error())),
         }
     }
+
+    async fn next_case_number(&self) -> Result<u64, StoreError> {
+        // ADD starts from 0 on a missing attribute, so offset to the first case number.
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(CASE_COUNTER_KEY.to_owned())))
+            .update_expression("ADD #counter :one")
+            .expression_attribute_names("#counter", "counter")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| error(e.into_service_error()))?;
+        let count: u64 = output
+            .attributes
+            .and_then(|a| a.get("counter").cloned())
+            .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok()))
+            .ok_or_else(|| StoreError("case counter missing from the answer".into()))?;
+        Ok(FIRST_CASE_NUMBER + count - 1)
+    }
+
+    async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError> {
+        Ok(self.get(case_key(source)).await?.and_then(|item| item.case))
+    }
+
+    async fn put_case(&self, source: &str, case: &Case) -> Result<bool, StoreError> {
+        let item = Item {
+            pk: case_key(source),
+            case: Some(case.clone()),
+            ..Item::default()
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if condition_failed(&err) => Ok(false),
+            Err(err) => Err(error(err.into_service_error())),
+        }
+    }
 }

@@ -167,6 +167,42 @@ impl Store for MemoryStore {
         });
         Ok(())
     }
+
+    async fn next_case_number(&self) -> Result<u64, StoreError> {
+        Ok(self.with(|items, _| {
+            let counter = items
+                .entry(CASE_COUNTER_KEY.to_owned())
+                .or_insert_with(|| Item {
+                    pk: CASE_COUNTER_KEY.to_owned(),
+                    ..Item::default()
+                });
+            let next = counter.counter.map_or(FIRST_CASE_NUMBER, |n| n + 1);
+            counter.counter = Some(next);
+            next
+        }))
+    }
+
+    async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError> {
+        Ok(self.with(|items, _| items.get(&case_key(source)).and_then(|i| i.case.clone())))
+    }
+
+    async fn put_case(&self, source: &str, case: &Case) -> Result<bool, StoreError> {
+        Ok(self.with(|items, _| {
+            let pk = case_key(source);
+            if items.contains_key(&pk) {
+                return false;
+            }
+            items.insert(
+                pk.clone(),
+                Item {
+                    pk,
+                    case: Some(case.clone()),
+                    ..Item::default()
+                },
+            );
+            true
+        }))
+    }
 }
 
 #[cfg(test)]

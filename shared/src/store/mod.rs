@@ -20,6 +20,8 @@ pub use memory::MemoryStore;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::cases::{Case, FIRST_CASE_NUMBER};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
@@ -111,6 +113,13 @@ pub trait Store: Send + Sync {
         customer: &Customer,
         labels: &[String],
     ) -> Result<(), StoreError>;
+
+    /// The next case number, from an atomic counter starting at [`FIRST_CASE_NUMBER`].
+    async fn next_case_number(&self) -> Result<u64, StoreError>;
+    /// The case filed for `source`, if any.
+    async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError>;
+    /// Records a case for `source`; `false` if one was already recorded for it.
+    async fn put_case(&self, source: &str, case: &Case) -> Result<bool, StoreError>;
 }
 
 /// Item keys, shared by both implementations.
@@ -126,6 +135,12 @@ pub(crate) fn event_key(key: &str) -> String {
     format!("EVENT#{key}")
 }
 
+pub(crate) fn case_key(source: &str) -> String {
+    format!("CASE#{source}")
+}
+
+pub(crate) const CASE_COUNTER_KEY: &str = "COUNTER#case";
+
 /// The stored form of every record: one flat item, so both implementations share the rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Item {
@@ -138,6 +153,11 @@ pub(crate) struct Item {
     pub lease_until: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<Case>,
+    /// The case counter's last value (`COUNTER#case` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<u64>,
 }
 
 impl Item {
@@ -179,6 +199,31 @@ pub mod contract {
         leases_exclude_each_other_and_open(store).await;
         ending_is_idempotent_and_frees_the_customer(store).await;
         quick_replies_are_remembered(store).await;
+        cases_are_numbered_and_filed_once(store).await;
+    }
+
+    async fn cases_are_numbered_and_filed_once(store: &dyn Store) {
+        use crate::cases::{file, CaseKind, NewCase};
+        let new = || NewCase {
+            kind: CaseKind::Bug,
+            title: "Crash".into(),
+            details: "It crashed".into(),
+            steps: None,
+            reporter: "discord-1".into(),
+        };
+        let first = file(store, "discord#1", new()).await.unwrap();
+        assert_eq!(first.id, format!("CS-{FIRST_CASE_NUMBER}"));
+        assert_eq!(
+            file(store, "discord#1", new()).await.unwrap(),
+            first,
+            "a retry finds its case"
+        );
+        let second = file(store, "discord#2", new()).await.unwrap();
+        assert_eq!(second.id, format!("CS-{}", FIRST_CASE_NUMBER + 1));
+        assert_eq!(
+            store.case_for_source("discord#2").await.unwrap(),
+            Some(second)
+        );
     }
 
     async fn events_are_claimed_once(store: &dyn Store) {

@@ -108,6 +108,7 @@ impl XInbound {
             handle: dm.handle,
             text: dm.text,
             event_id: dm.event_id,
+            agent_requested: false,
         };
         if let Err(err) = self.conversations.post_from_customer(&message).await {
             tracing::error!(error = %err, "could not post the DM to Flex; X will retry");

@@ -1,0 +1,260 @@
+//! `discord-worker` (SQS): the slow half of an interaction. Opens the customer's DM channel,
+//! finds or opens their conversation and posts to Flex, files bug reports and feature requests,
+//! then finishes the deferred reply by editing `@original`. Idempotent per interaction id.
+
+use std::sync::Arc;
+
+use super::messages::{case_embed, case_message, OutgoingMessage};
+use super::webhook::DiscordJob;
+use super::{is_dms_closed, DiscordApiConfig, DiscordAppConfig, DiscordClient};
+use crate::cases::{self, CaseKind, NewCase};
+use crate::config::{ConfigError, Env};
+use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
+use crate::lambda::{aws_config, http_client};
+use crate::queue::{process_in_order, QueueRecord};
+use crate::retry::HttpError;
+use crate::store::{CustomerSlot, DynamoStore, Platform, StoreError};
+use crate::twilio::{TwilioClient, TwilioConfig};
+
+const DEDUPE_TTL_SECS: i64 = 24 * 3600;
+
+/// How to open DMs, for customers whose settings refuse them (Discord error 50007).
+pub const DMS_CLOSED_HELP: &str = "I couldn't send you a direct message, so replies from our team can't reach you. \
+In this server's menu open Privacy Settings and turn on Direct Messages (or User Settings › Privacy & Safety › \
+Allow direct messages from server members), then send /reply with your message.";
+
+pub struct DiscordWorker {
+    pub conversations: Conversations,
+    pub discord: DiscordClient,
+    pub app: DiscordAppConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum WorkError {
+    #[error(transparent)]
+    Bridge(#[from] BridgeError),
+    #[error(transparent)]
+    Discord(#[from] HttpError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl WorkError {
+    fn is_transient(&self) -> bool {
+        match self {
+            WorkError::Bridge(BridgeError::Twilio(e)) | WorkError::Discord(e) => e.is_transient(),
+            WorkError::Bridge(_) | WorkError::Store(_) => true,
+        }
+    }
+}
+
+impl DiscordWorker {
+    /// Everything `discord-worker` needs, built once per cold start.
+    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let api = DiscordApiConfig::from_env(&mut env);
+        let app = DiscordAppConfig::from_env(&mut env);
+        let twilio = TwilioConfig::from_env(&mut env);
+        let settings = ConversationSettings::from_env(&mut env);
+        let table = env.required("TABLE_NAME");
+        env.finish()?;
+        let aws = aws_config().await;
+        let http = http_client();
+        Ok(Self {
+            conversations: Conversations {
+                store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+                twilio: TwilioClient::new(http.clone(), twilio),
+                settings,
+            },
+            discord: DiscordClient::new(http, api),
+            app,
+        })
+    }
+
+    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
+        process_in_order(records, |record| async move { self.handle(&record).await }).await
+    }
+
+    async fn handle(&self, record: &QueueRecord) -> bool {
+        let job: DiscordJob = match serde_json::from_str(&record.body) {
+            Ok(job) => job,
+            Err(err) => {
+                tracing::error!(message_id = %record.message_id, error = %err, "malformed Discord job");
+                return false;
+            }
+        };
+        let span = tracing::info_span!("discord_work", event_id = %job.context.interaction_id, conversation_sid = tracing::field::Empty);
+        let _entered = span.enter();
+        let store = &self.conversations.store;
+        let key = format!("discord#{}", job.context.interaction_id);
+        match store.claim_event(&key, DEDUPE_TTL_SECS).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!("interaction already handled");
+                return true;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "dedupe claim failed");
+                return false;
+            }
+        }
+        match self.work(&job).await {
+            Ok(reply) => {
+                self.reply(&job, &reply).await;
+                true
+            }
+            Err(err) if err.is_transient() => {
+                tracing::warn!(error = %err, "interaction work failed; SQS will retry");
+                if let Err(release) = store.release_event(&key).await {
+                    tracing::error!(error = %release, "could not release the dedupe record");
+                }
+                false
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "interaction work failed for good");
+                self.reply(
+                    &job,
+                    "Sorry, something went wrong on our side. Please try again in a few minutes.",
+                )
+                .await;
+                true
+            }
+        }
+    }
+
+    /// Finishes the deferred ephemeral reply. The token lasts 15 minutes; a late edit fails
+    /// harmlessly (logged), the work itself is done.
+    async fn reply(&self, job: &DiscordJob, content: &str) {
+        let context = &job.context;
+        if let Err(err) = self
+            .discord
+            .edit_original(&context.application_id, &context.token, content)
+            .await
+        {
+            tracing::warn!(error = %err, "could not edit the interaction reply");
+        }
+    }
+
+    /// Does the work; returns what the ephemeral reply should say.
+    async fn work(&self, job: &DiscordJob) -> Result<String, WorkError> {
+        use super::interactions::Action;
+        let context = &job.context;
+        match &job.action {
+            Action::HelpMe { question } => self.help_me(job, question).await,
+            Action::Reply { .. } | Action::QuickReply { .. } | Action::TalkToAgent => {
+                let identity = Platform::Discord.identity(&context.user_id);
+                let CustomerSlot::Open(customer) =
+                    self.conversations.store.customer(&identity).await?
+                else {
+                    return Ok(
+                        "You have no open conversation with us. Start one with /helpme.".into(),
+                    );
+                };
+                let text = job.action.customer_text().unwrap_or_default();
+                self.post(job, &customer.address, text).await?;
+                Ok(match job.action {
+                    Action::TalkToAgent => {
+                        "Thanks, we've asked for an agent to join. They'll answer in your DMs."
+                            .into()
+                    }
+                    _ => "Sent! Replies will arrive in your DMs.".into(),
+                })
+            }
+            Action::BugReport {
+                title,
+                details,
+                steps,
+            } => {
+                self.file_case(job, CaseKind::Bug, title, details, steps.clone())
+                    .await
+            }
+            Action::FeatureRequest { title, details } => {
+                self.file_case(job, CaseKind::Feature, title, details, None)
+                    .await
+            }
+            Action::ModalSubmit { .. }
+            | Action::Unknown { .. }
+            | Action::Bug
+            | Action::NewFeature
+            | Action::ReplyButton => Ok("Sorry, I don't know that one. Try /helpme.".into()),
+        }
+    }
+
+    async fn post(
+        &self,
+        job: &DiscordJob,
+        dm_channel: &str,
+        text: &str,
+    ) -> Result<String, WorkError> {
+        let context = &job.context;
+        let message = CustomerMessage {
+            platform: Platform::Discord,
+            user_id: context.user_id.clone(),
+            address: dm_channel.to_owned(),
+            handle: Some(format!("@{}", context.username)),
+            text: text.to_owned(),
+            event_id: context.interaction_id.clone(),
+            agent_requested: matches!(job.action, super::interactions::Action::TalkToAgent),
+        };
+        Ok(self.conversations.post_from_customer(&message).await?)
+    }
+
+    /// `/helpme`: the DM channel is where agents answer, so open it first, then post the
+    /// question, then prove the DM works with a short confirmation there.
+    async fn help_me(&self, job: &DiscordJob, question: &str) -> Result<String, WorkError> {
+        let dm_channel = self.discord.open_dm(&job.context.user_id).await?;
+        self.post(job, &dm_channel, question).await?;
+        let confirmation = OutgoingMessage::text(&format!(
+            "Thanks, we've got your question:\n> {}\nAn agent will answer here. Use the Reply button or /reply to add more.",
+            question.lines().next().unwrap_or_default()
+        ))
+        .with_nonce(&job.context.interaction_id);
+        match self.discord.send_message(&dm_channel, &confirmation).await {
+            Ok(_) => Ok("Thanks! An agent will answer in your DMs.".into()),
+            Err(err) if is_dms_closed(&err) => {
+                tracing::info!("customer's DMs are closed");
+                Ok(DMS_CLOSED_HELP.into())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn file_case(
+        &self,
+        job: &DiscordJob,
+        kind: CaseKind,
+        title: &str,
+        details: &str,
+        steps: Option<String>,
+    ) -> Result<String, WorkError> {
+        let context = &job.context;
+        let reporter = Platform::Discord.identity(&context.user_id);
+        let source = format!("discord#{}", context.interaction_id);
+        let new = NewCase {
+            kind,
+            title: title.to_owned(),
+            details: details.to_owned(),
+            steps,
+            reporter,
+        };
+        let case = cases::file(self.conversations.store.as_ref(), &source, new).await?;
+        tracing::info!(case = %case.id, "case filed");
+        if let Some(channel) = self.app.case_channel(kind) {
+            let embed = case_embed(
+                &case.id,
+                kind,
+                &case.title,
+                &case.details,
+                case.steps.as_deref(),
+                &format!("<@{}>", context.user_id),
+            );
+            self.discord
+                .send_message(channel, &case_message(embed).with_nonce(&source))
+                .await?;
+        }
+        Ok(format!(
+            "Thanks! {} {} filed. We'll keep you posted.",
+            kind.display_name(),
+            case.id
+        ))
+    }
+}
