@@ -3,14 +3,12 @@
 //! mapping (batches, partial batch failures, visibility timeout, DLQ after `maxReceiveCount`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use shared::queue::{QueueRecord, SqsQueue};
 use shared::store::DynamoStore;
-
-use crate::Functions;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -21,14 +19,11 @@ pub struct AwsResources {
     pub table: String,
     pub queue_url: String,
     pub dlq_url: String,
+    pub discord_queue_url: String,
 }
 
 impl AwsResources {
-    pub async fn create(
-        prefix: &str,
-        max_receives: u32,
-        visibility: Duration,
-    ) -> Result<Self, Error> {
+    pub async fn create(prefix: &str, max_receives: u32, visibility: Duration) -> Result<Self, Error> {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             return Err("AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)".into());
         }
@@ -37,47 +32,9 @@ impl AwsResources {
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table = format!("{prefix}-table");
         DynamoStore::create_table(&dynamodb, &table).await?;
-
-        let dlq_url = sqs
-            .create_queue()
-            .queue_name(format!("{prefix}-delivery-dlq.fifo"))
-            .attributes(QueueAttributeName::FifoQueue, "true")
-            .send()
-            .await?
-            .queue_url
-            .ok_or("no DLQ url")?;
-        let dlq_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .ok_or("no DLQ arn")?;
-        let redrive =
-            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(format!("{prefix}-delivery.fifo"))
-            .attributes(QueueAttributeName::FifoQueue, "true")
-            .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
-            .attributes(
-                QueueAttributeName::VisibilityTimeout,
-                visibility.as_secs().max(1).to_string(),
-            )
-            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-            .send()
-            .await?
-            .queue_url
-            .ok_or("no queue url")?;
-        Ok(Self {
-            dynamodb,
-            sqs,
-            table,
-            queue_url,
-            dlq_url,
-        })
+        let (queue_url, dlq_url) = fifo_queue(&sqs, &format!("{prefix}-delivery"), max_receives, visibility).await?;
+        let (discord_queue_url, _) = fifo_queue(&sqs, &format!("{prefix}-discord"), max_receives, visibility).await?;
+        Ok(Self { dynamodb, sqs, table, queue_url, dlq_url, discord_queue_url })
     }
 
     pub fn store(&self) -> DynamoStore {
@@ -88,7 +45,11 @@ impl AwsResources {
         SqsQueue::new(self.sqs.clone(), self.queue_url.clone())
     }
 
-    /// Bodies of the messages in the dead-letter queue.
+    pub fn discord_queue(&self) -> SqsQueue {
+        SqsQueue::new(self.sqs.clone(), self.discord_queue_url.clone())
+    }
+
+    /// Bodies of the messages in the delivery dead-letter queue.
     pub async fn dead_letters(&self) -> Result<Vec<String>, Error> {
         let out = self
             .sqs
@@ -98,13 +59,47 @@ impl AwsResources {
             .visibility_timeout(0)
             .send()
             .await?;
-        Ok(out
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|m| m.body)
-            .collect())
+        Ok(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect())
     }
+}
+
+/// A FIFO queue and its FIFO dead-letter queue, as `template.yaml` declares them.
+async fn fifo_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    max_receives: u32,
+    visibility: Duration,
+) -> Result<(String, String), Error> {
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await?
+        .queue_url
+        .ok_or("no DLQ url")?;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or("no DLQ arn")?;
+    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
+        .attributes(QueueAttributeName::VisibilityTimeout, visibility.as_secs().max(1).to_string())
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await?
+        .queue_url
+        .ok_or("no queue url")?;
+    Ok((queue_url, dlq_url))
 }
 
 /// The event source mapping: receive a batch, invoke the handler, delete what succeeded.
@@ -113,12 +108,15 @@ impl AwsResources {
 /// they turn visible again it skips the group's head while its siblings are still marked
 /// pending, and delivers out of order). Real SQS does not; multi-message batches with partial
 /// failures are exercised with the in-process queue instead (`Backend::Memory`).
-pub async fn consume(aws: AwsResources, functions: Arc<Functions>) {
+pub async fn consume<F, Fut>(sqs: aws_sdk_sqs::Client, queue_url: String, handle: F)
+where
+    F: Fn(Vec<QueueRecord>) -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
     loop {
-        let received = aws
-            .sqs
+        let received = sqs
             .receive_message()
-            .queue_url(&aws.queue_url)
+            .queue_url(&queue_url)
             .max_number_of_messages(1)
             .wait_time_seconds(1)
             .message_system_attribute_names(MessageSystemAttributeName::All)
@@ -147,25 +145,16 @@ pub async fn consume(aws: AwsResources, functions: Arc<Functions>) {
                         .get(&MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(1),
-                    group: attributes
-                        .get(&MessageSystemAttributeName::MessageGroupId)
-                        .cloned(),
+                    group: attributes.get(&MessageSystemAttributeName::MessageGroupId).cloned(),
                     message_id: id,
                     body: m.body.unwrap_or_default(),
                 }
             })
             .collect();
-        let failed = functions.delivery.handle_batch(records).await;
+        let failed = handle(records).await;
         for (id, receipt) in receipts {
             if !failed.contains(&id) {
-                if let Err(err) = aws
-                    .sqs
-                    .delete_message()
-                    .queue_url(&aws.queue_url)
-                    .receipt_handle(receipt)
-                    .send()
-                    .await
-                {
+                if let Err(err) = sqs.delete_message().queue_url(&queue_url).receipt_handle(receipt).send().await {
                     tracing::warn!(error = %err, "delete failed");
                 }
             }

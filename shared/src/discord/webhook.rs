@@ -95,3 +95,127 @@ impl DiscordInteractions {
         Ok(answer(&responses::deferred_ephemeral()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The endpoint holds no HTTP client at all (only its config and the queue), so every answer
+    //! below is made without a network call but the queue's.
+    use super::*;
+    use crate::discord::signature::{public_key_hex, sign};
+    use crate::queue::MemoryQueue;
+    use std::time::Duration;
+
+    const SEED: [u8; 32] = [7; 32];
+
+    fn endpoint() -> (DiscordInteractions, Arc<MemoryQueue>) {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let config = DiscordInteractionsConfig {
+            public_key: public_key_hex(&SEED),
+        };
+        (
+            DiscordInteractions {
+                config,
+                queue: queue.clone(),
+            },
+            queue,
+        )
+    }
+
+    fn signed(body: &str) -> WebRequest {
+        WebRequest::post(body.to_owned())
+            .with_header(
+                signature::SIGNATURE_HEADER,
+                &sign(&SEED, "1786012345", body.as_bytes()),
+            )
+            .with_header(signature::TIMESTAMP_HEADER, "1786012345")
+    }
+
+    fn command(name: &str, options: serde_json::Value) -> String {
+        serde_json::json!({
+            "id": "1300000000000000001", "application_id": "1100000000000000001", "type": 2,
+            "token": "tok", "version": 1, "guild_id": "900", "channel_id": "901", "context": 0,
+            "member": {"user": {"id": "800", "username": "river"}},
+            "data": {"id": "1", "name": name, "type": 1, "options": options}
+        })
+        .to_string()
+    }
+
+    async fn answer(endpoint: &DiscordInteractions, body: &str) -> serde_json::Value {
+        let response = endpoint.handle(&signed(body)).await.expect("answered");
+        assert_eq!(response.content_type, "application/json");
+        serde_json::from_str(&response.body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn answers_at_once_and_queues_only_slow_work() {
+        let (endpoint, queue) = endpoint();
+        assert_eq!(
+            answer(
+                &endpoint,
+                r#"{"id":"1","application_id":"2","type":1,"token":"t","version":1}"#
+            )
+            .await,
+            serde_json::json!({"type": 1})
+        );
+        assert_eq!(
+            answer(&endpoint, &command("bug", serde_json::json!([]))).await["type"],
+            9
+        );
+        assert!(queue.is_idle(), "modals need no worker");
+        let deferred = answer(
+            &endpoint,
+            &command(
+                "helpme",
+                serde_json::json!([{"name": "question", "type": 3, "value": "Where is my order?"}]),
+            ),
+        )
+        .await;
+        assert_eq!(
+            deferred,
+            serde_json::json!({"type": 5, "data": {"flags": 64}})
+        );
+        let queued = queue.receive(10).await;
+        assert_eq!(queued.len(), 1);
+        let job: DiscordJob = serde_json::from_str(&queued[0].body).unwrap();
+        assert_eq!(
+            job.action,
+            Action::HelpMe {
+                question: "Where is my order?".into()
+            }
+        );
+        assert_eq!(queued[0].group.as_deref(), Some("800"));
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_signatures_before_reading_anything() {
+        let (endpoint, queue) = endpoint();
+        let body = command(
+            "helpme",
+            serde_json::json!([{"name": "question", "type": 3, "value": "hi"}]),
+        );
+        let mut request = signed(&body);
+        request
+            .headers
+            .insert(signature::TIMESTAMP_HEADER, "1786012399".parse().unwrap());
+        assert!(matches!(
+            endpoint.handle(&request).await,
+            Err(ApiError::Unauthorized)
+        ));
+        let mut request = signed(&body);
+        request.body = body.replace("hi", "ho").into();
+        assert!(matches!(
+            endpoint.handle(&request).await,
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(matches!(
+            endpoint.handle(&WebRequest::post(body)).await,
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(queue.is_idle());
+        let garbage = signed("not json");
+        assert!(matches!(
+            endpoint.handle(&garbage).await,
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+}
