@@ -16,8 +16,11 @@ use sandbox::{Sandbox, SandboxConfig};
 use shared::config::{PublicUrl, Secret};
 use shared::conversations::{ConversationSettings, Conversations};
 use shared::delivery::Delivery;
+use shared::discord::webhook::DiscordInteractions;
+use shared::discord::worker::DiscordWorker;
+use shared::discord::{DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig};
 use shared::flex::FlexWebhooks;
-use shared::queue::{MemoryQueue, Queue};
+use shared::queue::{MemoryQueue, Queue, QueueRecord};
 use shared::retry::RetryPolicy;
 use shared::store::{MemoryStore, Store};
 use shared::twilio::{TwilioClient, TwilioConfig};
@@ -36,6 +39,14 @@ pub mod test_secrets {
     pub const X_ACCESS_TOKEN: &str = "1514100000000000001-TEST_ONLY_access_token";
     pub const X_ACCESS_TOKEN_SECRET: &str = "TEST_ONLY_access_token_secret";
     pub const X_ACCOUNT_ID: &str = "1514100000000000001";
+    pub const DISCORD_APPLICATION_ID: &str = "1100000000000000001";
+    /// Where bug reports and feature requests are posted.
+    pub const DISCORD_BUG_CHANNEL_ID: &str = "1200000000000000001";
+    pub const DISCORD_FEATURE_CHANNEL_ID: &str = "1200000000000000002";
+    pub const DISCORD_BOT_TOKEN: &str = "TEST_ONLY_discord_bot_token.0123456789";
+    /// The Ed25519 seed the sandbox signs interactions with; the bridge gets its public half
+    /// (`Sandbox::discord_public_key_hex`) as `DISCORD_PUBLIC_KEY`.
+    pub const DISCORD_SIGNING_SEED: [u8; 32] = *b"TEST_ONLY_discord_signing_seed!!";
 }
 
 /// Where state and queued work live.
@@ -108,6 +119,11 @@ pub fn sandbox_config(x_webhook_url: String) -> SandboxConfig {
         x_access_token: X_ACCESS_TOKEN.into(),
         x_access_token_secret: X_ACCESS_TOKEN_SECRET.into(),
         x_brand_account_id: X_ACCOUNT_ID.into(),
+        discord_application_id: DISCORD_APPLICATION_ID.into(),
+        discord_bot_token: DISCORD_BOT_TOKEN.into(),
+        discord_signing_seed: DISCORD_SIGNING_SEED,
+        // On the bridge's host, next to the X webhook.
+        discord_interactions_url: sandbox::same_origin(&x_webhook_url, "/discord/interactions"),
         x_webhook_url,
     }
 }
@@ -118,6 +134,8 @@ pub struct Functions {
     pub x_inbound: XInbound,
     pub flex: FlexWebhooks,
     pub delivery: Delivery,
+    pub discord_interactions: DiscordInteractions,
+    pub discord_worker: DiscordWorker,
 }
 
 impl LocalBridge {
@@ -130,37 +148,28 @@ impl LocalBridge {
         let url = format!("http://{}", listener.local_addr()?);
         let sandbox = Sandbox::start(sandbox_config(format!("{url}/twitter/webhook"))).await?;
 
-        let (store, queue, aws, memory_queue): (Arc<dyn Store>, Arc<dyn Queue>, _, _) =
-            match backend {
-                Backend::Memory => {
-                    let queue =
-                        Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
-                    (
-                        Arc::new(MemoryStore::new()),
-                        queue.clone(),
-                        None,
-                        Some(queue),
-                    )
-                }
-                Backend::Aws { prefix } => {
-                    let aws =
-                        AwsResources::create(&prefix, options.max_receives, options.retry_delay)
-                            .await?;
-                    (
-                        Arc::new(aws.store()),
-                        Arc::new(aws.queue()),
-                        Some(aws),
-                        None,
-                    )
-                }
-            };
+        let (store, queue, discord_queue, aws, memory_queues): (
+            Arc<dyn Store>,
+            Arc<dyn Queue>,
+            Arc<dyn Queue>,
+            _,
+            _,
+        ) = match backend {
+            Backend::Memory => {
+                let memory = || Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
+                let (delivery, discord) = (memory(), memory());
+                let store = Arc::new(MemoryStore::new());
+                (store, delivery.clone(), discord.clone(), None, Some((delivery, discord)))
+            }
+            Backend::Aws { prefix } => {
+                let aws = AwsResources::create(&prefix, options.max_receives, options.retry_delay).await?;
+                (Arc::new(aws.store()), Arc::new(aws.queue()), Arc::new(aws.discord_queue()), Some(aws), None)
+            }
+        };
 
         let http = shared::lambda::http_client();
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
-        let retry = RetryPolicy {
-            first_backoff: Duration::from_millis(50),
-            ..RetryPolicy::default()
-        };
+        let retry = RetryPolicy { first_backoff: Duration::from_millis(50), ..RetryPolicy::default() };
         let twilio = TwilioClient::new(
             http.clone(),
             TwilioConfig {
@@ -171,7 +180,7 @@ impl LocalBridge {
         )
         .with_retry(retry);
         let x = XClient::new(
-            http,
+            http.clone(),
             XApiConfig {
                 consumer_key: X_CONSUMER_KEY.into(),
                 consumer_secret: Secret::new(X_CONSUMER_SECRET),
@@ -181,24 +190,25 @@ impl LocalBridge {
             },
         )
         .with_retry(retry);
-        let functions = Arc::new(Functions {
-            crc: CrcConfig {
-                consumer_secret: Secret::new(X_CONSUMER_SECRET),
+        let discord = DiscordClient::new(
+            http,
+            DiscordApiConfig { bot_token: Secret::new(DISCORD_BOT_TOKEN), api_url: sandbox.discord_api_url() },
+        )
+        .with_retry(retry);
+        let conversations = Conversations {
+            store: store.clone(),
+            twilio: twilio.clone(),
+            settings: ConversationSettings {
+                public_url: PublicUrl::new(url.clone()),
+                studio_flow_sid: options.studio_flow_sid.clone(),
+                close_after: "PT24H".into(),
             },
+        };
+        let functions = Arc::new(Functions {
+            crc: CrcConfig { consumer_secret: Secret::new(X_CONSUMER_SECRET) },
             x_inbound: XInbound {
-                config: XWebhookConfig {
-                    consumer_secret: Secret::new(X_CONSUMER_SECRET),
-                    account_id: X_ACCOUNT_ID.into(),
-                },
-                conversations: Conversations {
-                    store: store.clone(),
-                    twilio: twilio.clone(),
-                    settings: ConversationSettings {
-                        public_url: PublicUrl::new(url.clone()),
-                        studio_flow_sid: options.studio_flow_sid.clone(),
-                        close_after: "PT24H".into(),
-                    },
-                },
+                config: XWebhookConfig { consumer_secret: Secret::new(X_CONSUMER_SECRET), account_id: X_ACCOUNT_ID.into() },
+                conversations: conversations.clone(),
             },
             flex: FlexWebhooks {
                 store: store.clone(),
@@ -210,36 +220,67 @@ impl LocalBridge {
                 store: store.clone(),
                 twilio,
                 x: Some(x),
-                discord: None,
+                discord: Some(discord.clone()),
                 max_receives: options.max_receives,
+            },
+            discord_interactions: DiscordInteractions {
+                config: DiscordInteractionsConfig { public_key: sandbox.discord_public_key_hex() },
+                queue: discord_queue,
+            },
+            discord_worker: DiscordWorker {
+                conversations,
+                discord,
+                app: DiscordAppConfig {
+                    application_id: DISCORD_APPLICATION_ID.into(),
+                    bug_channel_id: DISCORD_BUG_CHANNEL_ID.into(),
+                    feature_channel_id: DISCORD_FEATURE_CHANNEL_ID.into(),
+                },
             },
         });
 
         tokio::spawn(server::serve(listener, functions.clone()));
-        match (&aws, &memory_queue) {
+        let memory_queue = match (&aws, memory_queues) {
             (Some(aws), _) => {
-                tokio::spawn(aws::consume(aws.clone(), functions.clone()));
+                let f = functions.clone();
+                tokio::spawn(aws::consume(aws.sqs.clone(), aws.queue_url.clone(), move |batch| {
+                    let f = f.clone();
+                    async move { f.delivery.handle_batch(batch).await }
+                }));
+                let f = functions.clone();
+                tokio::spawn(aws::consume(aws.sqs.clone(), aws.discord_queue_url.clone(), move |batch| {
+                    let f = f.clone();
+                    async move { f.discord_worker.handle_batch(batch).await }
+                }));
+                None
             }
-            (None, Some(queue)) => {
-                tokio::spawn(consume_memory(queue.clone(), functions.clone()));
+            (None, Some((delivery, discord))) => {
+                let f = functions.clone();
+                tokio::spawn(consume_memory(delivery.clone(), move |batch| {
+                    let f = f.clone();
+                    async move { f.delivery.handle_batch(batch).await }
+                }));
+                let f = functions.clone();
+                tokio::spawn(consume_memory(discord, move |batch| {
+                    let f = f.clone();
+                    async move { f.discord_worker.handle_batch(batch).await }
+                }));
+                Some(delivery)
             }
             _ => unreachable!("one back end is always chosen"),
-        }
-        Ok(Self {
-            url,
-            sandbox,
-            store,
-            aws,
-            memory_queue,
-        })
+        };
+        Ok(Self { url, sandbox, store, aws, memory_queue })
     }
 }
 
-/// The delivery function's event source mapping, for the in-memory queue.
-async fn consume_memory(queue: Arc<MemoryQueue>, functions: Arc<Functions>) {
+/// A queue consumer's event source mapping, for the in-memory queues.
+async fn consume_memory<F, Fut>(queue: Arc<MemoryQueue>, handle: F)
+where
+    F: Fn(Vec<QueueRecord>) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
     loop {
         let batch = queue.receive(10).await;
-        let failed = functions.delivery.handle_batch(batch.clone()).await;
+        let failed = handle(batch.clone()).await;
         queue.settle(batch, &failed);
     }
 }
