@@ -40,9 +40,9 @@ pub mod test_secrets {
     pub const X_ACCESS_TOKEN_SECRET: &str = "TEST_ONLY_access_token_secret";
     pub const X_ACCOUNT_ID: &str = "1514100000000000001";
     pub const DISCORD_APPLICATION_ID: &str = "1100000000000000001";
-    /// Where bug reports and feature requests are posted.
-    pub const DISCORD_BUG_CHANNEL_ID: &str = "1200000000000000001";
-    pub const DISCORD_FEATURE_CHANNEL_ID: &str = "1200000000000000002";
+    /// Where bug reports and feature requests are posted: the sandbox guild's channels.
+    pub const DISCORD_BUG_CHANNEL_ID: &str = sandbox::discord::BUG_CHANNEL_ID;
+    pub const DISCORD_FEATURE_CHANNEL_ID: &str = sandbox::discord::FEATURE_CHANNEL_ID;
     pub const DISCORD_BOT_TOKEN: &str = "TEST_ONLY_discord_bot_token.0123456789";
     /// The Ed25519 seed the sandbox signs interactions with; the bridge gets its public half
     /// (`Sandbox::discord_public_key_hex`) as `DISCORD_PUBLIC_KEY`.
