@@ -12,6 +12,18 @@
 //! | `POST /sandbox/x/dm` `{sender_id, screen_name, text}` | customer DM → [`crate::XDelivery`] |
 //! | `GET /sandbox/x/dms/{participant_id}` | texts the brand sent that user |
 //! | `GET /sandbox/x/sent` | every DM the brand sent |
+//! | `GET /sandbox/discord` | application id, public key, API and interactions URLs, guild channels |
+//! | `POST /sandbox/discord/interactions-url` `{url}` | where interactions go |
+//! | `POST /sandbox/discord/command` `{user_id, username, in_guild, name, options{}}` | slash command → [`crate::DiscordReply`] |
+//! | `POST /sandbox/discord/click` `{user_id, username, message_id, custom_id}` | button click → reply |
+//! | `POST /sandbox/discord/modal` `{user_id, username, custom_id, fields{}, label_shape}` | modal submission → reply |
+//! | `POST /sandbox/discord/ping` | Discord's PING → reply |
+//! | `GET /sandbox/discord/replies` | every interaction sent and the bridge's answers |
+//! | `GET /sandbox/discord/dms/{user_id}` | the bot's messages in that user's DM ([`crate::DiscordMessageView`]s) |
+//! | `GET /sandbox/discord/channels/{channel_id}/messages` | the bot's messages in a channel |
+//! | `POST /sandbox/discord/dms/{user_id}/closed` `{closed}` | the user closes (or opens) their DMs |
+//! | `GET /sandbox/discord/originals/{token}` | `{content}` of an edited interaction reply |
+//! | `GET /sandbox/discord/commands` | the last registered command list |
 //! | `POST /sandbox/faults` `{service, status, count, retry_after}` | inject faults |
 //! | `GET /sandbox/counts`, `POST /sandbox/counts/reset` | REST request counters |
 
@@ -21,9 +33,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
-use crate::{Sandbox, SandboxError, Service};
+use crate::discord::{BUG_CHANNEL_ID, FEATURE_CHANNEL_ID, GUILD_ID, SUPPORT_CHANNEL_ID};
+use crate::{DiscordUser, Sandbox, SandboxError, Service};
 
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
     Router::new()
@@ -39,6 +52,27 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
         .route("/sandbox/x/dm", post(customer_dm))
         .route("/sandbox/x/dms/{participant_id}", get(dms_to))
         .route("/sandbox/x/sent", get(sent_dms))
+        .route("/sandbox/discord", get(discord_info))
+        .route(
+            "/sandbox/discord/interactions-url",
+            post(discord_interactions_url),
+        )
+        .route("/sandbox/discord/command", post(discord_command))
+        .route("/sandbox/discord/click", post(discord_click))
+        .route("/sandbox/discord/modal", post(discord_modal))
+        .route("/sandbox/discord/ping", post(discord_ping))
+        .route("/sandbox/discord/replies", get(discord_replies))
+        .route("/sandbox/discord/dms/{user_id}", get(discord_dms))
+        .route(
+            "/sandbox/discord/dms/{user_id}/closed",
+            post(discord_dms_closed),
+        )
+        .route(
+            "/sandbox/discord/channels/{channel_id}/messages",
+            get(discord_channel_messages),
+        )
+        .route("/sandbox/discord/originals/{token}", get(discord_original))
+        .route("/sandbox/discord/commands", get(discord_commands))
         .route("/sandbox/faults", post(inject_fault))
         .route("/sandbox/counts", get(counts))
         .route("/sandbox/counts/reset", post(reset_counts))
@@ -160,10 +194,181 @@ async fn inject_fault(State(sandbox): State<Sandbox>, Json(fault): Json<Fault>) 
     Json(json!({"ok": true})).into_response()
 }
 
+async fn discord_info(State(sandbox): State<Sandbox>) -> Response {
+    Json(json!({
+        "application_id": sandbox.config().discord_application_id,
+        "public_key": sandbox.discord_public_key_hex(),
+        "api_url": sandbox.discord_api_url(),
+        "interactions_url": sandbox.discord_interactions_url(),
+        "guild_id": GUILD_ID,
+        "support_channel_id": SUPPORT_CHANNEL_ID,
+        "bug_channel_id": BUG_CHANNEL_ID,
+        "feature_channel_id": FEATURE_CHANNEL_ID,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct InteractionsUrl {
+    url: String,
+}
+
+async fn discord_interactions_url(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<InteractionsUrl>,
+) -> Response {
+    sandbox.set_discord_interactions_url(request.url);
+    Json(json!({"ok": true})).into_response()
+}
+
+/// String values of a JSON object, in its order (`options{}`, `fields{}`).
+fn string_pairs(object: &Map<String, Value>) -> Vec<(String, String)> {
+    object
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+fn borrowed(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct DiscordCommand {
+    user_id: String,
+    username: String,
+    #[serde(default)]
+    in_guild: bool,
+    name: String,
+    #[serde(default)]
+    options: Map<String, Value>,
+}
+
+async fn discord_command(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<DiscordCommand>,
+) -> Response {
+    let user = DiscordUser::new(request.user_id, request.username);
+    let options = string_pairs(&request.options);
+    let reply = sandbox
+        .discord_command(&user, request.in_guild, &request.name, &borrowed(&options))
+        .await;
+    Json(reply).into_response()
+}
+
+#[derive(Deserialize)]
+struct DiscordClick {
+    user_id: String,
+    username: String,
+    message_id: String,
+    custom_id: String,
+}
+
+async fn discord_click(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<DiscordClick>,
+) -> Response {
+    let user = DiscordUser::new(request.user_id, request.username);
+    let reply = sandbox
+        .discord_click(&user, &request.message_id, &request.custom_id)
+        .await;
+    Json(reply).into_response()
+}
+
+#[derive(Deserialize)]
+struct DiscordModal {
+    user_id: String,
+    username: String,
+    custom_id: String,
+    #[serde(default)]
+    fields: Map<String, Value>,
+    #[serde(default = "yes")]
+    label_shape: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn discord_modal(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<DiscordModal>,
+) -> Response {
+    let user = DiscordUser::new(request.user_id, request.username);
+    let fields = string_pairs(&request.fields);
+    let reply = sandbox
+        .discord_modal_submit(
+            &user,
+            &request.custom_id,
+            &borrowed(&fields),
+            request.label_shape,
+        )
+        .await;
+    Json(reply).into_response()
+}
+
+async fn discord_ping(State(sandbox): State<Sandbox>) -> Response {
+    Json(sandbox.discord_ping().await).into_response()
+}
+
+async fn discord_replies(State(sandbox): State<Sandbox>) -> Response {
+    Json(sandbox.discord_replies()).into_response()
+}
+
+async fn discord_dms(State(sandbox): State<Sandbox>, Path(user_id): Path<String>) -> Response {
+    Json(sandbox.discord_dms_to(&user_id)).into_response()
+}
+
+#[derive(Deserialize)]
+struct DmsClosed {
+    #[serde(default = "yes")]
+    closed: bool,
+}
+
+async fn discord_dms_closed(
+    State(sandbox): State<Sandbox>,
+    Path(user_id): Path<String>,
+    Json(request): Json<DmsClosed>,
+) -> Response {
+    sandbox.set_discord_dms_closed(&user_id, request.closed);
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn discord_channel_messages(
+    State(sandbox): State<Sandbox>,
+    Path(channel_id): Path<String>,
+) -> Response {
+    Json(sandbox.discord_messages(&channel_id)).into_response()
+}
+
+async fn discord_original(State(sandbox): State<Sandbox>, Path(token): Path<String>) -> Response {
+    match sandbox.discord_original(&token) {
+        Some(content) => Json(json!({"content": content})).into_response(),
+        None => {
+            let error = json!({"error": "no edited reply for that token"});
+            (StatusCode::NOT_FOUND, Json(error)).into_response()
+        }
+    }
+}
+
+async fn discord_commands(State(sandbox): State<Sandbox>) -> Response {
+    Json(sandbox.discord_commands()).into_response()
+}
+
 async fn counts(State(sandbox): State<Sandbox>) -> Response {
     Json(json!({
         "twilio": sandbox.request_count(Service::Twilio),
         "x": sandbox.request_count(Service::X),
+        "discord": sandbox.request_count(Service::Discord),
     }))
     .into_response()
 }

@@ -1,16 +1,21 @@
-//! A stateful loopback emulator of the Twilio Conversations and X API subsets Flex Bridge uses.
+//! A stateful loopback emulator of the Twilio Conversations, X and Discord API subsets Flex Bridge
+//! uses.
 //!
 //! [`Sandbox::start`] serves, on `127.0.0.1` and an ephemeral port:
 //! - Twilio Conversations v1 REST (`/v1/...`, form-encoded, Basic auth), see [`twilio`];
 //! - the X DM send endpoint (`/2/dm_conversations/with/{id}/messages`, OAuth 1.0a), see [`x`];
+//! - Discord REST v10 (`/api/v10/...`: DM channels, messages, interaction replies, commands;
+//!   `Authorization: Bot`), see [`discord`];
 //! - JSON control routes under `/sandbox/...` for a web console, see [`control`].
 //!
 //! It also plays the other side: the customer on X (signed Account Activity webhooks, with X's
-//! retries) and the agent in Flex (signed Conversations webhooks). Everything is in memory and
+//! retries), the customer on Discord (Ed25519-signed interactions: slash commands, button clicks,
+//! modal submissions) and the agent in Flex (signed Conversations webhooks). Everything is in memory and
 //! strict: what the official OpenAPI specs would refuse, the sandbox refuses too, so a bridge that
 //! passes against it sends well-formed requests.
 
 pub mod control;
+pub mod discord;
 pub mod faults;
 mod time;
 pub mod twilio;
@@ -21,6 +26,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use discord::{DiscordMessageView, DiscordReply, DiscordUser};
 pub use twilio::{ConversationView, MessageView, ParticipantView, WebhookDelivery, WebhookView};
 pub use x::{SentDm, XDelivery};
 
@@ -39,11 +45,23 @@ pub struct SandboxConfig {
     pub x_brand_account_id: String,
     /// Where X webhooks go, e.g. `http://127.0.0.1:PORT/twitter/webhook`.
     pub x_webhook_url: String,
+    /// The Discord application (and bot user) id, e.g. `1100000000000000001`.
+    pub discord_application_id: String,
+    /// Checks `Authorization: Bot <token>` on Discord REST calls.
+    pub discord_bot_token: String,
+    /// Ed25519 seed the sandbox signs interactions with (TEST-ONLY, fixed); its public half is
+    /// [`Sandbox::discord_public_key_hex`].
+    pub discord_signing_seed: [u8; 32],
+    /// Where interactions are POSTed, e.g. `http://127.0.0.1:PORT/discord/interactions`.
+    pub discord_interactions_url: String,
 }
 
 impl SandboxConfig {
     /// Fixed TEST-ONLY values (the same as `local::test_secrets`). Never real secrets.
+    /// Interactions go to `/discord/interactions` on the X webhook's host (change it with
+    /// [`Sandbox::set_discord_interactions_url`]).
     pub fn for_tests(x_webhook_url: impl Into<String>) -> Self {
+        let x_webhook_url = x_webhook_url.into();
         Self {
             twilio_account_sid: "AC00000000000000000000000000000000".into(),
             twilio_auth_token: "TEST_ONLY_twilio_auth_token_0123456789".into(),
@@ -52,9 +70,26 @@ impl SandboxConfig {
             x_access_token: "1514100000000000001-TEST_ONLY_access_token".into(),
             x_access_token_secret: "TEST_ONLY_access_token_secret".into(),
             x_brand_account_id: "1514100000000000001".into(),
-            x_webhook_url: x_webhook_url.into(),
+            discord_application_id: "1100000000000000001".into(),
+            discord_bot_token: "TEST_ONLY_discord_bot_token.0123456789".into(),
+            discord_signing_seed: *b"TEST_ONLY_discord_signing_seed!!",
+            discord_interactions_url: same_origin(&x_webhook_url, "/discord/interactions"),
+            x_webhook_url,
         }
     }
+}
+
+/// `path` on the scheme, host and port of `url` (`http://h:1/a/b` → `http://h:1{path}`); empty
+/// if `url` has no host.
+pub fn same_origin(url: &str, path: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return String::new();
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() {
+        return String::new();
+    }
+    format!("{scheme}://{host}{path}")
 }
 
 /// The emulated services whose REST APIs count requests and take injected faults.
@@ -63,6 +98,7 @@ impl SandboxConfig {
 pub enum Service {
     Twilio,
     X,
+    Discord,
 }
 
 /// What a test-facing sandbox call can fail with.
@@ -97,6 +133,7 @@ struct Inner {
     x_retry_backoff: Mutex<Vec<Duration>>,
     twilio: Mutex<twilio::Store>,
     x: Mutex<x::Store>,
+    discord: Mutex<discord::Store>,
     faults: faults::Faults,
     /// Sends the webhooks the sandbox fires.
     http: reqwest::Client,
@@ -124,6 +161,7 @@ impl Sandbox {
                 x_retry_backoff: Mutex::new(DEFAULT_X_RETRY_BACKOFF.to_vec()),
                 twilio: Mutex::new(twilio::Store::default()),
                 x: Mutex::new(x::Store::default()),
+                discord: Mutex::new(discord::Store::new(&config)),
                 faults: faults::Faults::default(),
                 config,
                 url,
@@ -133,6 +171,7 @@ impl Sandbox {
         let app = axum::Router::new()
             .merge(twilio::routes(sandbox.clone()))
             .merge(x::routes(sandbox.clone()))
+            .merge(discord::routes(sandbox.clone()))
             .merge(control::routes(sandbox.clone()));
         tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
@@ -143,7 +182,8 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    /// `http://127.0.0.1:PORT`: both `TWILIO_CONVERSATIONS_URL` and `X_API_URL`.
+    /// `http://127.0.0.1:PORT`: both `TWILIO_CONVERSATIONS_URL` and `X_API_URL` (Discord's is
+    /// [`Sandbox::discord_api_url`]).
     pub fn url(&self) -> String {
         self.inner.url.clone()
     }
@@ -168,11 +208,21 @@ impl Sandbox {
     }
 
     /// The next `count` REST requests to `service` answer `status` before any other check
-    /// (429 adds `Retry-After: retry_after_secs`; X's 429 also `x-rate-limit-reset`).
+    /// (429 adds `Retry-After: retry_after_secs`; X's 429 also `x-rate-limit-reset`; Discord's
+    /// 429 has Discord's body, `retry_after` in seconds, and `X-RateLimit-*` headers).
     pub fn inject_fault(&self, service: Service, status: u16, count: u32, retry_after_secs: u64) {
         self.inner
             .faults
             .inject(service, status, count, retry_after_secs);
+    }
+
+    /// The next `count` Discord REST requests answer 429 with a precise (sub-second)
+    /// `retry_after`; `global` marks it as the app's global limit (`"global": true`,
+    /// `X-RateLimit-Global`, `X-RateLimit-Scope: global`).
+    pub fn inject_discord_rate_limit(&self, count: u32, retry_after: Duration, global: bool) {
+        self.inner
+            .faults
+            .inject_precise(Service::Discord, 429, count, retry_after, global);
     }
 
     /// REST requests received by `service`, faulted ones included.
@@ -190,6 +240,10 @@ impl Sandbox {
 
     fn x_store(&self) -> MutexGuard<'_, x::Store> {
         lock(&self.inner.x)
+    }
+
+    fn discord_store(&self) -> MutexGuard<'_, discord::Store> {
+        lock(&self.inner.discord)
     }
 }
 

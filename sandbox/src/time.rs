@@ -1,5 +1,6 @@
 //! Dates, ISO 8601 durations and ids, without a date-time crate: the sandbox needs only UTC
-//! timestamps in Twilio's `2015-12-16T22:18:37Z` form and X's millisecond epochs.
+//! timestamps in Twilio's `2015-12-16T22:18:37Z` form, X's millisecond epochs and Discord's
+//! `2015-12-16T22:18:37.042000+00:00`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -141,6 +142,28 @@ pub fn snowflake() -> String {
     (((now_millis().saturating_sub(X_EPOCH_MS)) << 22) | seq).to_string()
 }
 
+/// Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds, from the Discord docs
+/// ("Snowflakes", reference.mdx).
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// A fresh Discord snowflake: milliseconds since Discord's epoch shifted by 22 bits, plus a
+/// process-wide sequence, so ids are unique, increasing and 18 to 19 digits like real ones.
+pub fn discord_snowflake() -> String {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed) & 0x3F_FFFF;
+    (((now_millis().saturating_sub(DISCORD_EPOCH_MS)) << 22) | seq).to_string()
+}
+
+/// Discord's timestamp form, `2026-08-06T10:15:02.113000+00:00`, for a Unix time in ms.
+pub fn discord_timestamp(epoch_millis: u64) -> String {
+    let iso = iso8601(epoch_millis / 1000);
+    format!(
+        "{}.{:03}000+00:00",
+        iso.trim_end_matches('Z'),
+        epoch_millis % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +200,13 @@ mod tests {
         let b = snowflake();
         assert!(a.len() >= 18 && a.bytes().all(|c| c.is_ascii_digit()));
         assert!(b.parse::<u64>().unwrap() > a.parse::<u64>().unwrap());
+        let d = discord_snowflake();
+        assert!((18..=19).contains(&d.len()) && d.bytes().all(|c| c.is_ascii_digit()));
+        assert_eq!(
+            discord_timestamp(1_450_304_317_042),
+            "2015-12-16T22:18:37.042000+00:00"
+        );
+        assert!(is_datetime(&discord_timestamp(now_millis())));
         let s = sid("CH");
         assert_eq!(s.len(), 34);
         assert!(s[2..].bytes().all(|c| c.is_ascii_hexdigit()));
