@@ -11,11 +11,14 @@ use std::time::Duration;
 use aws_lambda_events::sqs::SqsEvent;
 use serde_json::Value;
 use shared::config::{Env, PublicUrl, Secret};
+use shared::discord::interactions::{self, Action, Interaction};
+use shared::discord::webhook::{DiscordInteractions, DiscordJob};
+use shared::discord::{responses, signature, DiscordInteractionsConfig};
 use shared::flex::FlexWebhooks;
 use shared::queue::{MemoryQueue, OutboundJob, OutboundKind, QueueRecord};
 use shared::store::{Customer, MemoryStore, Platform, Store};
 use shared::twilio::events::Event;
-use shared::web::WebRequest;
+use shared::web::{ApiError, WebRequest};
 use shared::x::webhook::{crc, CrcConfig};
 
 // TEST-ONLY values, documented in events/README.md and used by events/sign.py.
@@ -24,6 +27,13 @@ const TWILIO_AUTH_TOKEN: &str = "TEST_ONLY_twilio_auth_token_0123456789";
 const PUBLIC_BASE_URL: &str = "https://abc123.execute-api.us-east-1.amazonaws.com";
 /// The brand account in fixtures/x (`for_user_id`).
 const X_ACCOUNT_ID: &str = "1514100000000000001";
+/// The Ed25519 seed of fixtures/discord/signature-test-vector.json (Discord keeps a real app's
+/// private key), and its public key: what `DISCORD_PUBLIC_KEY` is for these events.
+const DISCORD_SEED_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const DISCORD_PUBLIC_KEY: &str = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
+/// The queues' names in template.yaml (stack `flex-bridge`).
+const DELIVERY_QUEUE_SUFFIX: &str = "-delivery.fifo";
+const DISCORD_QUEUE_SUFFIX: &str = "-discord.fifo";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -88,8 +98,15 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
     let mut kinds = HashMap::new();
     for (name, text) in events() {
         let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let kind = if json.get("Records").is_some() {
-            "sqs".to_owned()
+        let kind = if let Some(records) = json.get("Records") {
+            let arn = records[0]["eventSourceARN"].as_str().unwrap_or_default();
+            if arn.ends_with(DELIVERY_QUEUE_SUFFIX) {
+                "sqs delivery".to_owned()
+            } else if arn.ends_with(DISCORD_QUEUE_SUFFIX) {
+                "sqs discord".to_owned()
+            } else {
+                panic!("{name}: from an unknown queue {arn}")
+            }
         } else {
             let (method, path) = route_of(&json);
             assert_eq!(json["version"], "2.0", "{name}: payload format 2.0");
@@ -108,7 +125,8 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
                 ("GET", "/twitter/webhook")
                 | ("POST", "/twitter/webhook")
                 | ("POST", "/twilio/flex-outbound")
-                | ("POST", "/twilio/channel-updated") => {}
+                | ("POST", "/twilio/channel-updated")
+                | ("POST", "/discord/interactions") => {}
                 other => {
                     panic!("{name}: {other:?} has no check in shared/tests/events.rs; add one")
                 }
@@ -122,7 +140,9 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
         "POST /twitter/webhook",
         "POST /twilio/flex-outbound",
         "POST /twilio/channel-updated",
-        "sqs",
+        "POST /discord/interactions",
+        "sqs delivery",
+        "sqs discord",
     ] {
         assert!(kinds.contains_key(kind), "no sample event for {kind}");
     }
@@ -324,14 +344,14 @@ fn base64_bodies_decode_to_the_same_request() {
     assert!(seen > 0, "no isBase64Encoded sample");
 }
 
-fn sqs_events() -> Vec<(String, SqsEvent)> {
+/// The SQS samples of the queue whose name ends in `queue_suffix`.
+fn sqs_events(queue_suffix: &str) -> Vec<(String, SqsEvent)> {
     events()
         .into_iter()
         .filter(|(_, text)| {
-            serde_json::from_str::<Value>(text)
-                .unwrap()
-                .get("Records")
-                .is_some()
+            serde_json::from_str::<Value>(text).unwrap()["Records"][0]["eventSourceARN"]
+                .as_str()
+                .is_some_and(|arn| arn.ends_with(queue_suffix))
         })
         .map(|(name, text)| {
             let event: SqsEvent =
@@ -343,7 +363,7 @@ fn sqs_events() -> Vec<(String, SqsEvent)> {
 
 fn sqs_jobs() -> Vec<(String, QueueRecord, OutboundJob)> {
     let mut jobs = Vec::new();
-    for (name, event) in sqs_events() {
+    for (name, event) in sqs_events(DELIVERY_QUEUE_SUFFIX) {
         assert!(!event.records.is_empty(), "{name}: no records");
         assert!(
             event.records.len() <= 10,
@@ -529,10 +549,328 @@ fn the_readme_documents_the_test_secrets() {
         TWILIO_AUTH_TOKEN,
         PUBLIC_BASE_URL,
         X_ACCOUNT_ID,
+        DISCORD_SEED_HEX,
+        DISCORD_PUBLIC_KEY,
     ] {
         assert!(
             readme.contains(value),
             "events/README.md does not mention {value}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discord: events/discord-interactions-*.json and events/discord-worker.json
+// ---------------------------------------------------------------------------------------------
+
+fn discord_events() -> Vec<(String, Value, WebRequest)> {
+    let events: Vec<_> = http_events()
+        .into_iter()
+        .filter(|(_, json, _)| route_of(json) == ("POST", "/discord/interactions"))
+        .collect();
+    assert!(!events.is_empty(), "no Discord interactions sample");
+    events
+}
+
+fn discord_signature_holds(request: &WebRequest, body: &[u8], timestamp: Option<&str>) -> bool {
+    signature::verify(
+        DISCORD_PUBLIC_KEY,
+        request.header(signature::SIGNATURE_HEADER),
+        timestamp,
+        body,
+    )
+}
+
+/// A spread of single-byte flips over the body (every byte would be thousands of Ed25519
+/// checks in an unoptimised build): the first, the last, and about 64 in between.
+fn flip_some_bytes(body: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let step = (body.len() / 64).max(1);
+    flip_each_byte(body)
+        .enumerate()
+        .filter(move |(i, _)| i % step == 0 || *i + 1 == body.len())
+        .map(|(_, tampered)| tampered)
+}
+
+#[test]
+fn the_discord_test_key_is_the_documented_one() {
+    let seed = signature::seed_from_hex(DISCORD_SEED_HEX).unwrap();
+    assert_eq!(signature::public_key_hex(&seed), DISCORD_PUBLIC_KEY);
+    let vector: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("fixtures/discord/signature-test-vector.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(vector["private_key_seed_hex_TEST_ONLY"], DISCORD_SEED_HEX);
+    assert_eq!(vector["public_key_hex"], DISCORD_PUBLIC_KEY);
+    assert!(DiscordInteractionsConfig {
+        public_key: DISCORD_PUBLIC_KEY.into()
+    }
+    .validate()
+    .is_ok());
+}
+
+#[test]
+fn discord_events_are_signed_with_the_test_key() {
+    let seed = signature::seed_from_hex(DISCORD_SEED_HEX).unwrap();
+    let other_key = signature::public_key_hex(&[7; 32]);
+    for (name, json, request) in discord_events() {
+        let timestamp = request.header(signature::TIMESTAMP_HEADER);
+        let header = request.header(signature::SIGNATURE_HEADER);
+        assert!(
+            timestamp.is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())),
+            "{name}: {} is Unix seconds",
+            signature::TIMESTAMP_HEADER
+        );
+        assert!(
+            discord_signature_holds(&request, &request.body, timestamp),
+            "{name}: signature does not verify with DISCORD_PUBLIC_KEY; run `python3 events/sign.py`"
+        );
+        // Ed25519 signing is deterministic: sign.py and shared::discord::signature agree.
+        assert_eq!(
+            header,
+            Some(signature::sign(&seed, timestamp.unwrap(), &request.body).as_str()),
+            "{name}"
+        );
+        for tampered in flip_some_bytes(&request.body) {
+            assert!(
+                !discord_signature_holds(&request, &tampered, timestamp),
+                "{name}: tampered body verified: {}",
+                String::from_utf8_lossy(&tampered)
+            );
+        }
+        let later = (timestamp.unwrap().parse::<u64>().unwrap() + 1).to_string();
+        assert!(
+            !discord_signature_holds(&request, &request.body, Some(&later)),
+            "{name}: the timestamp is signed too"
+        );
+        assert!(
+            !signature::verify(&other_key, header, timestamp, &request.body),
+            "{name}: verified with another key"
+        );
+        assert!(
+            request
+                .header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
+            "{name}: Discord posts JSON"
+        );
+        assert_eq!(json["isBase64Encoded"], false, "{name}");
+        interactions::parse(&request.body).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn the_discord_ping_sample_is_the_signature_test_vector() {
+    let vector: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("fixtures/discord/signature-test-vector.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let ping = std::fs::read(repo_root().join("fixtures/discord/ping.json")).unwrap();
+    let mut seen = 0;
+    for (name, _, request) in discord_events() {
+        if interactions::parse(&request.body).unwrap() != Interaction::Ping {
+            continue;
+        }
+        seen += 1;
+        assert_eq!(
+            request.body, ping,
+            "{name}: fixtures/discord/ping.json byte for byte"
+        );
+        assert_eq!(
+            request.header(signature::SIGNATURE_HEADER),
+            vector["headers"]["X-Signature-Ed25519"].as_str(),
+            "{name}"
+        );
+        assert_eq!(
+            request.header(signature::TIMESTAMP_HEADER),
+            vector["headers"]["X-Signature-Timestamp"].as_str(),
+            "{name}"
+        );
+    }
+    assert_eq!(seen, 1, "one PING sample");
+}
+
+fn discord_interactions() -> (DiscordInteractions, Arc<MemoryQueue>) {
+    let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+    let handler = DiscordInteractions {
+        config: DiscordInteractionsConfig {
+            public_key: DISCORD_PUBLIC_KEY.into(),
+        },
+        queue: queue.clone(),
+    };
+    (handler, queue)
+}
+
+/// Takes everything off the queue (and settles it, as the worker would): (group, job).
+async fn discord_jobs(queue: &MemoryQueue) -> Vec<(Option<String>, DiscordJob)> {
+    if queue.is_idle() {
+        return Vec::new();
+    }
+    let records = tokio::time::timeout(Duration::from_secs(2), queue.receive(10))
+        .await
+        .expect("the queued job is visible at once");
+    let jobs = records
+        .iter()
+        .map(|r| {
+            let job = serde_json::from_str(&r.body).expect("a DiscordJob");
+            (r.group.clone(), job)
+        })
+        .collect();
+    queue.settle(records, &[]);
+    assert!(queue.is_idle(), "one receive takes everything");
+    jobs
+}
+
+/// The `DiscordJob`s of events/discord-worker.json, with their records' SQS attributes.
+fn discord_worker_jobs() -> Vec<(String, QueueRecord, HashMap<String, String>, DiscordJob)> {
+    let mut jobs = Vec::new();
+    for (name, event) in sqs_events(DISCORD_QUEUE_SUFFIX) {
+        assert!(!event.records.is_empty(), "{name}: no records");
+        assert!(
+            event.records.len() <= 10,
+            "{name}: more than the batch size"
+        );
+        for message in event.records {
+            let attributes = message.attributes.clone();
+            assert_eq!(message.event_source.as_deref(), Some("aws:sqs"), "{name}");
+            let record = QueueRecord::from_sqs(message);
+            assert!(!record.message_id.is_empty(), "{name}: messageId");
+            let job: DiscordJob = serde_json::from_str(&record.body)
+                .unwrap_or_else(|e| panic!("{name}: body is not a DiscordJob: {e}"));
+            jobs.push((name.clone(), record, attributes, job));
+        }
+    }
+    assert!(!jobs.is_empty(), "no discord-worker sample");
+    jobs
+}
+
+#[tokio::test]
+async fn discord_events_drive_the_interactions_handler() {
+    let worker_jobs: Vec<DiscordJob> = discord_worker_jobs()
+        .into_iter()
+        .map(|(_, _, _, job)| job)
+        .collect();
+    let mut answered = HashMap::new();
+    for (name, _, request) in discord_events() {
+        let (handler, queue) = discord_interactions();
+        let response = handler
+            .handle(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
+        assert_eq!(response.status, 200, "{name}");
+        assert_eq!(response.content_type, "application/json", "{name}");
+        let body: Value = serde_json::from_str(&response.body).unwrap();
+        let jobs = discord_jobs(&queue).await;
+        match interactions::parse(&request.body).unwrap() {
+            Interaction::Ping => {
+                assert_eq!(body, serde_json::json!({"type": 1}), "{name}: PONG");
+                assert!(jobs.is_empty(), "{name}: nothing queued");
+                *answered.entry("ping").or_insert(0) += 1;
+            }
+            Interaction::FromUser { context, action } => {
+                if let Some(modal) = responses::modal_for(&action) {
+                    assert_eq!(body, serde_json::to_value(&modal).unwrap(), "{name}");
+                    assert_eq!(body["type"], 9, "{name}: a modal");
+                    assert!(jobs.is_empty(), "{name}: nothing queued");
+                    *answered.entry("modal").or_insert(0) += 1;
+                    continue;
+                }
+                assert_eq!(
+                    body,
+                    serde_json::json!({"type": 5, "data": {"flags": 64}}),
+                    "{name}: a deferred ephemeral reply"
+                );
+                assert_eq!(jobs.len(), 1, "{name}: exactly one job queued");
+                let (group, job) = &jobs[0];
+                assert_eq!(
+                    group.as_deref(),
+                    Some(context.user_id.as_str()),
+                    "{name}: grouped by user"
+                );
+                assert_eq!(job.context, context, "{name}");
+                assert_eq!(job.action, action, "{name}");
+                match &action {
+                    Action::HelpMe { question } => {
+                        assert!(!question.is_empty(), "{name}");
+                        // events/discord-worker.json is exactly what this interaction queues.
+                        assert!(
+                            worker_jobs.contains(job),
+                            "{name}: queued {job:?}, not the discord-worker sample's job"
+                        );
+                        *answered.entry("helpme").or_insert(0) += 1;
+                    }
+                    Action::BugReport { title, details, .. } => {
+                        assert!(!title.is_empty() && !details.is_empty(), "{name}");
+                        *answered.entry("bug report").or_insert(0) += 1;
+                    }
+                    other => panic!("{name}: no check for {other:?}; add one"),
+                }
+                // Discord's rare second delivery of the same interaction queues nothing more
+                // (MessageDeduplicationId = interaction id).
+                handler.handle(&request).await.unwrap();
+                assert!(queue.is_idle(), "{name}: deduplicated");
+            }
+        }
+    }
+    for kind in ["ping", "helpme", "modal", "bug report"] {
+        assert!(answered.contains_key(kind), "no Discord sample for {kind}");
+    }
+}
+
+#[tokio::test]
+async fn tampered_discord_events_are_refused_and_queue_nothing() {
+    for (name, _, request) in discord_events() {
+        let (handler, queue) = discord_interactions();
+        let mut tampered = request.clone();
+        let mut body = request.body.to_vec();
+        let last = body.len() - 2;
+        body[last] ^= 0x01;
+        tampered.body = body.into();
+        let retimed = request
+            .clone()
+            .with_header(signature::TIMESTAMP_HEADER, "1786010401");
+        let unsigned = {
+            let mut unsigned = request.clone();
+            unsigned.headers.remove(signature::SIGNATURE_HEADER);
+            unsigned
+        };
+        for forged in [tampered, retimed, unsigned] {
+            assert!(
+                matches!(handler.handle(&forged).await, Err(ApiError::Unauthorized)),
+                "{name}: forged request accepted"
+            );
+        }
+        assert!(queue.is_idle(), "{name}: nothing queued");
+    }
+}
+
+#[test]
+fn the_discord_worker_sample_carries_a_helpme_job() {
+    let mut helpme = 0;
+    for (name, record, attributes, job) in discord_worker_jobs() {
+        assert_eq!(record.receive_count, 1, "{name}: a first delivery");
+        assert_eq!(
+            record.group.as_deref(),
+            Some(job.context.user_id.as_str()),
+            "{name}: MessageGroupId is the Discord user id"
+        );
+        assert_eq!(
+            attributes.get("MessageDeduplicationId"),
+            Some(&job.context.interaction_id),
+            "{name}: MessageDeduplicationId is the interaction id"
+        );
+        assert_eq!(
+            record.body,
+            serde_json::to_string(&job).unwrap(),
+            "{name}: the body as discord-interactions serialises it"
+        );
+        assert!(
+            !job.context.token.is_empty(),
+            "{name}: the interaction token"
+        );
+        if matches!(job.action, Action::HelpMe { .. }) {
+            helpme += 1;
+        }
+    }
+    assert!(helpme > 0, "no /helpme job in the discord-worker sample");
 }
