@@ -333,5 +333,5 @@ async fn control_routes_wrap_the_methods() {
     .await;
     assert_eq!(status, 404);
     let (_, counts) = send(http.get(format!("{base}/sandbox/counts"))).await;
-    assert_eq!(counts, json!({"twilio": 0, "x": 1}));
+    assert_eq!(counts, json!({"twilio": 0, "x": 1, "discord": 0}));
 }
