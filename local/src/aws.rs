@@ -23,7 +23,11 @@ pub struct AwsResources {
 }
 
 impl AwsResources {
-    pub async fn create(prefix: &str, max_receives: u32, visibility: Duration) -> Result<Self, Error> {
+    pub async fn create(
+        prefix: &str,
+        max_receives: u32,
+        visibility: Duration,
+    ) -> Result<Self, Error> {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             return Err("AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)".into());
         }
@@ -32,9 +36,23 @@ impl AwsResources {
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table = format!("{prefix}-table");
         DynamoStore::create_table(&dynamodb, &table).await?;
-        let (queue_url, dlq_url) = fifo_queue(&sqs, &format!("{prefix}-delivery"), max_receives, visibility).await?;
-        let (discord_queue_url, _) = fifo_queue(&sqs, &format!("{prefix}-discord"), max_receives, visibility).await?;
-        Ok(Self { dynamodb, sqs, table, queue_url, dlq_url, discord_queue_url })
+        let (queue_url, dlq_url) = fifo_queue(
+            &sqs,
+            &format!("{prefix}-delivery"),
+            max_receives,
+            visibility,
+        )
+        .await?;
+        let (discord_queue_url, _) =
+            fifo_queue(&sqs, &format!("{prefix}-discord"), max_receives, visibility).await?;
+        Ok(Self {
+            dynamodb,
+            sqs,
+            table,
+            queue_url,
+            dlq_url,
+            discord_queue_url,
+        })
     }
 
     pub fn store(&self) -> DynamoStore {
@@ -59,7 +77,12 @@ impl AwsResources {
             .visibility_timeout(0)
             .send()
             .await?;
-        Ok(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect())
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| m.body)
+            .collect())
     }
 }
 
@@ -87,13 +110,17 @@ async fn fifo_queue(
         .attributes
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .ok_or("no DLQ arn")?;
-    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
+    let redrive =
+        serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives});
     let queue_url = sqs
         .create_queue()
         .queue_name(format!("{name}.fifo"))
         .attributes(QueueAttributeName::FifoQueue, "true")
         .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
-        .attributes(QueueAttributeName::VisibilityTimeout, visibility.as_secs().max(1).to_string())
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            visibility.as_secs().max(1).to_string(),
+        )
         .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
         .send()
         .await?
@@ -145,7 +172,9 @@ where
                         .get(&MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(1),
-                    group: attributes.get(&MessageSystemAttributeName::MessageGroupId).cloned(),
+                    group: attributes
+                        .get(&MessageSystemAttributeName::MessageGroupId)
+                        .cloned(),
                     message_id: id,
                     body: m.body.unwrap_or_default(),
                 }
@@ -154,7 +183,13 @@ where
         let failed = handle(records).await;
         for (id, receipt) in receipts {
             if !failed.contains(&id) {
-                if let Err(err) = sqs.delete_message().queue_url(&queue_url).receipt_handle(receipt).send().await {
+                if let Err(err) = sqs
+                    .delete_message()
+                    .queue_url(&queue_url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                {
                     tracing::warn!(error = %err, "delete failed");
                 }
             }

@@ -18,7 +18,9 @@ use shared::conversations::{ConversationSettings, Conversations};
 use shared::delivery::Delivery;
 use shared::discord::webhook::DiscordInteractions;
 use shared::discord::worker::DiscordWorker;
-use shared::discord::{DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig};
+use shared::discord::{
+    DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig,
+};
 use shared::flex::FlexWebhooks;
 use shared::queue::{MemoryQueue, Queue, QueueRecord};
 use shared::retry::RetryPolicy;
@@ -56,6 +58,46 @@ pub enum Backend {
     Aws {
         prefix: String,
     },
+}
+
+/// The store and queues a back end provides.
+struct Parts {
+    store: Arc<dyn Store>,
+    queue: Arc<dyn Queue>,
+    discord_queue: Arc<dyn Queue>,
+    aws: Option<AwsResources>,
+    /// The delivery and Discord queues, when in memory (their consumers are ours to run).
+    memory_queues: Option<(Arc<MemoryQueue>, Arc<MemoryQueue>)>,
+}
+
+impl Backend {
+    async fn create(self, options: &Options) -> Result<Parts, Box<dyn std::error::Error>> {
+        Ok(match self {
+            Backend::Memory => {
+                let memory =
+                    || Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
+                let (delivery, discord) = (memory(), memory());
+                Parts {
+                    store: Arc::new(MemoryStore::new()),
+                    queue: delivery.clone(),
+                    discord_queue: discord.clone(),
+                    aws: None,
+                    memory_queues: Some((delivery, discord)),
+                }
+            }
+            Backend::Aws { prefix } => {
+                let aws = AwsResources::create(&prefix, options.max_receives, options.retry_delay)
+                    .await?;
+                Parts {
+                    store: Arc::new(aws.store()),
+                    queue: Arc::new(aws.queue()),
+                    discord_queue: Arc::new(aws.discord_queue()),
+                    aws: Some(aws),
+                    memory_queues: None,
+                }
+            }
+        })
+    }
 }
 
 /// Options the tests vary.
@@ -148,28 +190,20 @@ impl LocalBridge {
         let url = format!("http://{}", listener.local_addr()?);
         let sandbox = Sandbox::start(sandbox_config(format!("{url}/twitter/webhook"))).await?;
 
-        let (store, queue, discord_queue, aws, memory_queues): (
-            Arc<dyn Store>,
-            Arc<dyn Queue>,
-            Arc<dyn Queue>,
-            _,
-            _,
-        ) = match backend {
-            Backend::Memory => {
-                let memory = || Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
-                let (delivery, discord) = (memory(), memory());
-                let store = Arc::new(MemoryStore::new());
-                (store, delivery.clone(), discord.clone(), None, Some((delivery, discord)))
-            }
-            Backend::Aws { prefix } => {
-                let aws = AwsResources::create(&prefix, options.max_receives, options.retry_delay).await?;
-                (Arc::new(aws.store()), Arc::new(aws.queue()), Arc::new(aws.discord_queue()), Some(aws), None)
-            }
-        };
+        let Parts {
+            store,
+            queue,
+            discord_queue,
+            aws,
+            memory_queues,
+        } = backend.create(&options).await?;
 
         let http = shared::lambda::http_client();
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
-        let retry = RetryPolicy { first_backoff: Duration::from_millis(50), ..RetryPolicy::default() };
+        let retry = RetryPolicy {
+            first_backoff: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        };
         let twilio = TwilioClient::new(
             http.clone(),
             TwilioConfig {
@@ -192,7 +226,10 @@ impl LocalBridge {
         .with_retry(retry);
         let discord = DiscordClient::new(
             http,
-            DiscordApiConfig { bot_token: Secret::new(DISCORD_BOT_TOKEN), api_url: sandbox.discord_api_url() },
+            DiscordApiConfig {
+                bot_token: Secret::new(DISCORD_BOT_TOKEN),
+                api_url: sandbox.discord_api_url(),
+            },
         )
         .with_retry(retry);
         let conversations = Conversations {
@@ -205,9 +242,14 @@ impl LocalBridge {
             },
         };
         let functions = Arc::new(Functions {
-            crc: CrcConfig { consumer_secret: Secret::new(X_CONSUMER_SECRET) },
+            crc: CrcConfig {
+                consumer_secret: Secret::new(X_CONSUMER_SECRET),
+            },
             x_inbound: XInbound {
-                config: XWebhookConfig { consumer_secret: Secret::new(X_CONSUMER_SECRET), account_id: X_ACCOUNT_ID.into() },
+                config: XWebhookConfig {
+                    consumer_secret: Secret::new(X_CONSUMER_SECRET),
+                    account_id: X_ACCOUNT_ID.into(),
+                },
                 conversations: conversations.clone(),
             },
             flex: FlexWebhooks {
@@ -224,7 +266,9 @@ impl LocalBridge {
                 max_receives: options.max_receives,
             },
             discord_interactions: DiscordInteractions {
-                config: DiscordInteractionsConfig { public_key: sandbox.discord_public_key_hex() },
+                config: DiscordInteractionsConfig {
+                    public_key: sandbox.discord_public_key_hex(),
+                },
                 queue: discord_queue,
             },
             discord_worker: DiscordWorker {
@@ -242,15 +286,23 @@ impl LocalBridge {
         let memory_queue = match (&aws, memory_queues) {
             (Some(aws), _) => {
                 let f = functions.clone();
-                tokio::spawn(aws::consume(aws.sqs.clone(), aws.queue_url.clone(), move |batch| {
-                    let f = f.clone();
-                    async move { f.delivery.handle_batch(batch).await }
-                }));
+                tokio::spawn(aws::consume(
+                    aws.sqs.clone(),
+                    aws.queue_url.clone(),
+                    move |batch| {
+                        let f = f.clone();
+                        async move { f.delivery.handle_batch(batch).await }
+                    },
+                ));
                 let f = functions.clone();
-                tokio::spawn(aws::consume(aws.sqs.clone(), aws.discord_queue_url.clone(), move |batch| {
-                    let f = f.clone();
-                    async move { f.discord_worker.handle_batch(batch).await }
-                }));
+                tokio::spawn(aws::consume(
+                    aws.sqs.clone(),
+                    aws.discord_queue_url.clone(),
+                    move |batch| {
+                        let f = f.clone();
+                        async move { f.discord_worker.handle_batch(batch).await }
+                    },
+                ));
                 None
             }
             (None, Some((delivery, discord))) => {
@@ -268,7 +320,13 @@ impl LocalBridge {
             }
             _ => unreachable!("one back end is always chosen"),
         };
-        Ok(Self { url, sandbox, store, aws, memory_queue })
+        Ok(Self {
+            url,
+            sandbox,
+            store,
+            aws,
+            memory_queue,
+        })
     }
 }
 

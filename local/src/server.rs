@@ -87,5 +87,8 @@ async fn channel_updated(State(f): State<Arc<Functions>>, request: Request) -> R
 }
 
 async fn discord_interactions(State(f): State<Arc<Functions>>, request: Request) -> Response {
-    call(request, |r| async move { f.discord_interactions.handle(&r).await }).await
+    call(request, |r| async move {
+        f.discord_interactions.handle(&r).await
+    })
+    .await
 }
