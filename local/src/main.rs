@@ -27,6 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Sandbox (Twilio + X)         {}\n", bridge.sandbox.url());
     if !std::env::args().any(|a| a == "--no-demo") {
         demo(&bridge).await?;
+        discord_demo(&bridge).await?;
     }
     let s = bridge.sandbox.url();
     println!("\nStill running. Try:");
@@ -34,6 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  curl -s {s}/sandbox/conversations");
     println!("  curl -s -XPOST {s}/sandbox/conversations/<CH sid>/agent-messages -H 'content-type: application/json' -d '{{\"author\":\"sam\",\"body\":\"Hi! Options: Yes - please, No\"}}'");
     println!("  curl -s {s}/sandbox/x/dms/42");
+    println!("  curl -s -XPOST {s}/sandbox/discord/command -H 'content-type: application/json' -d '{{\"user_id\":\"77\",\"username\":\"you\",\"in_guild\":true,\"name\":\"helpme\",\"options\":{{\"question\":\"hi\"}}}}'");
+    println!("  curl -s {s}/sandbox/discord/dms/77");
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     Ok(())
@@ -102,5 +105,57 @@ async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
     {
         println!("  [{}] {}: {}", m.source, m.author, m.body);
     }
+    Ok(())
+}
+
+async fn discord_demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = &bridge.sandbox;
+    let wait = Duration::from_secs(10);
+    let user = sandbox::DiscordUser {
+        id: "800000000000000001".into(),
+        username: "river".into(),
+    };
+    println!("\ncustomer (Discord river) » /helpme question: My invite link is broken");
+    let reply = sandbox
+        .discord_command(
+            &user,
+            true,
+            "helpme",
+            &[("question", "My invite link is broken")],
+        )
+        .await;
+    let answer = wait_for(wait, || sandbox.discord_original(&reply.token))
+        .await
+        .ok_or("no ephemeral answer")?;
+    println!("Discord (only river sees) « {answer}");
+    let sid = wait_for(wait, || {
+        sandbox
+            .conversations()
+            .into_iter()
+            .find(|c| c.attributes.contains("discord"))
+            .map(|c| c.sid)
+    })
+    .await
+    .ok_or("no Discord conversation")?;
+    sandbox
+        .agent_message(
+            &sid,
+            "sam@acme.example",
+            "Here's a fresh one: https://discord.gg/example",
+        )
+        .await?;
+    let dms = wait_for(wait, || {
+        Some(sandbox.discord_dms_to(&user.id)).filter(|m| m.len() >= 2)
+    })
+    .await
+    .ok_or("agent reply not delivered")?;
+    for dm in &dms {
+        println!(
+            "river's Discord DMs « {}",
+            dm.content.replace('\n', "\n                      ")
+        );
+    }
+    println!("(the agent's message carries Reply and Talk to an agent buttons)");
+    sandbox.close(&sid).await?;
     Ok(())
 }

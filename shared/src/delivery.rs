@@ -28,6 +28,9 @@ pub const DISCORD_CHAT_ENDED_TEXT: &str =
 pub const CHAT_ENDED_TEXT: &str =
     "This chat has ended. Thanks for reaching out! Send us a message any time to start a new one.";
 const DELIVERED_TTL_SECS: i64 = 7 * 24 * 3600;
+/// Longer than one invocation (the function's timeout), shorter than the queue's visibility
+/// timeout: a retry after a killed invocation finds the claim lapsed and delivers.
+const IN_PROGRESS_SECS: i64 = 90;
 
 pub struct Delivery {
     pub store: Arc<dyn Store>,
@@ -108,7 +111,7 @@ impl Delivery {
         let span = tracing::info_span!("deliver", conversation_sid = %job.customer.conversation_sid, job = %job.id, attempt = record.receive_count);
         let _entered = span.enter();
         let key = format!("delivered#{}", job.id);
-        match self.store.claim_event(&key, DELIVERED_TTL_SECS).await {
+        match self.store.claim_event(&key, IN_PROGRESS_SECS).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!("already delivered");
@@ -122,6 +125,10 @@ impl Delivery {
         match self.deliver(&job).await {
             Ok(()) => {
                 tracing::info!("delivered to the customer");
+                if let Err(err) = self.store.confirm_event(&key, DELIVERED_TTL_SECS).await {
+                    // Delivered all the same; only a duplicate arriving later could repeat it.
+                    tracing::warn!(error = %err, "could not confirm the delivery record");
+                }
                 true
             }
             Err(err) => {

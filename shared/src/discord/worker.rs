@@ -17,6 +17,9 @@ use crate::store::{CustomerSlot, DynamoStore, Platform, StoreError};
 use crate::twilio::{TwilioClient, TwilioConfig};
 
 const DEDUPE_TTL_SECS: i64 = 24 * 3600;
+/// Longer than one invocation (the function's timeout), shorter than the queue's visibility
+/// timeout: a retry after a killed invocation finds the claim lapsed and does the work.
+const IN_PROGRESS_SECS: i64 = 90;
 
 /// How to open DMs, for customers whose settings refuse them (Discord error 50007).
 pub const DMS_CLOSED_HELP: &str = "I couldn't send you a direct message, so replies from our team can't reach you. \
@@ -86,7 +89,7 @@ impl DiscordWorker {
         let _entered = span.enter();
         let store = &self.conversations.store;
         let key = format!("discord#{}", job.context.interaction_id);
-        match store.claim_event(&key, DEDUPE_TTL_SECS).await {
+        match store.claim_event(&key, IN_PROGRESS_SECS).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!("interaction already handled");
@@ -99,6 +102,9 @@ impl DiscordWorker {
         }
         match self.work(&job).await {
             Ok(reply) => {
+                if let Err(err) = store.confirm_event(&key, DEDUPE_TTL_SECS).await {
+                    tracing::warn!(error = %err, "could not confirm the dedupe record");
+                }
                 self.reply(&job, &reply).await;
                 true
             }

@@ -150,6 +150,22 @@ impl Store for DynamoStore {
         Ok(())
     }
 
+    async fn confirm_event(&self, event: &str, ttl_secs: i64) -> Result<(), StoreError> {
+        let item = Item {
+            pk: event_key(event),
+            expires_at: Some(now_epoch() + ttl_secs),
+            ..Item::default()
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .send()
+            .await
+            .map_err(|e| error(e.into_service_error()))?;
+        Ok(())
+    }
+
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
         let now = now_epoch();
         Ok(self

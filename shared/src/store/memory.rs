@@ -53,6 +53,21 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn confirm_event(&self, key: &str, ttl_secs: i64) -> Result<(), StoreError> {
+        self.with(|items, now| {
+            let pk = event_key(key);
+            items.insert(
+                pk.clone(),
+                Item {
+                    pk,
+                    expires_at: Some(now + ttl_secs),
+                    ..Item::default()
+                },
+            );
+        });
+        Ok(())
+    }
+
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
         Ok(self.with(|items, now| {
             items

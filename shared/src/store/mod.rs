@@ -86,6 +86,10 @@ pub trait Store: Send + Sync {
     async fn claim_event(&self, key: &str, ttl_secs: i64) -> Result<bool, StoreError>;
     /// Forgets an event id, so a retry of an event we failed to handle is handled.
     async fn release_event(&self, key: &str) -> Result<(), StoreError>;
+    /// Keeps a claimed event id for `ttl_secs` from now. Queue consumers claim for about one
+    /// invocation (so a retry after a killed invocation is not taken for a duplicate), then
+    /// confirm for days once the work is done.
+    async fn confirm_event(&self, key: &str, ttl_secs: i64) -> Result<(), StoreError>;
 
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError>;
     /// Takes the right to open a conversation for `identity`; `false` if it is open or leased.
@@ -234,6 +238,10 @@ pub mod contract {
         // An expired record no longer blocks (TTL deletion may lag, or never run in moto).
         assert!(store.claim_event("x#2", -1).await.unwrap());
         assert!(store.claim_event("x#2", 60).await.unwrap());
+        // A short claim that lapses lets a retry in; a confirmed one keeps it out.
+        assert!(store.claim_event("x#3", -1).await.unwrap());
+        store.confirm_event("x#3", 60).await.unwrap();
+        assert!(!store.claim_event("x#3", 60).await.unwrap());
     }
 
     async fn leases_exclude_each_other_and_open(store: &dyn Store) {
