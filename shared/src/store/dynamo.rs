@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ReturnValue,
     ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
@@ -38,12 +38,27 @@ fn key(pk: String) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), AttributeValue::S(pk))])
 }
 
-/// A conditional write that lost its race: not an error, an answer.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    matches!(
-        err.as_service_error().and_then(|e| e.code()),
-        Some("ConditionalCheckFailedException" | "TransactionCanceledException")
-    )
+/// A conditional write: `Ok(true)` if it went through, `Ok(false)` if its condition failed
+/// (a lost race is an answer, not an error).
+fn conditional<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) => {
+            let code = err.as_service_error().and_then(|e| e.code());
+            if matches!(
+                code,
+                Some("ConditionalCheckFailedException" | "TransactionCanceledException")
+            ) {
+                Ok(false)
+            } else {
+                Err(error(DisplayErrorContext(err)))
+            }
+        }
+    }
 }
 
 fn to_item(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
@@ -132,11 +147,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if condition_failed(&err) => Ok(false),
-            Err(err) => Err(error(err.into_service_error())),
-        }
+        conditional(result)
     }
 
     async fn release_event(&self, event: &str) -> Result<(), StoreError> {
@@ -198,11 +209,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if condition_failed(&err) => Ok(false),
-            Err(err) => Err(error(err.into_service_error())),
-        }
+        conditional(result)
     }
 
     async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError> {
@@ -215,11 +222,8 @@ impl Store for DynamoStore {
             .expression_attribute_values(":owner", s(owner))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if condition_failed(&err) => Ok(()),
-            Err(err) => Err(error(err.into_service_error())),
-        }
+        // Not holding the lease (or the conversation moved on) leaves nothing to do.
+        conditional(result).map(drop)
     }
 
     async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError> {
@@ -289,11 +293,8 @@ impl Store for DynamoStore {
             .expression_attribute_values(":sid", s(conversation_sid))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Some(customer)),
-            Err(err) if condition_failed(&err) => Ok(Some(customer)),
-            Err(err) => Err(error(err.into_service_error())),
-        }
+        // The customer may already be in a newer conversation: then only the reverse item goes.
+        conditional(result).map(|_| Some(customer))
     }
 
     async fn set_quick_replies(
@@ -313,11 +314,8 @@ impl Store for DynamoStore {
             .expression_attribute_values(":sid", s(&customer.conversation_sid))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if condition_failed(&err) => Ok(()),
-            Err(err) => Err(error(err.into_service_error())),
-        }
+        // Not holding the lease (or the conversation moved on) leaves nothing to do.
+        conditional(result).map(drop)
     }
 
     async fn next_case_number(&self) -> Result<u64, StoreError> {
@@ -360,10 +358,6 @@ impl Store for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if condition_failed(&err) => Ok(false),
-            Err(err) => Err(error(err.into_service_error())),
-        }
+        conditional(result)
     }
 }
