@@ -18,7 +18,6 @@ pub struct AwsResources {
     pub sqs: aws_sdk_sqs::Client,
     pub table: String,
     pub queue_url: String,
-    pub dlq_url: String,
     pub discord_queue_url: String,
 }
 
@@ -36,21 +35,20 @@ impl AwsResources {
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table = format!("{prefix}-table");
         DynamoStore::create_table(&dynamodb, &table).await?;
-        let (queue_url, dlq_url) = fifo_queue(
+        let queue_url = fifo_queue(
             &sqs,
             &format!("{prefix}-delivery"),
             max_receives,
             visibility,
         )
         .await?;
-        let (discord_queue_url, _) =
+        let discord_queue_url =
             fifo_queue(&sqs, &format!("{prefix}-discord"), max_receives, visibility).await?;
         Ok(Self {
             dynamodb,
             sqs,
             table,
             queue_url,
-            dlq_url,
             discord_queue_url,
         })
     }
@@ -66,33 +64,16 @@ impl AwsResources {
     pub fn discord_queue(&self) -> SqsQueue {
         SqsQueue::new(self.sqs.clone(), self.discord_queue_url.clone())
     }
-
-    /// Bodies of the messages in the delivery dead-letter queue.
-    pub async fn dead_letters(&self) -> Result<Vec<String>, Error> {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.dlq_url)
-            .max_number_of_messages(10)
-            .visibility_timeout(0)
-            .send()
-            .await?;
-        Ok(out
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|m| m.body)
-            .collect())
-    }
 }
 
-/// A FIFO queue and its FIFO dead-letter queue, as `template.yaml` declares them.
+/// A FIFO queue with its FIFO dead-letter queue, as `template.yaml` declares them; returns
+/// the queue's URL.
 async fn fifo_queue(
     sqs: &aws_sdk_sqs::Client,
     name: &str,
     max_receives: u32,
     visibility: Duration,
-) -> Result<(String, String), Error> {
+) -> Result<String, Error> {
     let dlq_url = sqs
         .create_queue()
         .queue_name(format!("{name}-dlq.fifo"))
@@ -126,7 +107,7 @@ async fn fifo_queue(
         .await?
         .queue_url
         .ok_or("no queue url")?;
-    Ok((queue_url, dlq_url))
+    Ok(queue_url)
 }
 
 /// The event source mapping: receive a batch, invoke the handler, delete what succeeded.

@@ -128,7 +128,6 @@ pub struct LocalBridge {
     pub sandbox: Sandbox,
     pub store: Arc<dyn Store>,
     pub aws: Option<AwsResources>,
-    pub memory_queue: Option<Arc<MemoryQueue>>,
 }
 
 /// The environment a deployed function would see, for this local deployment.
@@ -178,6 +177,16 @@ pub struct Functions {
     pub delivery: Delivery,
     pub discord_interactions: DiscordInteractions,
     pub discord_worker: DiscordWorker,
+}
+
+impl Functions {
+    async fn deliver(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
+        self.delivery.handle_batch(batch).await
+    }
+
+    async fn work_discord(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
+        self.discord_worker.handle_batch(batch).await
+    }
 }
 
 impl LocalBridge {
@@ -283,49 +292,34 @@ impl LocalBridge {
         });
 
         tokio::spawn(server::serve(listener, functions.clone()));
-        let memory_queue = match (&aws, memory_queues) {
+        // The two queue consumers, as their event source mappings would invoke them.
+        let (f, g) = (functions.clone(), functions);
+        let delivery = move |batch| f.clone().deliver(batch);
+        let worker = move |batch| g.clone().work_discord(batch);
+        match (&aws, memory_queues) {
             (Some(aws), _) => {
-                let f = functions.clone();
                 tokio::spawn(aws::consume(
                     aws.sqs.clone(),
                     aws.queue_url.clone(),
-                    move |batch| {
-                        let f = f.clone();
-                        async move { f.delivery.handle_batch(batch).await }
-                    },
+                    delivery,
                 ));
-                let f = functions.clone();
                 tokio::spawn(aws::consume(
                     aws.sqs.clone(),
                     aws.discord_queue_url.clone(),
-                    move |batch| {
-                        let f = f.clone();
-                        async move { f.discord_worker.handle_batch(batch).await }
-                    },
+                    worker,
                 ));
-                None
             }
-            (None, Some((delivery, discord))) => {
-                let f = functions.clone();
-                tokio::spawn(consume_memory(delivery.clone(), move |batch| {
-                    let f = f.clone();
-                    async move { f.delivery.handle_batch(batch).await }
-                }));
-                let f = functions.clone();
-                tokio::spawn(consume_memory(discord, move |batch| {
-                    let f = f.clone();
-                    async move { f.discord_worker.handle_batch(batch).await }
-                }));
-                Some(delivery)
+            (None, Some((delivery_queue, discord_queue))) => {
+                tokio::spawn(consume_memory(delivery_queue, delivery));
+                tokio::spawn(consume_memory(discord_queue, worker));
             }
             _ => unreachable!("one back end is always chosen"),
-        };
+        }
         Ok(Self {
             url,
             sandbox,
             store,
             aws,
-            memory_queue,
         })
     }
 }

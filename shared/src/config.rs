@@ -34,6 +34,16 @@ impl Env {
         }
     }
 
+    /// A few variables written inline (tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     pub fn required(&mut self, name: &'static str) -> String {
         match self.optional(name) {
             Some(value) => value,
@@ -124,18 +134,9 @@ impl PublicUrl {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn every_missing_variable_is_named_once() {
-        let mut e = env(&[("A", "1"), ("EMPTY", "  ")]);
+        let mut e = Env::from_pairs(&[("A", "1"), ("EMPTY", "  ")]);
         assert_eq!(e.required("A"), "1");
         e.required("B");
         e.required("EMPTY");
@@ -154,7 +155,10 @@ mod tests {
 
     #[test]
     fn public_url_drops_trailing_slash() {
-        let u = PublicUrl::from_env(&mut env(&[("PUBLIC_BASE_URL", "https://x.example/")]));
+        let u = PublicUrl::from_env(&mut Env::from_pairs(&[(
+            "PUBLIC_BASE_URL",
+            "https://x.example/",
+        )]));
         assert_eq!(
             u.route("/twitter/webhook"),
             "https://x.example/twitter/webhook"

@@ -30,14 +30,6 @@ impl WebRequest {
         }
     }
 
-    pub fn get(query: impl Into<String>) -> Self {
-        Self {
-            method: "GET".into(),
-            query: query.into(),
-            ..Self::default()
-        }
-    }
-
     pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {
             self.headers.insert(name, v);

@@ -187,11 +187,8 @@ fn crc_event_carries_a_token_and_gets_the_documented_answer() {
         .unwrap(),
     )
     .unwrap();
-    let config = CrcConfig::from_env(Env::from_map(HashMap::from([(
-        "X_CONSUMER_SECRET".to_owned(),
-        X_CONSUMER_SECRET.to_owned(),
-    )])))
-    .unwrap();
+    let config =
+        CrcConfig::from_env(Env::from_pairs(&[("X_CONSUMER_SECRET", X_CONSUMER_SECRET)])).unwrap();
     let mut seen = 0;
     for (name, json, request) in http_events() {
         if route_of(&json) != ("GET", "/twitter/webhook") {

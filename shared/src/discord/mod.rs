@@ -94,40 +94,13 @@ impl DiscordAppConfig {
     }
 }
 
-/// Everything at once, for the local all-in-one server.
-#[derive(Clone, Debug)]
-pub struct DiscordConfig {
-    pub interactions: DiscordInteractionsConfig,
-    pub api: DiscordApiConfig,
-    pub app: DiscordAppConfig,
-}
-
-impl DiscordConfig {
-    pub fn from_env(env: &mut Env) -> Self {
-        Self {
-            interactions: DiscordInteractionsConfig::from_env(env),
-            api: DiscordApiConfig::from_env(env),
-            app: DiscordAppConfig::from_env(env),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn each_piece_reads_only_its_variables() {
-        let mut e = env(&[
+        let mut e = Env::from_pairs(&[
             ("DISCORD_BOT_TOKEN", "t"),
             ("DISCORD_API_URL", "http://127.0.0.1:9/api/"),
         ]);
@@ -136,11 +109,13 @@ mod tests {
         assert_eq!(api.api_url, "http://127.0.0.1:9/api");
         assert!(!format!("{api:?}").contains("\"t\""));
 
-        let mut e = env(&[("DISCORD_BOT_TOKEN", "t")]);
+        let mut e = Env::from_pairs(&[("DISCORD_BOT_TOKEN", "t")]);
         assert_eq!(DiscordApiConfig::from_env(&mut e).api_url, DEFAULT_API_URL);
 
-        let mut e = env(&[]);
-        DiscordConfig::from_env(&mut e);
+        let mut e = Env::from_pairs(&[]);
+        DiscordInteractionsConfig::from_env(&mut e);
+        DiscordApiConfig::from_env(&mut e);
+        DiscordAppConfig::from_env(&mut e);
         assert_eq!(
             e.finish().unwrap_err().to_string(),
             "missing environment variable(s): DISCORD_PUBLIC_KEY, DISCORD_BOT_TOKEN, \

@@ -112,10 +112,6 @@ impl TwilioClient {
         self
     }
 
-    pub fn auth_token(&self) -> &Secret {
-        &self.config.auth_token
-    }
-
     async fn post_form<T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,

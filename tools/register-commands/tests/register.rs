@@ -1,7 +1,6 @@
 //! `register-commands` against a tiny local stand-in for Discord's
 //! `PUT /applications/{id}/commands`: what it sends, and what it makes of the answers.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -70,21 +69,12 @@ async fn discord() -> (String, Shared) {
     (url, seen)
 }
 
-fn env(pairs: &[(&str, &str)]) -> Env {
-    Env::from_map(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<HashMap<_, _>>(),
-    )
-}
-
 #[tokio::test]
 async fn registers_the_command_list_with_one_bulk_overwrite() {
     let (url, seen) = discord().await;
     let output = register_commands::run(
         Vec::<String>::new(),
-        env(&[
+        Env::from_pairs(&[
             ("DISCORD_APPLICATION_ID", APPLICATION_ID),
             ("DISCORD_BOT_TOKEN", BOT_TOKEN),
             ("DISCORD_API_URL", &format!("{url}/")),
@@ -115,7 +105,7 @@ async fn a_wrong_token_is_explained_without_printing_it() {
     let (url, seen) = discord().await;
     let err = register_commands::run(
         Vec::<String>::new(),
-        env(&[
+        Env::from_pairs(&[
             ("DISCORD_APPLICATION_ID", APPLICATION_ID),
             ("DISCORD_BOT_TOKEN", "not-the-token"),
             ("DISCORD_API_URL", &url),
@@ -133,7 +123,7 @@ async fn a_wrong_token_is_explained_without_printing_it() {
 
 #[tokio::test]
 async fn dry_run_sends_nothing_and_needs_no_variables() {
-    let output = register_commands::run(vec!["--dry-run".to_owned()], env(&[]))
+    let output = register_commands::run(vec!["--dry-run".to_owned()], Env::from_pairs(&[]))
         .await
         .unwrap();
     let printed: Value = serde_json::from_str(&output).unwrap();
