@@ -1,4 +1,4 @@
-//! `register-commands` against a tiny local stand-in for Discord's
+//! `flex-bridge discord register-commands` against a tiny local stand-in for Discord's
 //! `PUT /applications/{id}/commands`: what it sends, and what it makes of the answers.
 
 use std::sync::{Arc, Mutex};
@@ -7,6 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::put;
 use axum::{Json, Router};
+use clap::Parser;
+use flex_bridge_cli::Cli;
 use serde_json::{json, Value};
 use shared::config::Env;
 
@@ -69,11 +71,22 @@ async fn discord() -> (String, Shared) {
     (url, seen)
 }
 
+/// The program as the shell runs it, with `args` after `flex-bridge`: what it prints.
+async fn run(args: &[&str], env: Env) -> Result<String, flex_bridge_cli::Error> {
+    let cli = Cli::try_parse_from(std::iter::once("flex-bridge").chain(args.iter().copied()))
+        .expect("valid arguments");
+    let mut out = Vec::new();
+    flex_bridge_cli::run(cli, env, &mut std::io::empty(), &mut out).await?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+const REGISTER: &[&str] = &["discord", "register-commands"];
+
 #[tokio::test]
 async fn registers_the_command_list_with_one_bulk_overwrite() {
     let (url, seen) = discord().await;
-    let output = register_commands::run(
-        Vec::<String>::new(),
+    let output = run(
+        REGISTER,
         Env::from_pairs(&[
             ("DISCORD_APPLICATION_ID", APPLICATION_ID),
             ("DISCORD_BOT_TOKEN", BOT_TOKEN),
@@ -103,8 +116,8 @@ async fn registers_the_command_list_with_one_bulk_overwrite() {
 #[tokio::test]
 async fn a_wrong_token_is_explained_without_printing_it() {
     let (url, seen) = discord().await;
-    let err = register_commands::run(
-        Vec::<String>::new(),
+    let err = run(
+        REGISTER,
         Env::from_pairs(&[
             ("DISCORD_APPLICATION_ID", APPLICATION_ID),
             ("DISCORD_BOT_TOKEN", "not-the-token"),
@@ -118,14 +131,24 @@ async fn a_wrong_token_is_explained_without_printing_it() {
     assert!(message.contains("answered 401"), "{message}");
     assert!(message.contains("Check DISCORD_BOT_TOKEN"), "{message}");
     assert!(!message.contains("not-the-token"), "{message}");
-    assert_eq!(err.exit_code(), 1);
 }
 
 #[tokio::test]
 async fn dry_run_sends_nothing_and_needs_no_variables() {
-    let output = register_commands::run(vec!["--dry-run".to_owned()], Env::from_pairs(&[]))
-        .await
-        .unwrap();
+    let output = run(
+        &["discord", "register-commands", "--dry-run"],
+        Env::from_pairs(&[]),
+    )
+    .await
+    .unwrap();
     let printed: Value = serde_json::from_str(&output).unwrap();
     assert_eq!(printed, shared::discord::commands::definitions());
+}
+
+#[test]
+fn unknown_arguments_are_a_usage_error() {
+    let err = Cli::try_parse_from(["flex-bridge", "discord", "register-commands", "--force"])
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("--force"), "{err}");
 }

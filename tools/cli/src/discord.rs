@@ -1,7 +1,7 @@
-//! `register-commands`: makes the Discord app's global slash commands exactly the list in
-//! `shared/src/discord/commands.json` (`/helpme`, `/reply`, `/bug`, `/new_feature`), with one
-//! bulk overwrite (`PUT /applications/{id}/commands`). Running it again is harmless: Discord
-//! keeps the ids of commands whose names did not change.
+//! `flex-bridge discord register-commands`: makes the Discord app's global slash commands
+//! exactly the list in `shared/src/discord/commands.json`, with one bulk overwrite
+//! (`PUT /applications/{id}/commands`). Running it again is harmless: Discord keeps the ids of
+//! commands whose names did not change.
 //!
 //! Reads `DISCORD_APPLICATION_ID`, `DISCORD_BOT_TOKEN` and optionally `DISCORD_API_URL`.
 //! `--dry-run` prints the JSON it would send and needs no variables.
@@ -11,34 +11,8 @@ use shared::discord::commands;
 use shared::discord::{DiscordApiConfig, DiscordClient, RegisteredCommand};
 use shared::retry::HttpError;
 
-pub const USAGE: &str = "\
-Usage: register-commands [--dry-run]
-
-Registers Flex Bridge's Discord slash commands (/helpme, /reply, /bug, /new_feature) as the
-app's global commands, replacing any others (PUT /applications/{id}/commands).
-
-Environment:
-  DISCORD_APPLICATION_ID  Developer Portal > General Information > Application ID
-  DISCORD_BOT_TOKEN       Developer Portal > Bot > Token
-  DISCORD_API_URL         optional, default https://discord.com/api/v10
-
-Options:
-  --dry-run   print the JSON that would be sent, and send nothing (needs no variables)
-  -h, --help  print this help
-";
-
-/// What the command line asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Register,
-    DryRun,
-    Help,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}\n\n{USAGE}")]
-    Usage(String),
     #[error("{0}")]
     Config(#[from] ConfigError),
     #[error("Discord refused the registration: {error}{hint}")]
@@ -46,28 +20,6 @@ pub enum Error {
         error: HttpError,
         hint: &'static str,
     },
-}
-
-impl Error {
-    /// The process exit code: 2 for a bad command line, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Usage(_) => 2,
-            _ => 1,
-        }
-    }
-}
-
-pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Mode, Error> {
-    let mut mode = Mode::Register;
-    for arg in args {
-        match arg.as_str() {
-            "--dry-run" | "-n" => mode = Mode::DryRun,
-            "--help" | "-h" => return Ok(Mode::Help),
-            other => return Err(Error::Usage(format!("unknown argument {other:?}"))),
-        }
-    }
-    Ok(mode)
 }
 
 /// The commands as they will be registered: `commands.json` as written (the request body is
@@ -144,32 +96,9 @@ fn hint(error: &HttpError) -> &'static str {
     }
 }
 
-/// The whole program, minus printing: what to print on success.
-pub async fn run<I: IntoIterator<Item = String>>(args: I, env: Env) -> Result<String, Error> {
-    match parse_args(args)? {
-        Mode::Help => Ok(USAGE.to_owned()),
-        Mode::DryRun => Ok(dry_run()),
-        Mode::Register => Ok(register(env).await?.report()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn arguments() {
-        assert_eq!(parse_args(args(&[])).unwrap(), Mode::Register);
-        assert_eq!(parse_args(args(&["--dry-run"])).unwrap(), Mode::DryRun);
-        assert_eq!(parse_args(args(&["-h"])).unwrap(), Mode::Help);
-        let err = parse_args(args(&["--force"])).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().starts_with("unknown argument \"--force\""));
-    }
 
     #[test]
     fn dry_run_is_the_command_list() {
@@ -189,7 +118,6 @@ mod tests {
         let err = register(Env::from_map(Default::default()))
             .await
             .unwrap_err();
-        assert_eq!(err.exit_code(), 1);
         assert_eq!(
             err.to_string(),
             "missing environment variable(s): DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN"
