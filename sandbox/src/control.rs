@@ -9,6 +9,11 @@
 //! | `POST /sandbox/conversations/{sid}/agent-join` `{identity, friendly_name}` | agent joins |
 //! | `POST /sandbox/conversations/{sid}/close` | agent ends the chat |
 //! | `GET /sandbox/webhook-deliveries` | Twilio webhooks fired and their answers |
+//! | `GET /sandbox/tasks` | every Flex task the Interactions API created ([`crate::TaskView`]s) |
+//! | `GET /sandbox/tasks/{task_sid}` | one task |
+//! | `POST /sandbox/tasks/{task_sid}/accept` `{agent, identity?}` | agent accepts and joins → task |
+//! | `POST /sandbox/tasks/{task_sid}/reply` `{body}` | the accepting agent replies → `{sid}` |
+//! | `POST /sandbox/tasks/{task_sid}/complete` | agent ends the chat (conversation closed) → task |
 //! | `POST /sandbox/x/dm` `{sender_id, screen_name, text}` | customer DM → [`crate::XDelivery`] |
 //! | `GET /sandbox/x/dms/{participant_id}` | texts the brand sent that user |
 //! | `GET /sandbox/x/sent` | every DM the brand sent |
@@ -24,7 +29,7 @@
 //! | `POST /sandbox/discord/dms/{user_id}/closed` `{closed}` | the user closes (or opens) their DMs |
 //! | `GET /sandbox/discord/originals/{token}` | `{content}` of an edited interaction reply |
 //! | `GET /sandbox/discord/commands` | the last registered command list |
-//! | `POST /sandbox/faults` `{service, status, count, retry_after}` | inject faults |
+//! | `POST /sandbox/faults` `{service, status, count, retry_after, path_prefix, after_processing}` | inject faults ([`crate::Fault`]) |
 //! | `GET /sandbox/counts`, `POST /sandbox/counts/reset` | REST request counters |
 
 use axum::extract::{Path, State};
@@ -36,7 +41,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::discord::{BUG_CHANNEL_ID, FEATURE_CHANNEL_ID, GUILD_ID, SUPPORT_CHANNEL_ID};
-use crate::{DiscordUser, Sandbox, SandboxError, Service};
+use crate::{DiscordUser, Fault, Sandbox, SandboxError, Service};
 
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
     Router::new()
@@ -49,6 +54,11 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
         .route("/sandbox/conversations/{sid}/agent-join", post(agent_join))
         .route("/sandbox/conversations/{sid}/close", post(close))
         .route("/sandbox/webhook-deliveries", get(webhook_deliveries))
+        .route("/sandbox/tasks", get(tasks))
+        .route("/sandbox/tasks/{task_sid}", get(task))
+        .route("/sandbox/tasks/{task_sid}/accept", post(accept_task))
+        .route("/sandbox/tasks/{task_sid}/reply", post(task_reply))
+        .route("/sandbox/tasks/{task_sid}/complete", post(complete_task))
         .route("/sandbox/x/dm", post(customer_dm))
         .route("/sandbox/x/dms/{participant_id}", get(dms_to))
         .route("/sandbox/x/sent", get(sent_dms))
@@ -82,10 +92,12 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
 impl IntoResponse for SandboxError {
     fn into_response(self) -> Response {
         let status = match &self {
-            SandboxError::ConversationNotFound(_) => StatusCode::NOT_FOUND,
-            SandboxError::ConversationClosed(_) | SandboxError::ParticipantExists { .. } => {
-                StatusCode::CONFLICT
+            SandboxError::ConversationNotFound(_) | SandboxError::TaskNotFound(_) => {
+                StatusCode::NOT_FOUND
             }
+            SandboxError::ConversationClosed(_)
+            | SandboxError::ParticipantExists { .. }
+            | SandboxError::TaskStatus { .. } => StatusCode::CONFLICT,
             SandboxError::Http { .. } | SandboxError::Crc(_) => StatusCode::BAD_GATEWAY,
         };
         (status, Json(json!({"error": self.to_string()}))).into_response()
@@ -145,6 +157,74 @@ async fn close(
     Ok(Json(json!({"ok": true})).into_response())
 }
 
+async fn tasks(State(sandbox): State<Sandbox>) -> Response {
+    Json(sandbox.tasks()).into_response()
+}
+
+async fn task(State(sandbox): State<Sandbox>, Path(task_sid): Path<String>) -> Response {
+    match sandbox.task(&task_sid) {
+        Some(view) => Json(view).into_response(),
+        None => SandboxError::TaskNotFound(task_sid).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct AcceptTask {
+    /// The agent's display name (`friendly_name` in the participant's attributes).
+    agent: String,
+    /// The agent's participant identity; by default the name, lowercased, `_` for the rest.
+    identity: Option<String>,
+}
+
+/// `Sam Rivera` → `sam_rivera`.
+fn identity_for(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+async fn accept_task(
+    State(sandbox): State<Sandbox>,
+    Path(task_sid): Path<String>,
+    Json(request): Json<AcceptTask>,
+) -> Result<Response, SandboxError> {
+    let identity = request
+        .identity
+        .unwrap_or_else(|| identity_for(&request.agent));
+    let view = sandbox
+        .accept_task(&task_sid, &identity, &request.agent)
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+struct TaskReply {
+    body: String,
+}
+
+async fn task_reply(
+    State(sandbox): State<Sandbox>,
+    Path(task_sid): Path<String>,
+    Json(request): Json<TaskReply>,
+) -> Result<Response, SandboxError> {
+    let message_sid = sandbox.task_reply(&task_sid, &request.body).await?;
+    Ok((StatusCode::CREATED, Json(json!({"sid": message_sid}))).into_response())
+}
+
+async fn complete_task(
+    State(sandbox): State<Sandbox>,
+    Path(task_sid): Path<String>,
+) -> Result<Response, SandboxError> {
+    Ok(Json(sandbox.complete_task(&task_sid).await?).into_response())
+}
+
 async fn webhook_deliveries(State(sandbox): State<Sandbox>) -> Response {
     Json(sandbox.webhook_deliveries()).into_response()
 }
@@ -171,26 +251,22 @@ async fn sent_dms(State(sandbox): State<Sandbox>) -> Response {
     Json(sandbox.sent_dms()).into_response()
 }
 
-#[derive(Deserialize)]
-struct Fault {
-    service: Service,
-    status: u16,
-    #[serde(default = "one")]
-    count: u32,
-    #[serde(default)]
-    retry_after: u64,
-}
-
-fn one() -> u32 {
-    1
-}
-
 async fn inject_fault(State(sandbox): State<Sandbox>, Json(fault): Json<Fault>) -> Response {
-    if StatusCode::from_u16(fault.status).is_err() {
-        let error = json!({"error": format!("{} is not an HTTP status", fault.status)});
-        return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+    let refusal = if StatusCode::from_u16(fault.status).is_err() {
+        Some(format!("{} is not an HTTP status", fault.status))
+    } else if fault
+        .path_prefix
+        .as_deref()
+        .is_some_and(|p| !p.starts_with('/'))
+    {
+        Some("path_prefix must start with /".to_owned())
+    } else {
+        None
+    };
+    if let Some(error) = refusal {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": error}))).into_response();
     }
-    sandbox.inject_fault(fault.service, fault.status, fault.count, fault.retry_after);
+    sandbox.inject(fault);
     Json(json!({"ok": true})).into_response()
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Both run as the outermost middleware of a service's routes, so a faulted request is counted
 //! but never authenticated, validated or applied: exactly what a rate limit or an outage at the
-//! provider's edge looks like to the bridge.
+//! provider's edge looks like to the bridge. The one exception is a fault marked
+//! [`Fault::after_processing`]: the request is applied (state changed, webhooks fired) and only
+//! its answer is lost, as when a provider times out after committing.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,24 +16,106 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::{lock, Sandbox, Service};
 
 const SERVICES: usize = 3;
 
-#[derive(Clone, Copy, Debug)]
-struct Fault {
+/// A fault to inject: the next `count` requests to `service` (only those under `path_prefix`,
+/// if set) answer `status`. Also the JSON body of `POST /sandbox/faults`.
+///
+/// ```ignore
+/// let lost = Fault::new(Service::Twilio, 500).path_prefix("/v1/Interactions");
+/// sandbox.inject(lost.after_processing());
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+pub struct Fault {
+    pub service: Service,
+    pub status: u16,
+    /// How many matching requests fail (default 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// 429 only: `Retry-After` in seconds.
+    #[serde(default)]
+    pub retry_after: u64,
+    /// Only requests whose path is this or below it (`/v1/Interactions`,
+    /// `/v1/Workspaces`); others pass and leave the fault pending. `None`: every request.
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// Apply the request first, then answer `status` instead of its success (a refused request
+    /// keeps its own answer). E.g. a 500 after the Interactions API created the task.
+    #[serde(default)]
+    pub after_processing: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    pub fn new(service: Service, status: u16) -> Self {
+        Self {
+            service,
+            status,
+            count: 1,
+            retry_after: 0,
+            path_prefix: None,
+            after_processing: false,
+        }
+    }
+
+    pub fn times(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = secs;
+        self
+    }
+
+    pub fn path_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+
+    pub fn after_processing(mut self) -> Self {
+        self.after_processing = true;
+        self
+    }
+}
+
+/// A fault waiting in a service's queue.
+#[derive(Clone, Debug)]
+struct Queued {
     status: u16,
     remaining: u32,
     retry_after: Duration,
     /// Discord only: the 429 is the app's global limit, not a route's.
     global: bool,
+    path_prefix: Option<String>,
+    after_processing: bool,
+}
+
+impl Queued {
+    /// `/v1/Interactions` covers `/v1/Interactions` and `/v1/Interactions/KD…`, not
+    /// `/v1/InteractionsX`.
+    fn applies_to(&self, path: &str) -> bool {
+        match self.path_prefix.as_deref() {
+            None => true,
+            Some(prefix) => match path.strip_prefix(prefix) {
+                Some(rest) => rest.is_empty() || rest.starts_with('/') || prefix.ends_with('/'),
+                None => false,
+            },
+        }
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct Faults {
-    queues: [Mutex<VecDeque<Fault>>; SERVICES],
+    queues: [Mutex<VecDeque<Queued>>; SERVICES],
     counts: [AtomicU64; SERVICES],
 }
 
@@ -45,13 +129,17 @@ fn index(service: Service) -> usize {
 
 impl Faults {
     /// Queues after any fault still pending, so two injections play one after the other.
-    pub(crate) fn inject(&self, service: Service, status: u16, count: u32, retry_after: u64) {
-        self.inject_precise(
-            service,
-            status,
-            count,
-            Duration::from_secs(retry_after),
-            false,
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.push(
+            fault.service,
+            Queued {
+                status: fault.status,
+                remaining: fault.count,
+                retry_after: Duration::from_secs(fault.retry_after),
+                global: false,
+                path_prefix: fault.path_prefix,
+                after_processing: fault.after_processing,
+            },
         );
     }
 
@@ -63,23 +151,34 @@ impl Faults {
         retry_after: Duration,
         global: bool,
     ) {
-        if count > 0 {
-            lock(&self.queues[index(service)]).push_back(Fault {
+        self.push(
+            service,
+            Queued {
                 status,
                 remaining: count,
                 retry_after,
                 global,
-            });
+                path_prefix: None,
+                after_processing: false,
+            },
+        );
+    }
+
+    fn push(&self, service: Service, queued: Queued) {
+        if queued.remaining > 0 {
+            lock(&self.queues[index(service)]).push_back(queued);
         }
     }
 
-    fn take(&self, service: Service) -> Option<Fault> {
+    /// The first pending fault that applies to `path`, used up by one.
+    fn take(&self, service: Service, path: &str) -> Option<Queued> {
         let mut queue = lock(&self.queues[index(service)]);
-        let front = queue.front_mut()?;
-        let fault = *front;
+        let at = queue.iter().position(|f| f.applies_to(path))?;
+        let front = &mut queue[at];
+        let fault = front.clone();
         front.remaining -= 1;
         if front.remaining == 0 {
-            queue.pop_front();
+            queue.remove(at);
         }
         Some(fault)
     }
@@ -122,17 +221,28 @@ pub(crate) async fn discord_gate(
 async fn gate(sandbox: &Sandbox, service: Service, request: Request, next: Next) -> Response {
     let faults = &sandbox.inner.faults;
     faults.counts[index(service)].fetch_add(1, Ordering::SeqCst);
-    match faults.take(service) {
-        Some(fault) => {
-            tracing::info!(?service, status = fault.status, "sandbox: injected fault");
-            fault_response(service, fault)
+    let path = request.uri().path().to_owned();
+    let Some(fault) = faults.take(service, &path) else {
+        return next.run(request).await;
+    };
+    if fault.after_processing {
+        let response = next.run(request).await;
+        if !response.status().is_success() {
+            return response;
         }
-        None => next.run(request).await,
     }
+    tracing::info!(
+        ?service,
+        %path,
+        status = fault.status,
+        after_processing = fault.after_processing,
+        "sandbox: injected fault"
+    );
+    fault_response(service, &fault)
 }
 
 /// The error each provider answers with, in its own body shape.
-fn fault_response(service: Service, fault: Fault) -> Response {
+fn fault_response(service: Service, fault: &Queued) -> Response {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let reason = status.canonical_reason().unwrap_or("Error");
     let rate_limited = status == StatusCode::TOO_MANY_REQUESTS;
@@ -215,25 +325,50 @@ mod tests {
     #[test]
     fn faults_play_in_order_then_stop() {
         let faults = Faults::default();
-        faults.inject(Service::X, 429, 2, 1);
-        faults.inject(Service::X, 503, 1, 0);
-        let statuses: Vec<u16> = std::iter::from_fn(|| faults.take(Service::X))
+        faults.inject(Fault::new(Service::X, 429).times(2).retry_after(1));
+        faults.inject(Fault::new(Service::X, 503));
+        let statuses: Vec<u16> = std::iter::from_fn(|| faults.take(Service::X, "/2/x"))
             .map(|f| f.status)
             .collect();
         assert_eq!(statuses, [429, 429, 503]);
-        assert!(faults.take(Service::Twilio).is_none());
-        assert!(faults.take(Service::Discord).is_none());
+        assert!(faults.take(Service::Twilio, "/v1/x").is_none());
+        assert!(faults.take(Service::Discord, "/api/v10/x").is_none());
+    }
+
+    #[test]
+    fn path_faults_wait_for_their_path() {
+        let faults = Faults::default();
+        faults.inject(Fault::new(Service::Twilio, 500).path_prefix("/v1/Interactions"));
+        faults.inject(Fault::new(Service::Twilio, 429));
+        // The service-wide fault behind it still plays for other paths.
+        assert_eq!(
+            faults
+                .take(Service::Twilio, "/v1/Conversations")
+                .map(|f| f.status),
+            Some(429)
+        );
+        assert!(faults.take(Service::Twilio, "/v1/Conversations").is_none());
+        assert!(faults.take(Service::Twilio, "/v1/InteractionsX").is_none());
+        assert_eq!(
+            faults
+                .take(Service::Twilio, "/v1/Interactions")
+                .map(|f| f.status),
+            Some(500)
+        );
+        assert!(faults.take(Service::Twilio, "/v1/Interactions").is_none());
     }
 
     #[tokio::test]
     async fn discord_rate_limits_have_discords_shape() {
         let response = fault_response(
             Service::Discord,
-            Fault {
+            &Queued {
                 status: 429,
                 remaining: 1,
                 retry_after: Duration::from_millis(1500),
                 global: false,
+                path_prefix: None,
+                after_processing: false,
             },
         );
         assert_eq!(response.status(), 429);

@@ -1,8 +1,14 @@
-//! A stateful loopback emulator of the Twilio Conversations, X and Discord API subsets Flex Bridge
-//! uses.
+//! A stateful loopback emulator of the Twilio (Conversations, Flex Interactions, TaskRouter), X
+//! and Discord API subsets Flex Bridge uses.
 //!
 //! [`Sandbox::start`] serves, on `127.0.0.1` and an ephemeral port:
-//! - Twilio Conversations v1 REST (`/v1/...`, form-encoded, Basic auth), see [`twilio`];
+//! - Twilio Conversations v1 REST (`/v1/Conversations...`, `/v1/ParticipantConversations`;
+//!   form-encoded, Basic auth), see [`twilio`];
+//! - on the same base URL, auth, fault gate and request count (in production other hosts): the
+//!   Flex Interactions API (`POST /v1/Interactions`, `GET /v1/Interactions/{sid}`), whose
+//!   interaction creates a TaskRouter task, and TaskRouter's tasks
+//!   (`GET /v1/Workspaces/{ws}/Tasks` with filters and `EvaluateTaskAttributes`,
+//!   `GET /v1/Workspaces/{ws}/Tasks/{sid}`), see [`twilio::tasks`];
 //! - the X DM send endpoint (`/2/dm_conversations/with/{id}/messages`, OAuth 1.0a), see [`x`];
 //! - Discord REST v10 (`/api/v10/...`: DM channels, messages, interaction replies, commands;
 //!   `Authorization: Bot`), see [`discord`];
@@ -10,9 +16,10 @@
 //!
 //! It also plays the other side: the customer on X (signed Account Activity webhooks, with X's
 //! retries), the customer on Discord (Ed25519-signed interactions: slash commands, button clicks,
-//! modal submissions) and the agent in Flex (signed Conversations webhooks). Everything is in memory and
-//! strict: what the official OpenAPI specs would refuse, the sandbox refuses too, so a bridge that
-//! passes against it sends well-formed requests.
+//! modal submissions) and the agent in Flex (accepting a task, replying, ending the chat: signed
+//! Conversations webhooks). Everything is in memory and strict: what the official OpenAPI specs
+//! would refuse, the sandbox refuses too, so a bridge that passes against it sends well-formed
+//! requests.
 
 pub mod control;
 pub mod discord;
@@ -27,7 +34,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use discord::{DiscordMessageView, DiscordReply, DiscordUser};
-pub use twilio::{ConversationView, MessageView, ParticipantView, WebhookDelivery, WebhookView};
+pub use faults::Fault;
+pub use twilio::{
+    ConversationView, MessageView, ParticipantView, TaskAgent, TaskView, WebhookDelivery,
+    WebhookView,
+};
 pub use x::{SentDm, XDelivery};
 
 /// Credentials the sandbox checks on REST calls and signs its webhooks with.
@@ -113,6 +124,14 @@ pub enum SandboxError {
         conversation_sid: String,
         identity: String,
     },
+    #[error("no task {0}")]
+    TaskNotFound(String),
+    #[error("task {task_sid} is {status}, not {expected}")]
+    TaskStatus {
+        task_sid: String,
+        status: String,
+        expected: &'static str,
+    },
     #[error("request to {url} failed: {detail}")]
     Http { url: String, detail: String },
     #[error("CRC answer was not what X expects: {0}")]
@@ -182,8 +201,8 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    /// `http://127.0.0.1:PORT`: both `TWILIO_CONVERSATIONS_URL` and `X_API_URL` (Discord's is
-    /// [`Sandbox::discord_api_url`]).
+    /// `http://127.0.0.1:PORT`: `TWILIO_CONVERSATIONS_URL`, `TWILIO_FLEX_URL`,
+    /// `TWILIO_TASKROUTER_URL` and `X_API_URL` (Discord's is [`Sandbox::discord_api_url`]).
     pub fn url(&self) -> String {
         self.inner.url.clone()
     }
@@ -211,9 +230,17 @@ impl Sandbox {
     /// (429 adds `Retry-After: retry_after_secs`; X's 429 also `x-rate-limit-reset`; Discord's
     /// 429 has Discord's body, `retry_after` in seconds, and `X-RateLimit-*` headers).
     pub fn inject_fault(&self, service: Service, status: u16, count: u32, retry_after_secs: u64) {
-        self.inner
-            .faults
-            .inject(service, status, count, retry_after_secs);
+        self.inject(
+            Fault::new(service, status)
+                .times(count)
+                .retry_after(retry_after_secs),
+        );
+    }
+
+    /// Queues `fault` (see [`Fault`]: it may target a path prefix such as `/v1/Interactions`,
+    /// and may strike after the request was applied).
+    pub fn inject(&self, fault: Fault) {
+        self.inner.faults.inject(fault);
     }
 
     /// The next `count` Discord REST requests answer 429 with a precise (sub-second)

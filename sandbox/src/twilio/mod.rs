@@ -1,10 +1,16 @@
-//! Twilio Conversations emulation: the REST subset the bridge calls ([`rest`]), the state behind
-//! it, and Flex's side of a conversation (an agent joining, replying and closing), each firing
-//! the signed conversation-scoped webhooks real Twilio would ([`webhooks`]).
+//! Twilio emulation: the Conversations REST subset the bridge calls ([`rest`]), the Flex
+//! Interactions API ([`flex`]) and TaskRouter's task list ([`taskrouter`]) on the same base URL,
+//! the state behind them, and Flex's side of a conversation (an agent accepting a task, joining,
+//! replying and closing, [`tasks`]), each firing the signed conversation-scoped webhooks real
+//! Twilio would ([`webhooks`]).
 
+mod expression;
+mod flex;
 mod json;
 mod rest;
 pub mod spec;
+mod taskrouter;
+pub mod tasks;
 mod webhooks;
 
 use axum::extract::{Request, State};
@@ -18,6 +24,7 @@ use serde::Serialize;
 use crate::{faults, time, Sandbox, SandboxError};
 use spec::TwilioError;
 
+pub use tasks::{TaskAgent, TaskView};
 pub use webhooks::WebhookDelivery;
 
 /// The Conversations service and Messaging service every sandbox conversation belongs to
@@ -74,6 +81,8 @@ pub struct MessageView {
 pub(crate) struct Store {
     conversations: Vec<Conversation>,
     deliveries: Vec<WebhookDelivery>,
+    /// Created by the Interactions API, oldest first; never removed.
+    tasks: Vec<tasks::Task>,
 }
 
 #[derive(Debug, Clone)]
@@ -209,7 +218,8 @@ impl Conversation {
     }
 }
 
-/// The Twilio REST routes, behind the fault gate (outermost) and Basic auth.
+/// The Twilio REST routes (Conversations, Interactions, TaskRouter: in production three hosts,
+/// here one base URL), behind the fault gate (outermost) and Basic auth.
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
     Router::new()
         .route("/v1/Conversations", post(rest::create_conversation))
@@ -233,7 +243,20 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
             "/v1/ParticipantConversations",
             get(rest::participant_conversations),
         )
+        .route("/v1/Interactions", post(flex::create_interaction))
+        .route("/v1/Interactions/{sid}", get(flex::fetch_interaction))
+        .route(
+            "/v1/Workspaces/{workspace_sid}/Tasks",
+            get(taskrouter::list_tasks),
+        )
+        .route(
+            "/v1/Workspaces/{workspace_sid}/Tasks/{sid}",
+            get(taskrouter::fetch_task),
+        )
+        // Routes above win over this catch-all whatever the order (axum matches static
+        // segments first); it only answers paths no route names.
         .route("/v1/{*rest}", axum::routing::any(rest::unknown_route))
+        .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(middleware::from_fn_with_state(sandbox.clone(), basic_auth))
         .layer(middleware::from_fn_with_state(
             sandbox.clone(),

@@ -494,6 +494,11 @@ pub(super) async fn participant_conversations(
     ok(spec::page("conversations", items, &query, 50, &url)?)
 }
 
+/// A known path with a method it does not take: Twilio's 405 (code 20004).
+pub(super) async fn method_not_allowed() -> TwilioError {
+    TwilioError::new(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed")
+}
+
 /// Any other `/v1/...` path: Twilio's 404.
 pub(super) async fn unknown_route(uri: Uri) -> TwilioError {
     TwilioError::not_found(uri.path())

@@ -65,8 +65,13 @@ pub const WEBHOOK_FIELDS: &[&str] = &[
     "Configuration.ReplayAfter",
 ];
 
-/// Fields of type `array`: sent once per value, so they may repeat.
-pub const ARRAY_FIELDS: &[&str] = &["Configuration.Filters", "Configuration.Triggers"];
+/// Fields of type `array`: sent once per value, so they may repeat (`AssignmentStatus` is
+/// TaskRouter's `ListTask` filter).
+pub const ARRAY_FIELDS: &[&str] = &[
+    "Configuration.Filters",
+    "Configuration.Triggers",
+    "AssignmentStatus",
+];
 
 /// Query parameters of the list operations used.
 pub const LIST_MESSAGES_QUERY: &[&str] = &["Order", "PageSize", "Page", "PageToken"];
@@ -292,6 +297,16 @@ impl Form {
             .transpose()
     }
 
+    /// The pairs not named in `except`, form-encoded again (a list's filters for its page URLs).
+    pub fn encoded_without(&self, except: &[&str]) -> String {
+        let kept: Vec<_> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| !except.contains(&k.as_str()))
+            .collect();
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    }
+
     /// `Attributes`: Twilio stores a JSON string and refuses anything else.
     pub fn attributes(&self) -> Result<Option<String>> {
         match self.get("Attributes") {
@@ -324,7 +339,7 @@ pub fn webhook_enabled(headers: &HeaderMap) -> Result<bool> {
     }
 }
 
-/// One page of a list, with Twilio's `meta` block.
+/// One page of a list, with Twilio's `meta` block (`url` may carry the list's filters).
 pub fn page(
     key: &str,
     items: Vec<serde_json::Value>,
@@ -343,7 +358,8 @@ pub fn page(
         .skip(start)
         .take(page_size as usize)
         .collect();
-    let page_url = |p: i64| format!("{url}?PageSize={page_size}&Page={p}");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let page_url = |p: i64| format!("{url}{separator}PageSize={page_size}&Page={p}");
     let next = (start + (page_size as usize) < total).then(|| page_url(page + 1));
     let previous = (page > 0).then(|| page_url(page - 1));
     Ok(json!({
