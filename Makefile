@@ -1,7 +1,7 @@
 # The two commands the README opens with, and a few more.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/flex-bridge-target
 
-.PHONY: run test lint bench build-lambda
+.PHONY: run test lint bench bench-kb build-lambda
 
 ## The whole bridge on this machine: in-memory store and queue, sandboxed Twilio and X.
 run:
@@ -19,6 +19,10 @@ lint:
 ## Twilio calls and DynamoDB operations per inbound message, and handler time (release build).
 bench:
 	scripts/bench.sh
+
+## Ranking time per question and index build time, at 50 and 5,000 articles (optimised build).
+bench-kb:
+	cargo bench -p kb --features load --bench ranking
 
 ## Lambda artifacts (arm64) with cargo-lambda: pip install cargo-lambda
 build-lambda:
