@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sandbox::{Sandbox, SandboxConfig};
+use shared::bot::Chatbot;
 use shared::config::{PublicUrl, Secret};
+use shared::routing::{FlexTaskRouting, Routing};
 use shared::conversations::{ConversationSettings, Conversations};
 use shared::delivery::Delivery;
 use shared::discord::webhook::DiscordInteractions;
@@ -50,6 +52,9 @@ pub mod test_secrets {
     /// (`Sandbox::discord_public_key_hex`) as `DISCORD_PUBLIC_KEY`.
     pub const DISCORD_SIGNING_SEED: [u8; 32] = *b"TEST_ONLY_discord_signing_seed!!";
 }
+
+/// The bot's name in conversations, as agents see it.
+pub const BOT_NAME: &str = "Emberfall Assistant";
 
 /// Where state and queued work live.
 pub enum Backend {
@@ -100,10 +105,19 @@ impl Backend {
     }
 }
 
+/// The TEST-ONLY Flex workspace and workflow the sandbox's Interactions API routes to.
+pub fn test_flex_routing() -> FlexTaskRouting {
+    FlexTaskRouting {
+        workspace_sid: "WS00000000000000000000000000000001".into(),
+        workflow_sid: "WW00000000000000000000000000000001".into(),
+    }
+}
+
 /// Options the tests vary.
 #[derive(Clone, Debug)]
 pub struct Options {
-    pub studio_flow_sid: Option<String>,
+    /// `ROUTING`: the bot by default.
+    pub routing: Routing,
     /// `maxReceiveCount` of the delivery queue.
     pub max_receives: u32,
     /// SQS visibility timeout: how long a failed delivery waits before its retry.
@@ -114,7 +128,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            studio_flow_sid: None,
+            routing: Routing::Bot(test_flex_routing()),
             max_receives: 5,
             retry_delay: Duration::from_secs(1),
             port: 0,
@@ -138,6 +152,10 @@ pub fn environment(bridge_url: &str, sandbox_url: &str) -> HashMap<String, Strin
         ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID),
         ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN),
         ("TWILIO_CONVERSATIONS_URL", sandbox_url),
+        ("TWILIO_FLEX_URL", sandbox_url),
+        ("TWILIO_TASKROUTER_URL", sandbox_url),
+        ("FLEX_WORKSPACE_SID", "WS00000000000000000000000000000001"),
+        ("FLEX_WORKFLOW_SID", "WW00000000000000000000000000000001"),
         ("X_CONSUMER_KEY", X_CONSUMER_KEY),
         ("X_CONSUMER_SECRET", X_CONSUMER_SECRET),
         ("X_ACCESS_TOKEN", X_ACCESS_TOKEN),
@@ -174,6 +192,7 @@ pub struct Functions {
     pub crc: CrcConfig,
     pub x_inbound: XInbound,
     pub flex: FlexWebhooks,
+    pub chatbot: Chatbot,
     pub delivery: Delivery,
     pub discord_interactions: DiscordInteractions,
     pub discord_worker: DiscordWorker,
@@ -215,11 +234,11 @@ impl LocalBridge {
         };
         let twilio = TwilioClient::new(
             http.clone(),
-            TwilioConfig {
-                account_sid: TWILIO_ACCOUNT_SID.into(),
-                auth_token: Secret::new(TWILIO_AUTH_TOKEN),
-                conversations_url: sandbox.url(),
-            },
+            TwilioConfig::at(
+                &sandbox.url(),
+                TWILIO_ACCOUNT_SID,
+                Secret::new(TWILIO_AUTH_TOKEN),
+            ),
         )
         .with_retry(retry);
         let x = XClient::new(
@@ -246,7 +265,7 @@ impl LocalBridge {
             twilio: twilio.clone(),
             settings: ConversationSettings {
                 public_url: PublicUrl::new(url.clone()),
-                studio_flow_sid: options.studio_flow_sid.clone(),
+                routing: options.routing.clone(),
                 close_after: "PT24H".into(),
             },
         };
@@ -260,6 +279,15 @@ impl LocalBridge {
                     account_id: X_ACCOUNT_ID.into(),
                 },
                 conversations: conversations.clone(),
+            },
+            chatbot: Chatbot {
+                store: store.clone(),
+                queue: queue.clone(),
+                auth_token: Secret::new(TWILIO_AUTH_TOKEN),
+                public_url: PublicUrl::new(url.clone()),
+                routing: options.routing.clone(),
+                bot_name: BOT_NAME.into(),
+                index: kb::Index::builtin(),
             },
             flex: FlexWebhooks {
                 store: store.clone(),

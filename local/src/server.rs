@@ -18,6 +18,7 @@ pub fn router(functions: Arc<Functions>) -> Router {
         .route("/twitter/webhook", get(twitter_crc).post(twitter_inbound))
         .route("/twilio/flex-outbound", post(flex_outbound))
         .route("/twilio/channel-updated", post(channel_updated))
+        .route("/twilio/chatbot", post(chatbot))
         .route("/discord/interactions", post(discord_interactions))
         .with_state(functions)
 }
@@ -84,6 +85,10 @@ async fn flex_outbound(State(f): State<Arc<Functions>>, request: Request) -> Res
 
 async fn channel_updated(State(f): State<Arc<Functions>>, request: Request) -> Response {
     call(request, |r| async move { f.flex.state_updated(&r).await }).await
+}
+
+async fn chatbot(State(f): State<Arc<Functions>>, request: Request) -> Response {
+    call(request, |r| async move { f.chatbot.handle(&r).await }).await
 }
 
 async fn discord_interactions(State(f): State<Arc<Functions>>, request: Request) -> Response {

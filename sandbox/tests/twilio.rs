@@ -438,6 +438,8 @@ async fn the_bridge_client_is_accepted() {
             account_sid: sandbox.config().twilio_account_sid.clone(),
             auth_token: shared::config::Secret::new(sandbox.config().twilio_auth_token.clone()),
             conversations_url: sandbox.url(),
+            flex_url: sandbox.url(),
+            taskrouter_url: sandbox.url(),
         },
     );
     let attributes = json!({"flex_bridge": true});

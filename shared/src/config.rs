@@ -10,6 +10,7 @@ use std::fmt;
 pub struct Env {
     vars: HashMap<String, String>,
     missing: Vec<&'static str>,
+    invalid: Option<(&'static str, String)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,6 +32,7 @@ impl Env {
         Self {
             vars,
             missing: Vec::new(),
+            invalid: None,
         }
     }
 
@@ -78,11 +80,19 @@ impl Env {
             .to_owned()
     }
 
+    /// Records that `name` holds a value that cannot be used; [`Self::finish`] reports it (after
+    /// any missing variables).
+    pub fn invalid(&mut self, name: &'static str, reason: impl Into<String>) {
+        self.invalid.get_or_insert((name, reason.into()));
+    }
+
     pub fn finish(self) -> Result<(), ConfigError> {
-        if self.missing.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError::Missing(self.missing))
+        if !self.missing.is_empty() {
+            return Err(ConfigError::Missing(self.missing));
+        }
+        match self.invalid {
+            Some((name, reason)) => Err(ConfigError::Invalid { name, reason }),
+            None => Ok(()),
         }
     }
 }

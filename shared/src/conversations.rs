@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::bot::CHATBOT_PATH;
 use crate::config::{Env, PublicUrl};
 use crate::quick_replies;
 use crate::retry::HttpError;
+use crate::routing::Routing;
 use crate::store::{Customer, CustomerSlot, Platform, Store, StoreError};
 use crate::twilio::{NewConversation, NewMessage, ScopedWebhook, TwilioClient};
 
@@ -65,7 +67,8 @@ impl BridgeError {
 #[derive(Clone, Debug)]
 pub struct ConversationSettings {
     pub public_url: PublicUrl,
-    pub studio_flow_sid: Option<String>,
+    /// Who answers a new conversation: the bridge's bot, Flex at once, or a Studio flow.
+    pub routing: Routing,
     /// ISO 8601 duration for `Timers.Closed`.
     pub close_after: String,
 }
@@ -74,7 +77,7 @@ impl ConversationSettings {
     pub fn from_env(env: &mut Env) -> Self {
         Self {
             public_url: PublicUrl::from_env(env),
-            studio_flow_sid: env.optional("STUDIO_FLOW_SID"),
+            routing: Routing::from_env(env),
             close_after: env.or_default("CONVERSATION_CLOSE_AFTER", "PT24H"),
         }
     }
@@ -260,10 +263,25 @@ impl Conversations {
                 },
             )
             .await?;
-        if let Some(flow_sid) = &self.settings.studio_flow_sid {
-            self.twilio
-                .add_webhook(sid, &ScopedWebhook::Studio { flow_sid })
-                .await?;
+        match &self.settings.routing {
+            Routing::Studio { flow_sid } => {
+                self.twilio
+                    .add_webhook(sid, &ScopedWebhook::Studio { flow_sid })
+                    .await?
+            }
+            // The chatbot answers (`bot`) or hands off at the first message (`agent`).
+            Routing::Bot(_) | Routing::Agent(_) => {
+                let chatbot = self.settings.public_url.route(CHATBOT_PATH);
+                self.twilio
+                    .add_webhook(
+                        sid,
+                        &ScopedWebhook::Url {
+                            url: &chatbot,
+                            filters: &["onMessageAdded"],
+                        },
+                    )
+                    .await?
+            }
         }
         Ok(())
     }

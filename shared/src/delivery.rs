@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::bot::{handoff, replies};
 use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
@@ -31,6 +32,8 @@ const DELIVERED_TTL_SECS: i64 = 7 * 24 * 3600;
 /// Longer than one invocation (the function's timeout), shorter than the queue's visibility
 /// timeout: a retry after a killed invocation finds the claim lapsed and delivers.
 const IN_PROGRESS_SECS: i64 = 90;
+/// How long "this agent's joining was announced" is remembered (a conversation's lifetime).
+const JOINED_TTL_SECS: i64 = 30 * 24 * 3600;
 
 pub struct Delivery {
     pub store: Arc<dyn Store>,
@@ -49,6 +52,8 @@ enum DeliveryError {
     Store(#[from] crate::store::StoreError),
     #[error("{0} delivery is not configured in this deployment")]
     NotConfigured(&'static str),
+    #[error("{0}")]
+    Handoff(#[from] handoff::HandoffError),
     #[error("the customer's Discord DMs are closed (Discord error 50007); ask them to allow DMs from the server and use /reply")]
     DmsClosed,
 }
@@ -58,8 +63,25 @@ impl DeliveryError {
         match self {
             DeliveryError::Remote(e) => e.is_transient(),
             DeliveryError::Store(_) => true,
+            DeliveryError::Handoff(e) => e.is_transient(),
             DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed => false,
         }
+    }
+}
+
+/// The Discord message(s) for what the customer is told.
+fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage> {
+    match kind {
+        OutboundKind::AgentMessage { body, .. } => discord_messages::agent_message(body),
+        OutboundKind::AgentJoined { name, .. } => {
+            discord_messages::notice(&format!("{name} joined the chat."))
+        }
+        OutboundKind::ChatEnded => discord_messages::notice(DISCORD_CHAT_ENDED_TEXT),
+        OutboundKind::BotAnswer { suggestions } => discord_messages::bot_answer(suggestions),
+        OutboundKind::Notice { text } | OutboundKind::Transcript { body: text, .. } => {
+            discord_messages::notice(text)
+        }
+        OutboundKind::Handoff { .. } => Vec::new(),
     }
 }
 
@@ -147,10 +169,89 @@ impl Delivery {
     }
 
     async fn deliver(&self, job: &OutboundJob) -> Result<(), DeliveryError> {
+        let sid = &job.customer.conversation_sid;
+        match &job.kind {
+            OutboundKind::Transcript { author, body } => {
+                let attributes = json!({ BRIDGE_ATTRIBUTE: { "bot": true } });
+                self.twilio
+                    .post_message(
+                        sid,
+                        &NewMessage {
+                            author,
+                            body,
+                            attributes: Some(&attributes),
+                            webhooks: false,
+                        },
+                    )
+                    .await?;
+                Ok(())
+            }
+            OutboundKind::Handoff { routing, case_id } => {
+                handoff::hand_off(
+                    &self.twilio,
+                    self.store.as_ref(),
+                    &job.customer,
+                    routing,
+                    case_id.as_deref(),
+                )
+                .await?;
+                Ok(())
+            }
+            OutboundKind::AgentJoined { identity, .. } => {
+                self.announce_once(job, identity, |job| self.send(job, &job.kind))
+                    .await
+            }
+            OutboundKind::AgentMessage { author, .. } => {
+                // Flex may add the agent without a conversation-scoped webhook: then the
+                // first message of each agent says who joined.
+                let joined = OutboundJob {
+                    id: format!("{}-joined", job.id),
+                    customer: job.customer.clone(),
+                    kind: OutboundKind::AgentJoined {
+                        name: "An agent".into(),
+                        identity: author.clone(),
+                    },
+                };
+                self.announce_once(&joined, author, |joined| self.send(joined, &joined.kind))
+                    .await?;
+                self.send(job, &job.kind).await
+            }
+            _ => self.send(job, &job.kind).await,
+        }
+    }
+
+    /// Sends the joined notice `job` unless one went out for this agent in this conversation.
+    async fn announce_once<'a, F, Fut>(
+        &self,
+        job: &'a OutboundJob,
+        identity: &str,
+        send: F,
+    ) -> Result<(), DeliveryError>
+    where
+        F: FnOnce(&'a OutboundJob) -> Fut,
+        Fut: std::future::Future<Output = Result<(), DeliveryError>>,
+    {
+        if identity.is_empty() {
+            return send(job).await;
+        }
+        let key = format!("joined#{}#{identity}", job.customer.conversation_sid);
+        if !self.store.claim_event(&key, JOINED_TTL_SECS).await? {
+            tracing::info!("the customer was already told this agent joined");
+            return Ok(());
+        }
+        let sent = send(job).await;
+        if sent.is_err() {
+            self.store.release_event(&key).await?;
+        }
+        sent
+    }
+
+    /// Tells the customer on their platform.
+    async fn send(&self, job: &OutboundJob, kind: &OutboundKind) -> Result<(), DeliveryError> {
         match job.customer.platform {
             Platform::X => {
                 let x = self.x.as_ref().ok_or(DeliveryError::NotConfigured("X"))?;
-                let text = self.x_text(job).await?;
+                let text = self.x_text(job, kind).await?;
                 for piece in split_for_dm(&text) {
                     x.send_dm(&job.customer.address, &piece).await?;
                 }
@@ -161,16 +262,7 @@ impl Delivery {
                     .discord
                     .as_ref()
                     .ok_or(DeliveryError::NotConfigured("Discord"))?;
-                let pieces = match &job.kind {
-                    OutboundKind::AgentMessage { body, .. } => {
-                        discord_messages::agent_message(body)
-                    }
-                    OutboundKind::AgentJoined { name } => {
-                        discord_messages::notice(&format!("{name} joined the chat."))
-                    }
-                    OutboundKind::ChatEnded => discord_messages::notice(DISCORD_CHAT_ENDED_TEXT),
-                };
-                for (n, piece) in pieces.into_iter().enumerate() {
+                for (n, piece) in discord_pieces(kind).into_iter().enumerate() {
                     // The nonce makes a retried send after a lost answer post nothing new.
                     let piece = piece.with_nonce(&format!("{}-{n}", job.id));
                     discord
@@ -189,9 +281,10 @@ impl Delivery {
         }
     }
 
-    /// X has no buttons: quick replies become a numbered list, remembered for the answer.
-    async fn x_text(&self, job: &OutboundJob) -> Result<String, DeliveryError> {
-        Ok(match &job.kind {
+    /// X has no buttons: quick replies and the bot's suggestions become a numbered list,
+    /// remembered so a reply of `2` reaches Flex as option 2.
+    async fn x_text(&self, job: &OutboundJob, kind: &OutboundKind) -> Result<String, DeliveryError> {
+        Ok(match kind {
             OutboundKind::AgentMessage { body, .. } => {
                 let message = quick_replies::parse(body);
                 self.store
@@ -199,8 +292,18 @@ impl Delivery {
                     .await?;
                 quick_replies::numbered_list(&message)
             }
-            OutboundKind::AgentJoined { name } => format!("{name} joined the chat."),
+            OutboundKind::BotAnswer { suggestions } => {
+                self.store
+                    .set_quick_replies(&job.customer, &replies::option_labels(suggestions))
+                    .await?;
+                replies::answer_text(suggestions)
+            }
+            OutboundKind::AgentJoined { name, .. } => format!("{name} joined the chat."),
             OutboundKind::ChatEnded => CHAT_ENDED_TEXT.to_owned(),
+            OutboundKind::Notice { text } | OutboundKind::Transcript { body: text, .. } => {
+                text.clone()
+            }
+            OutboundKind::Handoff { .. } => String::new(),
         })
     }
 

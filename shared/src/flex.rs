@@ -29,6 +29,27 @@ fn unavailable(err: impl std::fmt::Display) -> ApiError {
     ApiError::Unavailable { retry_after: None }
 }
 
+/// Checks a Twilio webhook's `X-Twilio-Signature` against the public URL of `path` (with the
+/// query string Twilio called), before anything else is read; then parses the event.
+pub fn verify_webhook(
+    request: &WebRequest,
+    path: &str,
+    auth_token: &Secret,
+    public_url: &PublicUrl,
+) -> Result<Event, ApiError> {
+    request.check_size()?;
+    let mut url = public_url.route(path);
+    if !request.query.is_empty() {
+        url = format!("{url}?{}", request.query);
+    }
+    let given = request.header(signature::HEADER);
+    if !signature::verify(auth_token.expose(), &url, &request.body, given) {
+        tracing::warn!(path, "twilio webhook refused: bad or missing signature");
+        return Err(ApiError::Unauthorized);
+    }
+    Event::from_form(&request.body).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
 /// Customer identities are `x-<id>` / `discord-<id>`; agents' are Flex worker identities.
 pub fn is_customer_identity(identity: &str) -> bool {
     identity.starts_with("x-") || identity.starts_with("discord-")
@@ -52,17 +73,7 @@ impl FlexWebhooks {
     }
 
     fn verified_event(&self, request: &WebRequest, path: &str) -> Result<Event, ApiError> {
-        request.check_size()?;
-        let mut url = self.public_url.route(path);
-        if !request.query.is_empty() {
-            url = format!("{url}?{}", request.query);
-        }
-        let given = request.header(signature::HEADER);
-        if !signature::verify(self.auth_token.expose(), &url, &request.body, given) {
-            tracing::warn!(path, "twilio webhook refused: bad or missing signature");
-            return Err(ApiError::Unauthorized);
-        }
-        Event::from_form(&request.body).map_err(|e| ApiError::bad_request(e.to_string()))
+        verify_webhook(request, path, &self.auth_token, &self.public_url)
     }
 
     async fn customer_of(&self, conversation_sid: &str) -> Result<Option<Customer>, ApiError> {
@@ -124,7 +135,7 @@ impl FlexWebhooks {
                 self.enqueue(OutboundJob {
                     id: format!("joined-{participant_sid}"),
                     customer,
-                    kind: OutboundKind::AgentJoined { name },
+                    kind: OutboundKind::AgentJoined { name, identity },
                 })
                 .await
             }

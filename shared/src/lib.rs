@@ -4,6 +4,7 @@
 //! their dependencies (store, queue, API clients) as values built once per cold start, so the same
 //! code runs in Lambda, in the local all-in-one server and in the end-to-end tests.
 
+pub mod bot;
 pub mod cases;
 pub mod config;
 pub mod conversations;
@@ -14,6 +15,7 @@ pub mod lambda;
 pub mod queue;
 pub mod quick_replies;
 pub mod retry;
+pub mod routing;
 pub mod store;
 pub mod telemetry;
 pub mod twilio;

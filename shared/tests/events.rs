@@ -498,7 +498,7 @@ async fn twilio_events_drive_the_flex_handlers_and_feed_the_delivery_sample() {
                     "{name}: queued {job:?}, not the SQS sample's job"
                 );
             }
-            (Event::ParticipantAdded { .. }, OutboundKind::AgentJoined { name: agent }) => {
+            (Event::ParticipantAdded { .. }, OutboundKind::AgentJoined { name: agent, .. }) => {
                 assert_ne!(agent, "An agent", "{name}: the sample names the agent");
             }
             (Event::StateUpdated { state_to, .. }, OutboundKind::ChatEnded) => {

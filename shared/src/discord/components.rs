@@ -16,6 +16,7 @@ pub const LABEL: u8 = 18;
 
 pub const STYLE_PRIMARY: u8 = 1;
 pub const STYLE_SECONDARY: u8 = 2;
+pub const STYLE_SUCCESS: u8 = 3;
 
 pub const INPUT_SHORT: u8 = 1;
 pub const INPUT_PARAGRAPH: u8 = 2;

@@ -25,6 +25,8 @@ pub const COMMAND_NEW_FEATURE: &str = "new_feature";
 
 pub const BUTTON_REPLY: &str = "reply";
 pub const BUTTON_AGENT: &str = "agent";
+/// Under a bot answer: the suggestions answered the question.
+pub const BUTTON_HELPED: &str = "helped";
 pub const QUICK_REPLY_PREFIX: &str = "qr:";
 
 pub const MODAL_REPLY: &str = "reply_modal";

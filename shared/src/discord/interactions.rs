@@ -170,6 +170,8 @@ pub enum Action {
     Reply { message: String },
     /// The Talk to an agent button.
     TalkToAgent,
+    /// The That helped button under a bot answer.
+    Helped,
     /// A quick-reply button: forwarded as the customer's answer.
     QuickReply { label: String },
     /// The bug modal's submission.
@@ -288,6 +290,7 @@ fn component(data: &InteractionData) -> Action {
     match custom_id {
         ids::BUTTON_REPLY => Action::ReplyButton,
         ids::BUTTON_AGENT => Action::TalkToAgent,
+        ids::BUTTON_HELPED => Action::Helped,
         _ => match ids::quick_reply_label(custom_id) {
             Some(label) => Action::QuickReply {
                 label: label.trim().to_owned(),

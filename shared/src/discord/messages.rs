@@ -8,7 +8,11 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::components::{Component, MAX_BUTTONS_PER_ROW, MAX_ROWS, STYLE_PRIMARY, STYLE_SECONDARY};
+use super::components::{
+    Component, MAX_BUTTONS_PER_ROW, MAX_ROWS, STYLE_PRIMARY, STYLE_SECONDARY, STYLE_SUCCESS,
+};
+use crate::bot::replies;
+use crate::queue::Suggestion;
 use super::ids::{self, truncate};
 use crate::quick_replies;
 
@@ -27,7 +31,10 @@ pub const MAX_EMBED_TOTAL: usize = 6000;
 pub const MAX_NONCE: usize = 25;
 
 pub const REPLY_LABEL: &str = "Reply";
-pub const TALK_TO_AGENT_LABEL: &str = "Talk to an agent";
+pub const TALK_TO_AGENT_LABEL: &str = crate::bot::replies::TALK_TO_AGENT;
+pub const HELPED_LABEL: &str = "That helped";
+/// The bot answer embed's colour (Discord blurple).
+const BOT_COLOR: u32 = 0x5865F2;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllowedMentions {
@@ -166,6 +173,48 @@ pub fn agent_message(body: &str) -> Vec<OutgoingMessage> {
         }),
     }
     messages
+}
+
+/// The bot's answer: the suggested articles in an embed (title linked, one-line snippet) with
+/// That helped / Talk to an agent / Reply buttons; or, with no suggestions, that it is not sure.
+pub fn bot_answer(suggestions: &[Suggestion]) -> Vec<OutgoingMessage> {
+    let mut buttons = Vec::new();
+    if !suggestions.is_empty() {
+        buttons.push(Component::button(ids::BUTTON_HELPED, HELPED_LABEL, STYLE_SUCCESS));
+    }
+    buttons.push(Component::button(ids::BUTTON_AGENT, TALK_TO_AGENT_LABEL, STYLE_SECONDARY));
+    buttons.push(Component::button(ids::BUTTON_REPLY, REPLY_LABEL, STYLE_PRIMARY));
+    let components = vec![Component::action_row(buttons)];
+    if suggestions.is_empty() {
+        return vec![OutgoingMessage {
+            components,
+            ..OutgoingMessage::text(replies::NOT_SURE)
+        }];
+    }
+    let fields = suggestions
+        .iter()
+        .map(|s| {
+            let value = match &s.url {
+                Some(url) => format!("{}\n{url}", s.snippet),
+                None => s.snippet.clone(),
+            };
+            EmbedField {
+                name: truncate(&s.title, MAX_FIELD_NAME),
+                value: truncate(&value, MAX_FIELD_VALUE),
+                inline: false,
+            }
+        })
+        .collect();
+    vec![OutgoingMessage {
+        embeds: vec![Embed {
+            title: Some("Here's what I found".into()),
+            description: Some("Did one of these answer your question?".into()),
+            color: Some(BOT_COLOR),
+            fields,
+        }],
+        components,
+        ..OutgoingMessage::default()
+    }]
 }
 
 /// A notice (an agent joined, the chat ended): plain text, no buttons.

@@ -72,6 +72,10 @@ impl DiscordInteractions {
                     "Sorry, I don't know that one. Try /helpme.",
                 )));
             }
+            Action::Helped => {
+                tracing::info!("a bot answer helped");
+                return Ok(answer(&responses::ephemeral_message(HELPED_TEXT)));
+            }
             Action::ModalSubmit { custom_id, .. } => {
                 tracing::info!(custom_id = %custom_id, "unknown modal submitted");
                 return Ok(answer(&responses::ephemeral_message(
@@ -95,6 +99,10 @@ impl DiscordInteractions {
         Ok(answer(&responses::deferred_ephemeral()))
     }
 }
+
+/// The answer to That helped: nothing to queue, the customer is only thanked.
+pub const HELPED_TEXT: &str =
+    "Glad that helped! If there's anything else, use /reply or ask for an agent.";
 
 #[cfg(test)]
 mod tests {

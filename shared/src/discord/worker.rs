@@ -181,7 +181,8 @@ impl DiscordWorker {
             | Action::Unknown { .. }
             | Action::Bug
             | Action::NewFeature
-            | Action::ReplyButton => Ok("Sorry, I don't know that one. Try /helpme.".into()),
+            | Action::ReplyButton
+            | Action::Helped => Ok("Sorry, I don't know that one. Try /helpme.".into()),
         }
     }
 

@@ -14,6 +14,7 @@ use std::future::Future;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::routing::FlexTaskRouting;
 use crate::store::Customer;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +66,39 @@ pub struct OutboundJob {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutboundKind {
-    AgentMessage { author: String, body: String },
-    AgentJoined { name: String },
+    AgentMessage {
+        author: String,
+        body: String,
+    },
+    AgentJoined {
+        name: String,
+        /// The agent's Flex identity: one joined notice per agent and conversation.
+        #[serde(default)]
+        identity: String,
+    },
     ChatEnded,
+    /// The virtual agent's answer: articles, or (none) that it is not sure and can get a person.
+    BotAnswer { suggestions: Vec<Suggestion> },
+    /// A line for the customer from the bridge (e.g. "Case CS-1042 opened — …").
+    Notice { text: String },
+    /// Records what the bot told the customer in the conversation, for the agent's transcript
+    /// (`Author` = the bot's name, no webhooks).
+    Transcript { author: String, body: String },
+    /// Creates the Flex task for the conversation with the Interactions API, once.
+    Handoff {
+        routing: FlexTaskRouting,
+        #[serde(default)]
+        case_id: Option<String>,
+    },
+}
+
+/// An article the bot suggests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub title: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    pub snippet: String,
 }
 
 impl OutboundJob {

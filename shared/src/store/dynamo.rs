@@ -297,6 +297,40 @@ impl Store for DynamoStore {
         conditional(result).map(|_| Some(customer))
     }
 
+    async fn bot_turn(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<(Customer, BotState)>, StoreError> {
+        Ok(self
+            .get(conversation_key(conversation_sid))
+            .await?
+            .and_then(|item| Some((item.customer?, item.bot.unwrap_or_default()))))
+    }
+
+    async fn save_bot_state(
+        &self,
+        conversation_sid: &str,
+        state: &BotState,
+    ) -> Result<bool, StoreError> {
+        let value = serde_dynamo::to_attribute_value(state).map_err(error)?;
+        let previous = state.version.saturating_sub(1);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(conversation_key(conversation_sid))))
+            .update_expression("SET bot = :state")
+            .expression_attribute_values(":state", value);
+        update = if previous == 0 {
+            update.condition_expression("attribute_exists(customer) AND attribute_not_exists(bot)")
+        } else {
+            update
+                .condition_expression("attribute_exists(customer) AND bot.version = :previous")
+                .expression_attribute_values(":previous", n(i64::from(previous)))
+        };
+        conditional(update.send().await)
+    }
+
     async fn set_quick_replies(
         &self,
         customer: &Customer,

@@ -166,6 +166,37 @@ impl Store for MemoryStore {
         }))
     }
 
+    async fn bot_turn(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<(Customer, BotState)>, StoreError> {
+        Ok(self.with(|items, _| {
+            let item = items.get(&conversation_key(conversation_sid))?;
+            Some((item.customer.clone()?, item.bot.clone().unwrap_or_default()))
+        }))
+    }
+
+    async fn save_bot_state(
+        &self,
+        conversation_sid: &str,
+        state: &BotState,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|items, _| {
+            let Some(item) = items
+                .get_mut(&conversation_key(conversation_sid))
+                .filter(|i| i.customer.is_some())
+            else {
+                return false;
+            };
+            let stored = item.bot.as_ref().map_or(0, |b| b.version);
+            if stored + 1 != state.version {
+                return false;
+            }
+            item.bot = Some(state.clone());
+            true
+        }))
+    }
+
     async fn set_quick_replies(
         &self,
         customer: &Customer,

@@ -65,6 +65,21 @@ pub struct Customer {
     pub quick_replies: Vec<String>,
 }
 
+/// The virtual agent's memory of one conversation, kept on the conversation's record so one
+/// read gives the customer and the bot state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotState {
+    /// Bumped by every save; a save only succeeds from the version it read.
+    pub version: u32,
+    /// The conversation went to a person: the bot stays silent.
+    pub handed_off: bool,
+    /// Unconfident answers in a row.
+    pub misses: u8,
+    /// The customer's questions and the bot's answers, oldest first (for the case).
+    #[serde(default)]
+    pub transcript: Vec<String>,
+}
+
 /// What the store knows about a customer's conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CustomerSlot {
@@ -111,6 +126,18 @@ pub trait Store: Send + Sync {
         &self,
         conversation_sid: &str,
     ) -> Result<Option<Customer>, StoreError>;
+    /// The customer and the bot state of an open conversation, in one read.
+    async fn bot_turn(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<(Customer, BotState)>, StoreError>;
+    /// Saves `state` if the stored state is still at `state.version - 1` and the conversation
+    /// is open; `false` if another turn saved first or the conversation ended.
+    async fn save_bot_state(
+        &self,
+        conversation_sid: &str,
+        state: &BotState,
+    ) -> Result<bool, StoreError>;
     /// Remembers the quick-reply labels last offered in this conversation.
     async fn set_quick_replies(
         &self,
@@ -159,6 +186,9 @@ pub(crate) struct Item {
     pub expires_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<Case>,
+    /// The bot state (`CONVERSATION#` records only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<BotState>,
     /// The case counter's last value (`COUNTER#case` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<u64>,
@@ -204,6 +234,42 @@ pub mod contract {
         ending_is_idempotent_and_frees_the_customer(store).await;
         quick_replies_are_remembered(store).await;
         cases_are_numbered_and_filed_once(store).await;
+        bot_state_saves_only_from_the_version_read(store).await;
+    }
+
+    async fn bot_state_saves_only_from_the_version_read(store: &dyn Store) {
+        assert_eq!(store.bot_turn("CH5").await.unwrap(), None);
+        assert!(store.lease_customer("x-5", "a", 30).await.unwrap());
+        let c = customer("x-5", "CH5");
+        store.open_conversation(&c, "a").await.unwrap();
+        let (found, state) = store.bot_turn("CH5").await.unwrap().unwrap();
+        assert_eq!((found, state.clone()), (c.clone(), BotState::default()));
+        let next = BotState {
+            version: 1,
+            misses: 1,
+            transcript: vec!["Customer: hi".into()],
+            ..state
+        };
+        assert!(store.save_bot_state("CH5", &next).await.unwrap());
+        assert!(
+            !store.save_bot_state("CH5", &next).await.unwrap(),
+            "a second save from version 0 loses"
+        );
+        let handed_off = BotState {
+            version: 2,
+            handed_off: true,
+            ..next.clone()
+        };
+        assert!(store.save_bot_state("CH5", &handed_off).await.unwrap());
+        assert_eq!(store.bot_turn("CH5").await.unwrap().unwrap().1, handed_off);
+        assert_eq!(store.conversation("CH5").await.unwrap(), Some(c));
+        store.end_conversation("CH5").await.unwrap();
+        let late = BotState {
+            version: 3,
+            ..handed_off
+        };
+        assert!(!store.save_bot_state("CH5", &late).await.unwrap(), "ended");
+        assert_eq!(store.bot_turn("CH5").await.unwrap(), None);
     }
 
     async fn cases_are_numbered_and_filed_once(store: &dyn Store) {

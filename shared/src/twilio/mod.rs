@@ -12,6 +12,8 @@ use crate::config::{Env, Secret};
 use crate::retry::{HttpError, RetryPolicy};
 
 pub const DEFAULT_CONVERSATIONS_URL: &str = "https://conversations.twilio.com";
+pub const DEFAULT_FLEX_URL: &str = "https://flex-api.twilio.com";
+pub const DEFAULT_TASKROUTER_URL: &str = "https://taskrouter.twilio.com";
 
 /// The header that makes a REST-posted message fire webhooks (and so run Studio), as an SDK
 /// client's would.
@@ -22,6 +24,10 @@ pub struct TwilioConfig {
     pub account_sid: String,
     pub auth_token: Secret,
     pub conversations_url: String,
+    /// The Interactions API's host (`TWILIO_FLEX_URL`).
+    pub flex_url: String,
+    /// TaskRouter's host (`TWILIO_TASKROUTER_URL`), to find a task after an ambiguous failure.
+    pub taskrouter_url: String,
 }
 
 impl TwilioConfig {
@@ -31,6 +37,20 @@ impl TwilioConfig {
             auth_token: env.required_secret("TWILIO_AUTH_TOKEN"),
             conversations_url: env
                 .url_or_default("TWILIO_CONVERSATIONS_URL", DEFAULT_CONVERSATIONS_URL),
+            flex_url: env.url_or_default("TWILIO_FLEX_URL", DEFAULT_FLEX_URL),
+            taskrouter_url: env.url_or_default("TWILIO_TASKROUTER_URL", DEFAULT_TASKROUTER_URL),
+        }
+    }
+
+    /// Every API at one base URL (the sandbox).
+    pub fn at(base_url: &str, account_sid: &str, auth_token: Secret) -> Self {
+        let base = base_url.trim_end_matches('/').to_owned();
+        Self {
+            account_sid: account_sid.to_owned(),
+            auth_token,
+            conversations_url: base.clone(),
+            flex_url: base.clone(),
+            taskrouter_url: base,
         }
     }
 }
@@ -66,6 +86,32 @@ pub struct ParticipantConversation {
 #[derive(Debug, Deserialize)]
 struct ParticipantConversationPage {
     conversations: Vec<ParticipantConversation>,
+}
+
+/// A Flex interaction as created: its SID and the task's.
+#[derive(Debug, Deserialize)]
+pub struct Interaction {
+    pub sid: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct TaskPage {
+    tasks: Vec<Task>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Task {
+    pub sid: String,
+}
+
+/// A Flex task for a conversation, created with the Interactions API.
+#[derive(Debug)]
+pub struct NewInteraction<'a> {
+    pub conversation_sid: &'a str,
+    pub workspace_sid: &'a str,
+    pub workflow_sid: &'a str,
+    /// The task's attributes (customer name and address, channel, case id, ...).
+    pub attributes: &'a serde_json::Value,
 }
 
 /// What a new conversation is created with.
@@ -119,12 +165,22 @@ impl TwilioClient {
         webhook_enabled: Option<bool>,
     ) -> Result<T, HttpError> {
         let url = format!("{}{}", self.config.conversations_url, path);
-        let response = self
-            .retry
+        self.post_form_to(&url, form, webhook_enabled, &self.retry)
+            .await
+    }
+
+    async fn post_form_to<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: &str,
+        form: &[(&str, String)],
+        webhook_enabled: Option<bool>,
+        retry: &RetryPolicy,
+    ) -> Result<T, HttpError> {
+        let response = retry
             .send("twilio", || {
                 let mut request = self
                     .http
-                    .post(&url)
+                    .post(url)
                     .basic_auth(
                         &self.config.account_sid,
                         Some(self.config.auth_token.expose()),
@@ -134,6 +190,26 @@ impl TwilioClient {
                     request = request.header(WEBHOOK_ENABLED_HEADER, enabled.to_string());
                 }
                 request
+            })
+            .await?;
+        decode(response).await
+    }
+
+    async fn get_query<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, HttpError> {
+        let response = self
+            .retry
+            .send("twilio", || {
+                self.http
+                    .get(url)
+                    .basic_auth(
+                        &self.config.account_sid,
+                        Some(self.config.auth_token.expose()),
+                    )
+                    .query(query)
             })
             .await?;
         decode(response).await
@@ -235,20 +311,76 @@ impl TwilioClient {
             "{}/v1/ParticipantConversations",
             self.config.conversations_url
         );
-        let response = self
-            .retry
-            .send("twilio", || {
-                self.http
-                    .get(&url)
-                    .basic_auth(
-                        &self.config.account_sid,
-                        Some(self.config.auth_token.expose()),
-                    )
-                    .query(&[("Identity", identity), ("PageSize", "50")])
-            })
+        let page: ParticipantConversationPage = self
+            .get_query(&url, &[("Identity", identity), ("PageSize", "50")])
             .await?;
-        let page: ParticipantConversationPage = decode(response).await?;
         Ok(page.conversations)
+    }
+
+    /// `POST /v1/Conversations/{Sid}` with `Attributes` (they are replaced whole).
+    pub async fn set_attributes(
+        &self,
+        conversation_sid: &str,
+        attributes: &serde_json::Value,
+    ) -> Result<(), HttpError> {
+        let path = format!("/v1/Conversations/{conversation_sid}");
+        self.post_form::<Conversation>(&path, &[("Attributes", attributes.to_string())], None)
+            .await
+            .map(drop)
+    }
+
+    /// `POST https://flex-api.twilio.com/v1/Interactions`: a Flex task for the conversation
+    /// (`Channel` and `Routing` are JSON in form fields, as the Flex v1 spec says). Sent once,
+    /// never retried here: after a 5xx the task may exist, so the caller looks for it with
+    /// [`Self::tasks_for_conversation`] before trying again.
+    pub async fn create_interaction(
+        &self,
+        new: &NewInteraction<'_>,
+    ) -> Result<Interaction, HttpError> {
+        let channel = serde_json::json!({
+            "type": "chat",
+            "initiated_by": "customer",
+            "properties": {"media_channel_sid": new.conversation_sid},
+        });
+        let routing = serde_json::json!({
+            "properties": {
+                "workspace_sid": new.workspace_sid,
+                "workflow_sid": new.workflow_sid,
+                "task_channel_unique_name": "chat",
+                "attributes": new.attributes,
+            }
+        });
+        let url = format!("{}/v1/Interactions", self.config.flex_url);
+        let form = [
+            ("Channel", channel.to_string()),
+            ("Routing", routing.to_string()),
+        ];
+        let once = RetryPolicy {
+            attempts: 1,
+            ..self.retry
+        };
+        self.post_form_to(&url, &form, None, &once).await
+    }
+
+    /// `GET https://taskrouter.twilio.com/v1/Workspaces/{WS}/Tasks` with
+    /// `EvaluateTaskAttributes=conversationSid == "CH…"`: the tasks Flex has for a conversation.
+    pub async fn tasks_for_conversation(
+        &self,
+        workspace_sid: &str,
+        conversation_sid: &str,
+    ) -> Result<Vec<Task>, HttpError> {
+        let url = format!(
+            "{}/v1/Workspaces/{workspace_sid}/Tasks",
+            self.config.taskrouter_url
+        );
+        let expression = format!("conversationSid == \"{conversation_sid}\"");
+        let page: TaskPage = self
+            .get_query(
+                &url,
+                &[("EvaluateTaskAttributes", &expression), ("PageSize", "20")],
+            )
+            .await?;
+        Ok(page.tasks)
     }
 }
 
