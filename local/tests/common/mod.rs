@@ -6,12 +6,24 @@ use std::time::Duration;
 
 use local::{wait_for, Backend, LocalBridge, Options};
 use sandbox::ConversationView;
+use shared::routing::Routing;
 
 pub const CUSTOMER: &str = "2900000001";
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// A bridge routing through a Studio flow (`ROUTING=studio`): no bot, the behaviour these
+/// tests were written for. The bot's own tests start with [`Options::default`].
 pub async fn start(name: &str) -> LocalBridge {
-    start_with(name, Options::default()).await
+    start_with(name, studio()).await
+}
+
+pub fn studio() -> Options {
+    Options {
+        routing: Routing::Studio {
+            flow_sid: "FW00000000000000000000000000000001".into(),
+        },
+        ..Options::default()
+    }
 }
 
 pub async fn start_with(name: &str, options: Options) -> LocalBridge {
