@@ -15,7 +15,6 @@ use std::time::Duration;
 use sandbox::{Sandbox, SandboxConfig};
 use shared::bot::Chatbot;
 use shared::config::{PublicUrl, Secret};
-use shared::routing::{FlexTaskRouting, Routing};
 use shared::conversations::{ConversationSettings, Conversations};
 use shared::delivery::Delivery;
 use shared::discord::webhook::DiscordInteractions;
@@ -26,6 +25,7 @@ use shared::discord::{
 use shared::flex::FlexWebhooks;
 use shared::queue::{MemoryQueue, Queue, QueueRecord};
 use shared::retry::RetryPolicy;
+use shared::routing::{FlexTaskRouting, Routing};
 use shared::store::{MemoryStore, Store};
 use shared::twilio::{TwilioClient, TwilioConfig};
 use shared::x::webhook::{CrcConfig, XInbound};

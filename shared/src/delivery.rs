@@ -283,7 +283,11 @@ impl Delivery {
 
     /// X has no buttons: quick replies and the bot's suggestions become a numbered list,
     /// remembered so a reply of `2` reaches Flex as option 2.
-    async fn x_text(&self, job: &OutboundJob, kind: &OutboundKind) -> Result<String, DeliveryError> {
+    async fn x_text(
+        &self,
+        job: &OutboundJob,
+        kind: &OutboundKind,
+    ) -> Result<String, DeliveryError> {
         Ok(match kind {
             OutboundKind::AgentMessage { body, .. } => {
                 let message = quick_replies::parse(body);

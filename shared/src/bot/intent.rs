@@ -17,7 +17,9 @@ const PERSON_WORDS: &[&str] = &[
 
 /// These ask for a person only after one of [`ASKING_WORDS`] ("talk to someone", "a real
 /// person"), since "someone hacked my account" does not.
-const VAGUE_WORDS: &[&str] = &["person", "someone", "somebody", "staff", "people", "employee"];
+const VAGUE_WORDS: &[&str] = &[
+    "person", "someone", "somebody", "staff", "people", "employee",
+];
 const ASKING_WORDS: &[&str] = &[
     "talk", "speak", "chat", "connect", "contact", "real", "live", "actual", "reach",
 ];
@@ -26,9 +28,8 @@ pub fn asks_for_person(text: &str) -> bool {
     let words = words(text);
     words.iter().enumerate().any(|(i, word)| {
         let near = |list: &[&str]| {
-            list.iter().any(|w| {
-                w == word || (w.len() >= 5 && strsim::osa_distance(w, word) <= 1)
-            })
+            list.iter()
+                .any(|w| w == word || (w.len() >= 5 && strsim::osa_distance(w, word) <= 1))
         };
         near(PERSON_WORDS)
             || (near(VAGUE_WORDS)

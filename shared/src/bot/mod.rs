@@ -136,7 +136,9 @@ impl Chatbot {
             return Ok(WebResponse::ignored("with a person: the bot is silent"));
         }
         let asked = agent_requested(attributes) || intent::asks_for_person(body);
-        let turn = self.decide(&customer, state, message_sid, body, asked).await?;
+        let turn = self
+            .decide(&customer, state, message_sid, body, asked)
+            .await?;
         // Queued before the state is saved: a failure after this point leaves the customer
         // answered, never a saved hand-off without its job. Each job's id is its FIFO
         // deduplication id, so queueing the same turn twice sends it once.
@@ -197,7 +199,11 @@ impl Chatbot {
                 snippet: hit.article.snippet.to_string(),
             })
             .collect();
-        tracing::info!(confidence = ranking.confidence, suggested = suggestions.len(), "ranked");
+        tracing::info!(
+            confidence = ranking.confidence,
+            suggested = suggestions.len(),
+            "ranked"
+        );
         if suggestions.is_empty() {
             state.misses += 1;
             if state.misses >= MISSES_BEFORE_HANDOFF {
@@ -210,7 +216,11 @@ impl Chatbot {
         let text = replies::answer_text(&suggestions);
         remember(&mut state, format!("{}: {text}", self.bot_name));
         let jobs = vec![
-            self.job(customer, format!("bot-{message_sid}"), OutboundKind::BotAnswer { suggestions }),
+            self.job(
+                customer,
+                format!("bot-{message_sid}"),
+                OutboundKind::BotAnswer { suggestions },
+            ),
             self.transcript(customer, format!("bot-record-{message_sid}"), text),
         ];
         Ok(Turn { jobs, state })
@@ -253,7 +263,11 @@ impl Chatbot {
         if let Some(case_id) = &case_id {
             let text = replies::handoff_text(case_id);
             remember(&mut state, format!("{}: {text}", self.bot_name));
-            jobs.push(self.job(customer, format!("handoff-notice-{sid}"), OutboundKind::Notice { text: text.clone() }));
+            jobs.push(self.job(
+                customer,
+                format!("handoff-notice-{sid}"),
+                OutboundKind::Notice { text: text.clone() },
+            ));
             jobs.push(self.transcript(customer, format!("handoff-record-{sid}"), text));
         }
         jobs.push(self.job(

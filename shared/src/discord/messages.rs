@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::components::{
     Component, MAX_BUTTONS_PER_ROW, MAX_ROWS, STYLE_PRIMARY, STYLE_SECONDARY, STYLE_SUCCESS,
 };
+use super::ids::{self, truncate};
 use crate::bot::replies;
 use crate::queue::Suggestion;
-use super::ids::{self, truncate};
 use crate::quick_replies;
 
 /// Discord's limit on a message's `content` (characters). The OpenAPI spec allows 4000 for
@@ -180,10 +180,22 @@ pub fn agent_message(body: &str) -> Vec<OutgoingMessage> {
 pub fn bot_answer(suggestions: &[Suggestion]) -> Vec<OutgoingMessage> {
     let mut buttons = Vec::new();
     if !suggestions.is_empty() {
-        buttons.push(Component::button(ids::BUTTON_HELPED, HELPED_LABEL, STYLE_SUCCESS));
+        buttons.push(Component::button(
+            ids::BUTTON_HELPED,
+            HELPED_LABEL,
+            STYLE_SUCCESS,
+        ));
     }
-    buttons.push(Component::button(ids::BUTTON_AGENT, TALK_TO_AGENT_LABEL, STYLE_SECONDARY));
-    buttons.push(Component::button(ids::BUTTON_REPLY, REPLY_LABEL, STYLE_PRIMARY));
+    buttons.push(Component::button(
+        ids::BUTTON_AGENT,
+        TALK_TO_AGENT_LABEL,
+        STYLE_SECONDARY,
+    ));
+    buttons.push(Component::button(
+        ids::BUTTON_REPLY,
+        REPLY_LABEL,
+        STYLE_PRIMARY,
+    ));
     let components = vec![Component::action_row(buttons)];
     if suggestions.is_empty() {
         return vec![OutgoingMessage {

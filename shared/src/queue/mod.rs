@@ -78,12 +78,19 @@ pub enum OutboundKind {
     },
     ChatEnded,
     /// The virtual agent's answer: articles, or (none) that it is not sure and can get a person.
-    BotAnswer { suggestions: Vec<Suggestion> },
+    BotAnswer {
+        suggestions: Vec<Suggestion>,
+    },
     /// A line for the customer from the bridge (e.g. "Case CS-1042 opened — …").
-    Notice { text: String },
+    Notice {
+        text: String,
+    },
     /// Records what the bot told the customer in the conversation, for the agent's transcript
     /// (`Author` = the bot's name, no webhooks).
-    Transcript { author: String, body: String },
+    Transcript {
+        author: String,
+        body: String,
+    },
     /// Creates the Flex task for the conversation with the Interactions API, once.
     Handoff {
         routing: FlexTaskRouting,
