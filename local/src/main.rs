@@ -1,6 +1,7 @@
-//! `flex-bridge-local`: the whole bridge on this machine, no cloud account. Runs a scripted
-//! conversation (an X customer, a Flex agent) through the sandbox, then keeps serving so you can
-//! drive it yourself with the sandbox's `/sandbox/...` routes.
+//! `flex-bridge-local`: the whole bridge on this machine, no cloud account. Plays two scripted
+//! conversations through the sandbox (an X customer and a Discord customer: the virtual agent
+//! answers, they ask for a person, a case and a Flex task are opened, an agent takes over), then
+//! keeps serving so you can drive it yourself with the sandbox's `/sandbox/...` routes.
 
 use std::time::Duration;
 
@@ -23,8 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     )
     .await?;
-    println!("Flex Bridge (all functions)  {}", bridge.url);
-    println!("Sandbox (Twilio + X)         {}\n", bridge.sandbox.url());
+    println!("Flex Bridge (all functions)        {}", bridge.url);
+    println!("Sandbox (Twilio, Flex, X, Discord) {}\n", bridge.sandbox.url());
     if !std::env::args().any(|a| a == "--no-demo") {
         demo(&bridge).await?;
         discord_demo(&bridge).await?;
@@ -42,120 +43,164 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Waits for the customer's X DMs to reach `count` and prints the new ones.
+async fn x_dms(bridge: &LocalBridge, count: usize) -> Result<Vec<String>, String> {
+    let dms = wait_for(WAIT, || {
+        Some(bridge.sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= count)
+    })
+    .await
+    .ok_or_else(|| {
+        format!(
+            "expected {count} X DMs, got {:?}",
+            bridge.sandbox.dms_to(CUSTOMER)
+        )
+    })?;
+    Ok(dms)
+}
+
+fn show(prefix: &str, text: &str) {
+    let pad = " ".repeat(prefix.chars().count() + 3);
+    println!("{prefix} « {}", text.replace('\n', &format!("\n{pad}")));
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// An X customer: the bot answers, then they ask for a person; a case and a Flex task are
+/// opened, the agent accepts, answers with quick replies, and ends the chat.
 async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = &bridge.sandbox;
-    let wait = Duration::from_secs(10);
-    println!("customer (X @jordan_cust) » Hi, my order A-1042 hasn't arrived");
+    let who = "customer's X DMs";
+    println!("customer (X @jordan_cust) » i forgot my pasword, how do i get back in?");
     sandbox
         .customer_dm(
             CUSTOMER,
             "jordan_cust",
-            "Hi, my order A-1042 hasn't arrived",
+            "i forgot my pasword, how do i get back in?",
         )
         .await;
-    let sid = wait_for(wait, || {
-        sandbox.conversations().first().map(|c| c.sid.clone())
-    })
-    .await
-    .ok_or("no conversation was opened")?;
-    println!("Flex: conversation {sid} opened for x-{CUSTOMER}");
-
+    show(who, &x_dms(bridge, 1).await?[0]);
+    println!("customer » it says my account is locked, can i talk to a human");
     sandbox
-        .agent_joins(&sid, "sam@acme.example", "Sam Rivera")
-        .await?;
-    sandbox
-        .agent_message(&sid, "sam@acme.example", "So sorry! Shall I send a replacement? Options: Resend - ship it today, Refund - money back")
-        .await?;
-    let dms = wait_for(wait, || {
-        Some(sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= 2)
-    })
-    .await
-    .ok_or("agent reply not delivered")?;
-    for dm in &dms {
-        println!(
-            "customer's X DMs « {}",
-            dm.replace('\n', "\n                  ")
-        );
-    }
-
-    println!("customer » 1");
-    sandbox.customer_dm(CUSTOMER, "jordan_cust", "1").await;
-    wait_for(wait, || {
-        sandbox.conversation(&sid).filter(|c| c.messages.len() >= 3)
-    })
-    .await
-    .ok_or("answer not posted")?;
-
-    sandbox.close(&sid).await?;
-    wait_for(wait, || {
-        Some(sandbox.dms_to(CUSTOMER)).filter(|d| d.len() >= 3)
-    })
-    .await
-    .ok_or("close notice not delivered")?;
+        .customer_dm(
+            CUSTOMER,
+            "jordan_cust",
+            "it says my account is locked, can i talk to a human",
+        )
+        .await;
+    show(who, &x_dms(bridge, 2).await?[1]);
+    let task = wait_for(WAIT, || sandbox.tasks().into_iter().next())
+        .await
+        .ok_or("no Flex task was created")?;
     println!(
-        "customer's X DMs « {}",
-        sandbox.dms_to(CUSTOMER).last().cloned().unwrap_or_default()
+        "Flex: task {} in the queue (customer {}, case {}, conversation {})",
+        task.sid, task.attributes["customerName"], task.attributes["caseId"], task.conversation_sid
     );
+    sandbox
+        .accept_task(&task.sid, "sam@acme.example", "Sam Rivera")
+        .await?;
+    sandbox
+        .task_reply(&task.sid, "Hi, I'm Sam. I've unlocked it. Shall I also send a reset link? Options: Yes - by email, No - I'm in")
+        .await?;
+    for dm in &x_dms(bridge, 4).await?[2..] {
+        show(who, dm);
+    }
+    println!("customer » 2");
+    sandbox.customer_dm(CUSTOMER, "jordan_cust", "2").await;
+    wait_for(WAIT, || {
+        sandbox
+            .conversation(&task.conversation_sid)
+            .filter(|c| c.messages.iter().any(|m| m.body == "No"))
+    })
+    .await
+    .ok_or("the answer did not reach Flex")?;
+    sandbox.complete_task(&task.sid).await?;
+    show(who, &x_dms(bridge, 5).await?[4]);
 
-    println!("\nFlex transcript of {sid}:");
+    println!("\nFlex transcript of {}:", task.conversation_sid);
     for m in sandbox
-        .conversation(&sid)
+        .conversation(&task.conversation_sid)
         .map(|c| c.messages)
         .unwrap_or_default()
     {
-        println!("  [{}] {}: {}", m.source, m.author, m.body);
+        println!("  {}: {}", m.author, m.body.replace('\n', " / "));
     }
     Ok(())
 }
 
+/// A Discord customer: `/helpme`, the bot's answer with buttons, Talk to an agent, the agent.
 async fn discord_demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = &bridge.sandbox;
-    let wait = Duration::from_secs(10);
     let user = sandbox::DiscordUser {
         id: "800000000000000001".into(),
         username: "river".into(),
     };
-    println!("\ncustomer (Discord river) » /helpme question: My invite link is broken");
+    let who = "river's Discord DMs";
+    println!("\ncustomer (Discord river) » /helpme question: the game crashes when i launch it");
     let reply = sandbox
         .discord_command(
             &user,
             true,
             "helpme",
-            &[("question", "My invite link is broken")],
+            &[("question", "the game crashes when i launch it")],
         )
         .await;
-    let answer = wait_for(wait, || sandbox.discord_original(&reply.token))
+    let answer = wait_for(WAIT, || sandbox.discord_original(&reply.token))
         .await
         .ok_or("no ephemeral answer")?;
     println!("Discord (only river sees) « {answer}");
-    let sid = wait_for(wait, || {
+    let bot_answer = wait_for(WAIT, || {
         sandbox
-            .conversations()
+            .discord_dms_to(&user.id)
             .into_iter()
-            .find(|c| c.attributes.contains("discord"))
-            .map(|c| c.sid)
+            .find(|m| m.embeds.as_array().is_some_and(|e| !e.is_empty()))
     })
     .await
-    .ok_or("no Discord conversation")?;
+    .ok_or("no bot answer")?;
+    let embed = &bot_answer.embeds[0];
+    println!(
+        "{who} « [embed] {}",
+        embed["title"].as_str().unwrap_or_default()
+    );
+    for field in embed["fields"].as_array().into_iter().flatten() {
+        println!(
+            "{}   • {}",
+            " ".repeat(who.len()),
+            field["name"].as_str().unwrap_or_default()
+        );
+    }
+    println!(
+        "{}   [That helped] [Talk to an agent] [Reply]",
+        " ".repeat(who.len())
+    );
+    println!("river clicks » Talk to an agent");
+    sandbox.discord_click(&user, &bot_answer.id, "agent").await;
+    let task = wait_for(WAIT, || {
+        sandbox
+            .tasks()
+            .into_iter()
+            .find(|t| t.attributes["customChannelType"] == "discord")
+    })
+    .await
+    .ok_or("no Flex task for river")?;
+    println!(
+        "Flex: task {} (case {})",
+        task.sid, task.attributes["caseId"]
+    );
     sandbox
-        .agent_message(
-            &sid,
-            "sam@acme.example",
-            "Here's a fresh one: https://discord.gg/example",
-        )
+        .accept_task(&task.sid, "ana@acme.example", "Ana Lopez")
         .await?;
-    let dms = wait_for(wait, || {
-        Some(sandbox.discord_dms_to(&user.id)).filter(|m| m.len() >= 2)
+    sandbox
+        .task_reply(&task.sid, "Hi river, which graphics card do you have?")
+        .await?;
+    let dms = wait_for(WAIT, || {
+        Some(sandbox.discord_dms_to(&user.id))
+            .filter(|m| m.iter().any(|d| d.content.starts_with("Hi river")))
     })
     .await
     .ok_or("agent reply not delivered")?;
-    for dm in &dms {
-        println!(
-            "river's Discord DMs « {}",
-            dm.content.replace('\n', "\n                      ")
-        );
+    for dm in dms.iter().filter(|d| !d.content.is_empty()) {
+        show(who, &dm.content);
     }
-    println!("(the agent's message carries Reply and Talk to an agent buttons)");
-    sandbox.close(&sid).await?;
+    sandbox.complete_task(&task.sid).await?;
     Ok(())
 }

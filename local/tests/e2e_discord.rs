@@ -70,7 +70,7 @@ async fn helpme_agent_reply_buttons_modal_and_close() {
     let (reply, dm) = help_me(&bridge, "My order never arrived").await;
     assert_eq!(
         original(&bridge, &reply).await,
-        "Thanks! An agent will answer in your DMs."
+        "Thanks! We'll answer in your DMs."
     );
 
     let conversation = conversation_with(&bridge, 1).await;

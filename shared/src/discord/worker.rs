@@ -211,12 +211,12 @@ impl DiscordWorker {
         let dm_channel = self.discord.open_dm(&job.context.user_id).await?;
         self.post(job, &dm_channel, question).await?;
         let confirmation = OutgoingMessage::text(&format!(
-            "Thanks, we've got your question:\n> {}\nAn agent will answer here. Use the Reply button or /reply to add more.",
+            "Thanks, we've got your question:\n> {}\nWe'll answer here. Use the Reply button or /reply to add more.",
             question.lines().next().unwrap_or_default()
         ))
         .with_nonce(&job.context.interaction_id);
         match self.discord.send_message(&dm_channel, &confirmation).await {
-            Ok(_) => Ok("Thanks! An agent will answer in your DMs.".into()),
+            Ok(_) => Ok("Thanks! We'll answer in your DMs.".into()),
             Err(err) if is_dms_closed(&err) => {
                 tracing::info!("customer's DMs are closed");
                 Ok(DMS_CLOSED_HELP.into())
