@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The inbound benchmark (optimised build) against moto server and the sandbox. Prints Twilio
+# The inbound and bot benchmarks (optimised build) against moto server and the sandbox. Prints Twilio
 # calls and DynamoDB operations per message, handler time, and cold-start set-up time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flex-bridge-target}"
-exec scripts/with-moto.sh cargo bench -p local --bench inbound "$@"
+exec scripts/with-moto.sh cargo bench -p local --bench inbound --bench bot "$@"

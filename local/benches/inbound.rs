@@ -130,7 +130,14 @@ async fn main() {
             "bench-{existing}-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let bridge = LocalBridge::start(Backend::Aws { prefix }, Options::default())
+        // Studio routing: the bot's own costs are measured by the `bot` benchmark.
+        let studio = Options {
+            routing: shared::routing::Routing::Studio {
+                flow_sid: "FW00000000000000000000000000000001".into(),
+            },
+            ..Options::default()
+        };
+        let bridge = LocalBridge::start(Backend::Aws { prefix }, studio)
             .await
             .expect("bridge");
         let (handler, dynamodb_ops) = handler_for(&bridge).await;

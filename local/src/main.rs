@@ -25,7 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     println!("Flex Bridge (all functions)        {}", bridge.url);
-    println!("Sandbox (Twilio, Flex, X, Discord) {}\n", bridge.sandbox.url());
+    println!(
+        "Sandbox (Twilio, Flex, X, Discord) {}\n",
+        bridge.sandbox.url()
+    );
     if !std::env::args().any(|a| a == "--no-demo") {
         demo(&bridge).await?;
         discord_demo(&bridge).await?;
