@@ -1,7 +1,7 @@
 # The two commands the README opens with, and a few more.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/flex-bridge-target
 
-.PHONY: run test lint bench bench-kb build-lambda
+.PHONY: run test lint bench bench-kb bench-cold build-lambda
 
 ## The whole bridge on this machine: in-memory store and queue, sandboxed Twilio and X.
 run:
@@ -23,6 +23,11 @@ bench:
 ## Ranking time per question and index build time, at 50 and 5,000 articles (optimised build).
 bench-kb:
 	cargo bench -p kb --features load --bench ranking
+
+## Cold start, size and peak RSS of every function's release binary (host), beside a hello-world
+## lambda_runtime function, against an emulated Lambda Runtime API. The LTO build takes minutes.
+bench-cold:
+	scripts/bench-cold.sh
 
 ## Lambda artifacts (arm64) with cargo-lambda: pip install cargo-lambda
 build-lambda:

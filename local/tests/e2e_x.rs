@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use local::{wait_for, Options};
+use local::wait_for;
 use sandbox::Service;
 use shared::store::CustomerSlot;
 

@@ -1,18 +1,24 @@
-//! Support cases with human-friendly ids (`CS-1042`) from an atomic counter.
+//! Cases: every hand-off to an agent (support), bug report and feature request, followed from
+//! report to resolution. Ids are human-friendly (`CS-1042`) from an atomic counter.
 //!
-//! A case is keyed by what filed it (a Discord interaction id, say), so a retried submission
-//! finds its case instead of filing a second one; the counter may skip a number then, never
-//! repeat one.
+//! Status: `open` → `in_progress` (an agent joined) → `resolved` (the chat closed, or an
+//! operator resolved it), and `reopened` by an operator. Every change appends to the case's
+//! timeline (time, event, who). Changes are conditional writes in the store: a transition only
+//! happens from the statuses that allow it, and concurrent timeline appends all land.
+//!
+//! The store behind cases is the [`CaseStore`] port, declared here and implemented by the
+//! DynamoDB and in-memory stores.
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::now_epoch;
-use crate::store::{Store, StoreError};
+use crate::store_error::StoreError;
 
 /// The first case is `CS-1001`.
 pub const FIRST_CASE_NUMBER: u64 = 1001;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseKind {
     Bug,
@@ -21,6 +27,8 @@ pub enum CaseKind {
 }
 
 impl CaseKind {
+    pub const ALL: [CaseKind; 3] = [CaseKind::Support, CaseKind::Bug, CaseKind::Feature];
+
     pub fn display_name(self) -> &'static str {
         match self {
             CaseKind::Bug => "Bug report",
@@ -28,6 +36,86 @@ impl CaseKind {
             CaseKind::Support => "Support request",
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Bug => "bug",
+            CaseKind::Feature => "feature",
+            CaseKind::Support => "support",
+        }
+    }
+}
+
+impl std::str::FromStr for CaseKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown kind {s:?} (support, bug, feature)"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    InProgress,
+    Resolved,
+    Reopened,
+}
+
+impl CaseStatus {
+    pub const ALL: [CaseStatus; 4] = [
+        CaseStatus::Open,
+        CaseStatus::InProgress,
+        CaseStatus::Reopened,
+        CaseStatus::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::InProgress => "in_progress",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Reopened => "reopened",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::InProgress => "in progress",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Reopened => "reopened",
+        }
+    }
+}
+
+impl std::str::FromStr for CaseStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.display_name() == s)
+            .ok_or_else(|| format!("unknown status {s:?} (open, in_progress, resolved, reopened)"))
+    }
+}
+
+/// One change in a case's life.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub event: String,
+    /// Who: an agent's name, `operator`, the customer, or `Flex Bridge`.
+    pub by: String,
+}
+
+/// The customer's answer to "How did we do? 1–5".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Satisfaction {
+    pub score: u8,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,17 +126,39 @@ pub struct Case {
     pub details: String,
     #[serde(default)]
     pub steps: Option<String>,
-    /// The customer's identity (`discord-<id>`, `x-<id>`).
+    /// The customer's identity (`discord-<id>`, `x-<id>`): also says the platform.
     pub reporter: String,
     pub status: CaseStatus,
     pub opened_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+    /// The conversations the case was handled in.
+    #[serde(default)]
+    pub conversations: Vec<String>,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseStatus {
-    Open,
-    Resolved,
+impl Case {
+    pub fn number(&self) -> u64 {
+        number_of(&self.id).unwrap_or_default()
+    }
+
+    /// `x` or `discord`, from the reporter's identity.
+    pub fn platform(&self) -> &str {
+        self.reporter.split('-').next().unwrap_or_default()
+    }
+}
+
+/// `CS-1042` → 1042.
+pub fn number_of(id: &str) -> Option<u64> {
+    id.trim()
+        .to_ascii_uppercase()
+        .strip_prefix("CS-")?
+        .parse()
+        .ok()
 }
 
 /// What a new case says.
@@ -59,26 +169,114 @@ pub struct NewCase {
     pub details: String,
     pub steps: Option<String>,
     pub reporter: String,
+    /// The conversation a support case is handled in.
+    pub conversation: Option<String>,
+}
+
+/// A status change and/or a timeline entry, applied only from the `from` statuses (any, when
+/// empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseUpdate {
+    pub from: Vec<CaseStatus>,
+    pub to: Option<CaseStatus>,
+    pub entry: TimelineEntry,
+    /// A conversation to link to the case.
+    pub conversation: Option<String>,
+}
+
+/// Which cases to list. Newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub reporter: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub kind: Option<CaseKind>,
+}
+
+impl CaseFilter {
+    pub fn matches(&self, case: &Case) -> bool {
+        self.reporter.as_ref().is_none_or(|r| *r == case.reporter)
+            && self.status.is_none_or(|s| s == case.status)
+            && self.kind.is_none_or(|k| k == case.kind)
+    }
+}
+
+/// One page of a listing; `next` continues it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    pub next: Option<String>,
+}
+
+/// Where cases are kept.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// The next value of the case counter: 1, 2, 3, … (atomic, never repeated).
+    async fn next_case_count(&self) -> Result<u64, StoreError>;
+    /// The case `source` filed, if any.
+    async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError>;
+    /// Records a new case and that `source` filed it; `false` if `source` already filed one.
+    async fn insert_case(&self, source: &str, case: &Case) -> Result<bool, StoreError>;
+    async fn case(&self, id: &str) -> Result<Option<Case>, StoreError>;
+    /// Applies `update` if the case exists and its status is in `update.from`; returns the case
+    /// after it, or `None`.
+    async fn update_case(&self, id: &str, update: &CaseUpdate) -> Result<Option<Case>, StoreError>;
+    /// Stores the satisfaction score unless one is stored already; `false` then.
+    async fn set_satisfaction(
+        &self,
+        id: &str,
+        satisfaction: Satisfaction,
+        entry: &TimelineEntry,
+    ) -> Result<bool, StoreError>;
+    /// Cases matching `filter`, newest first, `limit` per page, from `page` (a previous
+    /// page's `next`). Served by indexes, never a scan.
+    async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        page: Option<&str>,
+        limit: usize,
+    ) -> Result<CasePage, StoreError>;
+}
+
+/// Who the bridge is in timelines.
+pub const BRIDGE: &str = "Flex Bridge";
+
+fn entry(event: impl Into<String>, by: impl Into<String>) -> TimelineEntry {
+    TimelineEntry {
+        at: now_epoch(),
+        event: event.into(),
+        by: by.into(),
+    }
 }
 
 /// Files the case for `source` (e.g. `discord#<interaction id>`), or returns the one already
-/// filed for it.
-pub async fn file(store: &dyn Store, source: &str, new: NewCase) -> Result<Case, StoreError> {
+/// filed for it: a retried submission never files two. The counter may then skip a number,
+/// never repeat one.
+pub async fn file(store: &dyn CaseStore, source: &str, new: NewCase) -> Result<Case, StoreError> {
     if let Some(existing) = store.case_for_source(source).await? {
         return Ok(existing);
     }
-    let number = store.next_case_number().await?;
+    let count = store.next_case_count().await?;
+    let now = now_epoch();
+    let by = if new.kind == CaseKind::Support {
+        BRIDGE.to_owned()
+    } else {
+        new.reporter.clone()
+    };
     let case = Case {
-        id: format!("CS-{number}"),
+        id: format!("CS-{}", FIRST_CASE_NUMBER + count - 1),
         kind: new.kind,
         title: new.title,
         details: new.details,
         steps: new.steps,
         reporter: new.reporter,
         status: CaseStatus::Open,
-        opened_at: now_epoch(),
+        opened_at: now,
+        updated_at: now,
+        conversations: new.conversation.into_iter().collect(),
+        timeline: vec![entry(format!("{} opened", new.kind.display_name()), by)],
+        satisfaction: None,
     };
-    if store.put_case(source, &case).await? {
+    if store.insert_case(source, &case).await? {
         Ok(case)
     } else {
         // Filed concurrently by a retry of the same submission: that one stands.
@@ -86,5 +284,281 @@ pub async fn file(store: &dyn Store, source: &str, new: NewCase) -> Result<Case,
             .case_for_source(source)
             .await?
             .ok_or_else(|| StoreError(format!("case for {source} vanished")))
+    }
+}
+
+/// Why a change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("no case {0}")]
+    NotFound(String),
+    #[error("{id} is {status}: it cannot be {action}")]
+    Transition {
+        id: String,
+        status: &'static str,
+        action: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+async fn change(
+    store: &dyn CaseStore,
+    id: &str,
+    update: CaseUpdate,
+    action: &'static str,
+) -> Result<Case, CaseError> {
+    match store.update_case(id, &update).await? {
+        Some(case) => Ok(case),
+        None => match store.case(id).await? {
+            None => Err(CaseError::NotFound(id.to_owned())),
+            Some(case) => Err(CaseError::Transition {
+                id: id.to_owned(),
+                status: case.status.display_name(),
+                action,
+            }),
+        },
+    }
+}
+
+/// An agent joined the case's conversation: open (or reopened) → in progress.
+pub async fn start(store: &dyn CaseStore, id: &str, agent: &str) -> Result<Case, CaseError> {
+    let update = CaseUpdate {
+        from: vec![CaseStatus::Open, CaseStatus::Reopened],
+        to: Some(CaseStatus::InProgress),
+        entry: entry(format!("{agent} joined the chat"), agent),
+        conversation: None,
+    };
+    change(store, id, update, "started").await
+}
+
+/// Resolved, with a note, by `by` (the bridge when the chat closed, or an operator).
+pub async fn resolve(
+    store: &dyn CaseStore,
+    id: &str,
+    by: &str,
+    note: &str,
+) -> Result<Case, CaseError> {
+    let update = CaseUpdate {
+        from: vec![
+            CaseStatus::Open,
+            CaseStatus::InProgress,
+            CaseStatus::Reopened,
+        ],
+        to: Some(CaseStatus::Resolved),
+        entry: entry(format!("resolved: {note}"), by),
+        conversation: None,
+    };
+    change(store, id, update, "resolved").await
+}
+
+/// Reopened by an operator, with a note.
+pub async fn reopen(
+    store: &dyn CaseStore,
+    id: &str,
+    by: &str,
+    note: &str,
+) -> Result<Case, CaseError> {
+    let update = CaseUpdate {
+        from: vec![CaseStatus::Resolved],
+        to: Some(CaseStatus::Reopened),
+        entry: entry(format!("reopened: {note}"), by),
+        conversation: None,
+    };
+    change(store, id, update, "reopened").await
+}
+
+/// A note on the timeline, whatever the status.
+pub async fn note(
+    store: &dyn CaseStore,
+    id: &str,
+    by: &str,
+    text: &str,
+) -> Result<Case, CaseError> {
+    let update = CaseUpdate {
+        from: Vec::new(),
+        to: None,
+        entry: entry(text, by),
+        conversation: None,
+    };
+    change(store, id, update, "noted").await
+}
+
+/// The customer's first satisfaction score counts; `false` when one was already stored.
+pub async fn rate(
+    store: &dyn CaseStore,
+    id: &str,
+    score: u8,
+    by: &str,
+) -> Result<bool, StoreError> {
+    let satisfaction = Satisfaction {
+        score: score.clamp(1, 5),
+        at: now_epoch(),
+    };
+    store
+        .set_satisfaction(
+            id,
+            satisfaction,
+            &entry(format!("satisfaction {}/5", satisfaction.score), by),
+        )
+        .await
+}
+
+/// The behaviour every `CaseStore` must have: run against memory in unit tests and against
+/// DynamoDB (moto server) in `local/tests/store_dynamodb.rs`.
+#[doc(hidden)]
+pub mod contract {
+    use super::*;
+
+    fn new(kind: CaseKind, reporter: &str) -> NewCase {
+        NewCase {
+            kind,
+            title: "Crash".into(),
+            details: "It crashed".into(),
+            steps: None,
+            reporter: reporter.into(),
+            conversation: None,
+        }
+    }
+
+    pub async fn run_all(store: &dyn CaseStore) {
+        cases_are_numbered_and_filed_once(store).await;
+        transitions_follow_the_lifecycle(store).await;
+        listings_are_newest_first_and_paginated(store).await;
+        satisfaction_counts_once(store).await;
+    }
+
+    async fn cases_are_numbered_and_filed_once(store: &dyn CaseStore) {
+        let first = file(store, "discord#1", new(CaseKind::Bug, "discord-1"))
+            .await
+            .unwrap();
+        assert_eq!(first.id, format!("CS-{FIRST_CASE_NUMBER}"));
+        assert_eq!(first.timeline.len(), 1);
+        assert_eq!(
+            file(store, "discord#1", new(CaseKind::Bug, "discord-1"))
+                .await
+                .unwrap(),
+            first,
+            "a retry finds its case"
+        );
+        let second = file(store, "discord#2", new(CaseKind::Feature, "discord-1"))
+            .await
+            .unwrap();
+        assert_eq!(second.number(), FIRST_CASE_NUMBER + 1);
+        assert_eq!(store.case(&second.id).await.unwrap(), Some(second));
+        assert_eq!(store.case("CS-9").await.unwrap(), None);
+    }
+
+    async fn transitions_follow_the_lifecycle(store: &dyn CaseStore) {
+        let mut support = new(CaseKind::Support, "x-7");
+        support.conversation = Some("CH7".into());
+        let case = file(store, "handoff#CH7", support).await.unwrap();
+        assert_eq!(case.conversations, ["CH7"]);
+        assert!(matches!(
+            reopen(store, &case.id, "operator", "why").await,
+            Err(CaseError::Transition { .. })
+        ));
+        let started = start(store, &case.id, "Sam").await.unwrap();
+        assert_eq!(started.status, CaseStatus::InProgress);
+        assert!(
+            start(store, &case.id, "Ana").await.is_err(),
+            "already in progress"
+        );
+        let resolved = resolve(store, &case.id, BRIDGE, "chat closed")
+            .await
+            .unwrap();
+        assert_eq!(resolved.status, CaseStatus::Resolved);
+        assert!(resolve(store, &case.id, "operator", "again").await.is_err());
+        let reopened = reopen(store, &case.id, "operator", "not fixed")
+            .await
+            .unwrap();
+        assert_eq!(reopened.status, CaseStatus::Reopened);
+        let events: Vec<&str> = reopened.timeline.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(
+            events,
+            [
+                "Support request opened",
+                "Sam joined the chat",
+                "resolved: chat closed",
+                "reopened: not fixed"
+            ]
+        );
+        assert!(matches!(
+            resolve(store, "CS-404", "operator", "x").await,
+            Err(CaseError::NotFound(_))
+        ));
+    }
+
+    async fn listings_are_newest_first_and_paginated(store: &dyn CaseStore) {
+        for n in 0..5 {
+            file(
+                store,
+                &format!("list#{n}"),
+                new(CaseKind::Bug, "discord-list"),
+            )
+            .await
+            .unwrap();
+        }
+        let filter = CaseFilter {
+            reporter: Some("discord-list".into()),
+            ..CaseFilter::default()
+        };
+        let first = store.list_cases(&filter, None, 3).await.unwrap();
+        assert_eq!(first.cases.len(), 3);
+        assert!(
+            first
+                .cases
+                .windows(2)
+                .all(|w| w[0].number() > w[1].number()),
+            "newest first"
+        );
+        let rest = store
+            .list_cases(&filter, first.next.as_deref(), 3)
+            .await
+            .unwrap();
+        assert_eq!(rest.cases.len(), 2);
+        assert_eq!(rest.next, None);
+        let bugs = CaseFilter {
+            status: Some(CaseStatus::Open),
+            kind: Some(CaseKind::Bug),
+            ..CaseFilter::default()
+        };
+        let mut all = Vec::new();
+        let mut page = None;
+        loop {
+            let listed = store.list_cases(&bugs, page.as_deref(), 2).await.unwrap();
+            all.extend(listed.cases);
+            match listed.next {
+                Some(next) => page = Some(next),
+                None => break,
+            }
+        }
+        assert!(all
+            .iter()
+            .all(|c| c.kind == CaseKind::Bug && c.status == CaseStatus::Open));
+        assert!(all.len() >= 6, "{}", all.len());
+        let reopened = CaseFilter {
+            status: Some(CaseStatus::Reopened),
+            ..CaseFilter::default()
+        };
+        let listed = store.list_cases(&reopened, None, 10).await.unwrap();
+        assert_eq!(listed.cases.len(), 1);
+        assert_eq!(listed.cases[0].kind, CaseKind::Support);
+        let everything = store
+            .list_cases(&CaseFilter::default(), None, 100)
+            .await
+            .unwrap();
+        assert!(everything.cases.len() >= 8);
+    }
+
+    async fn satisfaction_counts_once(store: &dyn CaseStore) {
+        let case = file(store, "csat#1", new(CaseKind::Support, "x-9"))
+            .await
+            .unwrap();
+        assert!(rate(store, &case.id, 4, "x-9").await.unwrap());
+        assert!(!rate(store, &case.id, 1, "x-9").await.unwrap());
+        let stored = store.case(&case.id).await.unwrap().unwrap();
+        assert_eq!(stored.satisfaction.map(|s| s.score), Some(4));
+        assert_eq!(stored.timeline.last().unwrap().event, "satisfaction 4/5");
     }
 }

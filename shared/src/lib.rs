@@ -17,6 +17,7 @@ pub mod quick_replies;
 pub mod retry;
 pub mod routing;
 pub mod store;
+pub mod store_error;
 pub mod telemetry;
 pub mod twilio;
 pub mod web;

@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use aws_lambda_events::sqs::SqsEvent;
 use serde_json::Value;
+use shared::bot::{Chatbot, CHATBOT_PATH};
 use shared::config::{Env, PublicUrl, Secret};
 use shared::discord::interactions::{self, Action, Interaction};
 use shared::discord::webhook::{DiscordInteractions, DiscordJob};
 use shared::discord::{responses, signature, DiscordInteractionsConfig};
-use shared::flex::FlexWebhooks;
+use shared::flex::{is_customer_identity, verify_webhook, FlexWebhooks};
 use shared::queue::{MemoryQueue, OutboundJob, OutboundKind, QueueRecord};
+use shared::routing::{FlexTaskRouting, Routing};
 use shared::store::{Customer, MemoryStore, Platform, Store};
 use shared::twilio::events::Event;
 use shared::web::{ApiError, WebRequest};
@@ -126,6 +128,7 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
                 | ("POST", "/twitter/webhook")
                 | ("POST", "/twilio/flex-outbound")
                 | ("POST", "/twilio/channel-updated")
+                | ("POST", "/twilio/chatbot")
                 | ("POST", "/discord/interactions") => {}
                 other => {
                     panic!("{name}: {other:?} has no check in shared/tests/events.rs; add one")
@@ -140,6 +143,7 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
         "POST /twitter/webhook",
         "POST /twilio/flex-outbound",
         "POST /twilio/channel-updated",
+        "POST /twilio/chatbot",
         "POST /discord/interactions",
         "sqs delivery",
         "sqs discord",
@@ -424,19 +428,28 @@ fn sqs_records_carry_outbound_jobs() {
 
 /// The customer the samples talk about: the sender of the inbound DM fixture, in the
 /// conversation the Twilio samples name.
-async fn flex_webhooks_with_open_conversation(
-) -> (FlexWebhooks, Arc<MemoryStore>, Arc<MemoryQueue>, Customer) {
+fn sample_customer() -> Customer {
     let (_, _, job) = sqs_jobs().into_iter().next().unwrap();
-    let customer = job.customer.clone();
-    let store = Arc::new(MemoryStore::new());
+    job.customer
+}
+
+/// Records the customer's open conversation in `store`, as opening it does.
+async fn open_conversation(store: &MemoryStore, customer: &Customer) {
     assert!(store
         .lease_customer(&customer.identity, "events-test", 60)
         .await
         .unwrap());
     store
-        .open_conversation(&customer, "events-test")
+        .open_conversation(customer, "events-test")
         .await
         .unwrap();
+}
+
+async fn flex_webhooks_with_open_conversation(
+) -> (FlexWebhooks, Arc<MemoryStore>, Arc<MemoryQueue>, Customer) {
+    let customer = sample_customer();
+    let store = Arc::new(MemoryStore::new());
+    open_conversation(&store, &customer).await;
     let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
     let webhooks = FlexWebhooks {
         store: store.clone(),
@@ -462,7 +475,8 @@ async fn twilio_events_drive_the_flex_handlers_and_feed_the_delivery_sample() {
     let sample_jobs: Vec<OutboundJob> = sqs_jobs().into_iter().map(|(_, _, job)| job).collect();
     for (name, json, request) in http_events() {
         let path = json["rawPath"].as_str().unwrap();
-        if !path.starts_with("/twilio/") {
+        // The chatbot's samples have their own tests below.
+        if !path.starts_with("/twilio/") || path == CHATBOT_PATH {
             continue;
         }
         let (webhooks, store, queue, customer) = flex_webhooks_with_open_conversation().await;
@@ -514,6 +528,251 @@ async fn twilio_events_drive_the_flex_handlers_and_feed_the_delivery_sample() {
             }
             (event, kind) => panic!("{name}: {event:?} queued {kind:?}"),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The virtual agent: events/chatbot.json
+// ---------------------------------------------------------------------------------------------
+
+/// `BOT_NAME`'s default.
+const BOT_NAME: &str = "Virtual agent";
+/// Fake TaskRouter SIDs (`FLEX_WORKSPACE_SID`, `FLEX_WORKFLOW_SID`) for `ROUTING=bot`.
+const FLEX_WORKSPACE_SID: &str = "WS00000000000000000000000000000001";
+const FLEX_WORKFLOW_SID: &str = "WW00000000000000000000000000000001";
+
+fn chatbot_events() -> Vec<(String, Value, WebRequest)> {
+    let events: Vec<_> = http_events()
+        .into_iter()
+        .filter(|(_, json, _)| route_of(json) == ("POST", CHATBOT_PATH))
+        .collect();
+    assert!(!events.is_empty(), "no chatbot sample");
+    events
+}
+
+/// The chatbot as `Chatbot::from_env` builds it from the TEST-ONLY values with `ROUTING=bot`,
+/// over an in-memory store and queue. With `open`, the store first records the samples'
+/// conversation, as opening it does; without, the store is empty.
+async fn chatbot(open: bool) -> (Chatbot, Arc<MemoryStore>, Arc<MemoryQueue>, Customer) {
+    let customer = sample_customer();
+    let store = Arc::new(MemoryStore::new());
+    if open {
+        open_conversation(&store, &customer).await;
+    }
+    let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+    let chatbot = Chatbot {
+        store: store.clone(),
+        queue: queue.clone(),
+        auth_token: Secret::new(TWILIO_AUTH_TOKEN),
+        public_url: PublicUrl::new(PUBLIC_BASE_URL),
+        routing: Routing::Bot(FlexTaskRouting {
+            workspace_sid: FLEX_WORKSPACE_SID.into(),
+            workflow_sid: FLEX_WORKFLOW_SID.into(),
+        }),
+        bot_name: BOT_NAME.into(),
+        index: kb::Index::builtin(),
+    };
+    (chatbot, store, queue, customer)
+}
+
+fn body_json(response: &shared::web::WebResponse) -> Value {
+    serde_json::from_str(&response.body).expect("a JSON answer")
+}
+
+#[test]
+fn the_chatbot_sample_is_a_customer_question_signed_for_its_route() {
+    let customer = sample_customer();
+    let auth_token = Secret::new(TWILIO_AUTH_TOKEN);
+    let public_url = PublicUrl::new(PUBLIC_BASE_URL);
+    for (name, json, request) in chatbot_events() {
+        assert_eq!(json["isBase64Encoded"], false, "{name}");
+        let event = verify_webhook(&request, CHATBOT_PATH, &auth_token, &public_url)
+            .unwrap_or_else(|e| panic!("{name}: refused: {e}; run `python3 events/sign.py`"));
+        let Event::MessageAdded {
+            conversation_sid,
+            author,
+            body,
+            source,
+            ..
+        } = event
+        else {
+            panic!("{name}: not an onMessageAdded")
+        };
+        assert!(
+            is_customer_identity(&author),
+            "{name}: the chatbot answers the customer, not {author}"
+        );
+        assert_eq!(author, customer.identity, "{name}: the samples' customer");
+        assert_eq!(
+            conversation_sid, customer.conversation_sid,
+            "{name}: the samples' conversation"
+        );
+        assert_eq!(
+            source, "API",
+            "{name}: the bridge posts customer messages over REST"
+        );
+        assert!(!body.trim().is_empty(), "{name}: a question");
+        // Signed for /twilio/chatbot: the other Twilio routes refuse it.
+        for other in ["/twilio/flex-outbound", "/twilio/channel-updated"] {
+            assert!(
+                matches!(
+                    verify_webhook(&request, other, &auth_token, &public_url),
+                    Err(ApiError::Unauthorized)
+                ),
+                "{name}: verified for {other}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_chatbot_sample_answers_an_open_conversation_with_two_jobs() {
+    for (name, _, request) in chatbot_events() {
+        let (chatbot, store, queue, customer) = chatbot(true).await;
+        let response = chatbot
+            .handle(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
+        assert_eq!(response.status, 200, "{name}");
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({"ok": true}),
+            "{name}: answered, not ignored"
+        );
+        let Event::MessageAdded {
+            message_sid, body, ..
+        } = Event::from_form(&request.body).unwrap()
+        else {
+            panic!("{name}: not an onMessageAdded")
+        };
+        let records = tokio::time::timeout(Duration::from_secs(2), queue.receive(10))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: nothing queued"));
+        for record in &records {
+            assert_eq!(
+                record.group.as_deref(),
+                Some(customer.conversation_sid.as_str()),
+                "{name}: on the conversation's FIFO lane"
+            );
+        }
+        let jobs: Vec<OutboundJob> = records
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).expect("an OutboundJob"))
+            .collect();
+        assert_eq!(
+            jobs.len(),
+            2,
+            "{name}: the answer and its transcript line: {jobs:?}"
+        );
+        for job in &jobs {
+            assert_eq!(job.customer, customer, "{name}");
+        }
+        // 1. The answer for the customer's platform: the knowledge base's articles.
+        assert_eq!(jobs[0].id, format!("bot-{message_sid}"), "{name}");
+        let OutboundKind::BotAnswer { suggestions } = &jobs[0].kind else {
+            panic!("{name}: first job {:?}, not a BotAnswer", jobs[0].kind)
+        };
+        assert!(
+            suggestions.iter().any(|s| s
+                .url
+                .as_deref()
+                .is_some_and(|u| u.ends_with("/reset-password"))),
+            "{name}: {body:?} is answered with the reset-password article: {suggestions:?}"
+        );
+        // 2. The same answer recorded in the conversation for the agent's transcript.
+        assert_eq!(jobs[1].id, format!("bot-record-{message_sid}"), "{name}");
+        let OutboundKind::Transcript { author, body: line } = &jobs[1].kind else {
+            panic!("{name}: second job {:?}, not a Transcript", jobs[1].kind)
+        };
+        assert_eq!(author, BOT_NAME, "{name}");
+        assert_eq!(
+            line,
+            &shared::bot::replies::answer_text(suggestions),
+            "{name}"
+        );
+        queue.settle(records, &[]);
+        // The bot state: one turn, answered, no hand-off.
+        let (_, state) = store
+            .bot_turn(&customer.conversation_sid)
+            .await
+            .unwrap()
+            .expect("the conversation is still open");
+        assert_eq!(state.version, 1, "{name}");
+        assert!(!state.handed_off, "{name}: no hand-off");
+        assert_eq!(state.misses, 0, "{name}: a confident answer");
+        assert_eq!(
+            state.transcript.first(),
+            Some(&format!("Customer: {body}")),
+            "{name}"
+        );
+        // A second delivery of the same webhook (same MessageSid) queues nothing more.
+        let again = chatbot.handle(&request).await.unwrap();
+        assert_eq!(
+            body_json(&again),
+            serde_json::json!({"ok": true, "ignored": "duplicate"}),
+            "{name}"
+        );
+        assert!(queue.is_idle(), "{name}: deduplicated");
+    }
+}
+
+#[tokio::test]
+async fn the_chatbot_sample_is_ignored_without_an_open_conversation() {
+    for (name, _, request) in chatbot_events() {
+        let (chatbot, store, queue, customer) = chatbot(false).await;
+        let response = chatbot
+            .handle(&request)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
+        assert_eq!(response.status, 200, "{name}");
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({"ok": true, "ignored": "no open conversation"}),
+            "{name}"
+        );
+        assert!(queue.is_idle(), "{name}: nothing queued");
+        assert!(
+            store
+                .bot_turn(&customer.conversation_sid)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: no state saved"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tampered_chatbot_events_are_refused_and_queue_nothing() {
+    for (name, _, request) in chatbot_events() {
+        let (chatbot, _, queue, _) = chatbot(true).await;
+        let text = String::from_utf8(request.body.to_vec()).unwrap();
+        let mut tampered = request.clone();
+        tampered.body = text.replacen("Body=", "Body=URGENT+", 1).into();
+        assert_ne!(tampered.body, request.body, "{name}: the body has a Body");
+        let mut flipped = request.clone();
+        let mut bytes = request.body.to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        flipped.body = bytes.into();
+        let mut unsigned = request.clone();
+        unsigned.headers.remove(shared::twilio::signature::HEADER);
+        let mut queried = request.clone();
+        queried.query = "x=1".into();
+        for forged in [tampered, flipped, unsigned, queried] {
+            assert!(
+                matches!(chatbot.handle(&forged).await, Err(ApiError::Unauthorized)),
+                "{name}: forged request accepted"
+            );
+        }
+        assert!(queue.is_idle(), "{name}: nothing queued");
+        // The forgeries claimed nothing: the genuine webhook is still answered.
+        let response = chatbot.handle(&request).await.unwrap();
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({"ok": true}),
+            "{name}"
+        );
     }
 }
 

@@ -243,6 +243,7 @@ impl Chatbot {
                 details: state.transcript.join("\n"),
                 steps: None,
                 reporter: customer.identity.clone(),
+                conversation: Some(customer.conversation_sid.clone()),
             },
         )
         .await?;

@@ -242,6 +242,7 @@ impl DiscordWorker {
             details: details.to_owned(),
             steps,
             reporter,
+            conversation: None,
         };
         let case = cases::file(self.conversations.store.as_ref(), &source, new).await?;
         tracing::info!(case = %case.id, "case filed");

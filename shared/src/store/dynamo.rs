@@ -6,12 +6,14 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ReturnValue,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
 use super::*;
+use crate::cases::{CaseFilter, CasePage, CaseStatus, CaseUpdate, Satisfaction, TimelineEntry};
 use crate::now_epoch;
 
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -75,24 +77,44 @@ impl DynamoStore {
 
     /// Creates the table as `template.yaml` does (local runs and tests against moto).
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let attribute = |name: &str, kind: ScalarAttributeType| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(kind)
+                .build()
+                .map_err(error)
+        };
+        let key_part = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(error)
+        };
+        let index = |name: &str, hash: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key_part(hash, KeyType::Hash)?)
+                .key_schema(key_part("case_number", KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(error)
+        };
         client
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(error)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(error)?,
-            )
+            .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("case_reporter", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("case_status", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("case_number", ScalarAttributeType::N)?)
+            .key_schema(key_part("pk", KeyType::Hash)?)
+            .global_secondary_indexes(index(CASES_BY_REPORTER, "case_reporter")?)
+            .global_secondary_indexes(index(CASES_BY_STATUS, "case_status")?)
             .send()
             .await
             .map_err(|e| error(e.into_service_error()))?;
@@ -351,9 +373,66 @@ impl Store for DynamoStore {
         // Not holding the lease (or the conversation moved on) leaves nothing to do.
         conditional(result).map(drop)
     }
+}
 
-    async fn next_case_number(&self) -> Result<u64, StoreError> {
-        // ADD starts from 0 on a missing attribute, so offset to the first case number.
+/// The indexes that list cases without a scan (see template.yaml): one customer's cases, and
+/// cases by status; both sorted by case number, newest first.
+pub const CASES_BY_REPORTER: &str = "by_reporter";
+pub const CASES_BY_STATUS: &str = "by_status";
+
+/// A listing's position: which status partition (for `by_status`), and DynamoDB's last key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PageToken {
+    partition: usize,
+    last: HashMap<String, (String, String)>,
+}
+
+fn encode_token(partition: usize, last: &HashMap<String, AttributeValue>) -> String {
+    use base64::Engine as _;
+    let last = last
+        .iter()
+        .filter_map(|(k, v)| match v {
+            AttributeValue::S(s) => Some((k.clone(), ("S".to_owned(), s.clone()))),
+            AttributeValue::N(n) => Some((k.clone(), ("N".to_owned(), n.clone()))),
+            _ => None,
+        })
+        .collect();
+    let json = serde_json::to_vec(&PageToken { partition, last }).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_token(token: &str) -> Result<(usize, HashMap<String, AttributeValue>), StoreError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| StoreError("not a page token of this listing".into()))?;
+    let token: PageToken = serde_json::from_slice(&bytes)
+        .map_err(|_| StoreError("not a page token of this listing".into()))?;
+    let last = token
+        .last
+        .into_iter()
+        .map(|(k, (t, v))| {
+            let value = if t == "N" {
+                AttributeValue::N(v)
+            } else {
+                AttributeValue::S(v)
+            };
+            (k, value)
+        })
+        .collect();
+    Ok((token.partition, last))
+}
+
+fn to_case(item: HashMap<String, AttributeValue>) -> Result<Option<Case>, StoreError> {
+    Ok(serde_dynamo::from_item::<_, Item>(item)
+        .map_err(error)?
+        .case)
+}
+
+#[async_trait]
+impl CaseStore for DynamoStore {
+    async fn next_case_count(&self) -> Result<u64, StoreError> {
+        // ADD starts from 0 on a missing attribute: the first count is 1.
         let output = self
             .client
             .update_item()
@@ -366,32 +445,215 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| error(e.into_service_error()))?;
-        let count: u64 = output
+        output
             .attributes
             .and_then(|a| a.get("counter").cloned())
             .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok()))
-            .ok_or_else(|| StoreError("case counter missing from the answer".into()))?;
-        Ok(FIRST_CASE_NUMBER + count - 1)
+            .ok_or_else(|| StoreError("case counter missing from the answer".into()))
     }
 
     async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError> {
-        Ok(self.get(case_key(source)).await?.and_then(|item| item.case))
+        let Some(id) = self
+            .get(case_source_key(source))
+            .await?
+            .and_then(|item| item.case_id)
+        else {
+            return Ok(None);
+        };
+        self.case(&id).await
     }
 
-    async fn put_case(&self, source: &str, case: &Case) -> Result<bool, StoreError> {
-        let item = Item {
-            pk: case_key(source),
-            case: Some(case.clone()),
+    async fn insert_case(&self, source: &str, case: &Case) -> Result<bool, StoreError> {
+        let marker = Item {
+            pk: case_source_key(source),
+            case_id: Some(case.id.clone()),
             ..Item::default()
+        };
+        let put = |item: &Item| -> Result<Put, StoreError> {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(item)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(error)
         };
         let result = self
             .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put(&marker)?).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put(&Item::for_case(case))?)
+                    .build(),
+            )
             .send()
             .await;
         conditional(result)
+    }
+
+    async fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+        Ok(self.get(case_key(id)).await?.and_then(|item| item.case))
+    }
+
+    async fn update_case(&self, id: &str, update: &CaseUpdate) -> Result<Option<Case>, StoreError> {
+        let entry = serde_dynamo::to_attribute_value(&update.entry).map_err(error)?;
+        let mut set = vec![
+            "#c.updated_at = :at",
+            "#c.timeline = list_append(#c.timeline, :entry)",
+        ];
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(case_key(id))))
+            .expression_attribute_names("#c", "case")
+            .expression_attribute_values(":at", n(update.entry.at))
+            .expression_attribute_values(":entry", AttributeValue::L(vec![entry]))
+            .return_values(ReturnValue::AllNew);
+        if let Some(to) = update.to {
+            set.push("#c.#status = :to");
+            set.push("case_status = :to");
+            request = request.expression_attribute_values(":to", s(to.as_str()));
+        }
+        if let Some(conversation) = &update.conversation {
+            set.push("#c.conversations = list_append(#c.conversations, :conversation)");
+            request = request.expression_attribute_values(
+                ":conversation",
+                AttributeValue::L(vec![s(conversation)]),
+            );
+        }
+        let mut condition = "attribute_exists(pk)".to_owned();
+        if !update.from.is_empty() {
+            let names: Vec<String> = (0..update.from.len())
+                .map(|i| format!(":from{i}"))
+                .collect();
+            condition.push_str(&format!(" AND #c.#status IN ({})", names.join(", ")));
+            for (name, status) in names.iter().zip(&update.from) {
+                request = request.expression_attribute_values(name, s(status.as_str()));
+            }
+        }
+        if update.to.is_some() || !update.from.is_empty() {
+            request = request.expression_attribute_names("#status", "status");
+        }
+        let result = request
+            .update_expression(format!("SET {}", set.join(", ")))
+            .condition_expression(condition)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output
+                .attributes
+                .map(to_case)
+                .transpose()
+                .map(Option::flatten),
+            Err(err) => conditional::<(), _, _>(Err(err)).map(|_| None),
+        }
+    }
+
+    async fn set_satisfaction(
+        &self,
+        id: &str,
+        satisfaction: Satisfaction,
+        entry: &TimelineEntry,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(case_key(id))))
+            .update_expression(
+                "SET #c.satisfaction = :satisfaction, #c.timeline = list_append(#c.timeline, :entry)",
+            )
+            // A case written without a score holds `satisfaction: NULL`.
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#c.satisfaction) OR attribute_type(#c.satisfaction, :null))",
+            )
+            .expression_attribute_names("#c", "case")
+            .expression_attribute_values(":null", s("NULL"))
+            .expression_attribute_values(
+                ":satisfaction",
+                serde_dynamo::to_attribute_value(satisfaction).map_err(error)?,
+            )
+            .expression_attribute_values(
+                ":entry",
+                AttributeValue::L(vec![serde_dynamo::to_attribute_value(entry).map_err(error)?]),
+            )
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        page: Option<&str>,
+        limit: usize,
+    ) -> Result<CasePage, StoreError> {
+        // One customer's cases come from `by_reporter`; otherwise `by_status`, one status
+        // partition after the other. Other conditions are filters on the query.
+        let partitions: Vec<(&str, &str, String)> = match &filter.reporter {
+            Some(reporter) => vec![(CASES_BY_REPORTER, "case_reporter", reporter.clone())],
+            None => CaseStatus::ALL
+                .into_iter()
+                .filter(|s| filter.status.is_none_or(|f| f == *s))
+                .map(|s| (CASES_BY_STATUS, "case_status", s.as_str().to_owned()))
+                .collect(),
+        };
+        let (mut partition, mut start) = match page {
+            Some(token) => {
+                let (p, last) = decode_token(token)?;
+                (p, (!last.is_empty()).then_some(last))
+            }
+            None => (0, None),
+        };
+        let mut cases = Vec::new();
+        while partition < partitions.len() && cases.len() < limit {
+            let (index, attribute, value) = &partitions[partition];
+            let mut filters = Vec::new();
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(*index)
+                .key_condition_expression("#key = :key")
+                .expression_attribute_names("#key", *attribute)
+                .expression_attribute_values(":key", s(value))
+                .scan_index_forward(false)
+                .limit((limit - cases.len()) as i32)
+                .set_exclusive_start_key(start.take());
+            if filter.reporter.is_some() {
+                if let Some(status) = filter.status {
+                    filters.push("case_status = :status");
+                    query = query.expression_attribute_values(":status", s(status.as_str()));
+                }
+            }
+            if let Some(kind) = filter.kind {
+                filters.push("case_kind = :kind");
+                query = query.expression_attribute_values(":kind", s(kind.as_str()));
+            }
+            if !filters.is_empty() {
+                query = query.filter_expression(filters.join(" AND "));
+            }
+            let output = query
+                .send()
+                .await
+                .map_err(|e| error(DisplayErrorContext(e)))?;
+            for item in output.items.unwrap_or_default() {
+                cases.extend(to_case(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => partition += 1,
+            }
+        }
+        let next = match start {
+            Some(last) => Some(encode_token(partition, &last)),
+            None if partition < partitions.len() => {
+                // The page filled exactly at a partition's end: go on with the next one.
+                Some(encode_token(partition, &HashMap::new()))
+            }
+            None => None,
+        };
+        Ok(CasePage { cases, next })
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
+use crate::cases::{CaseFilter, CasePage, CaseUpdate, Satisfaction, TimelineEntry};
 use crate::now_epoch;
 
 #[derive(Default)]
@@ -213,8 +214,11 @@ impl Store for MemoryStore {
         });
         Ok(())
     }
+}
 
-    async fn next_case_number(&self) -> Result<u64, StoreError> {
+#[async_trait]
+impl CaseStore for MemoryStore {
+    async fn next_case_count(&self) -> Result<u64, StoreError> {
         Ok(self.with(|items, _| {
             let counter = items
                 .entry(CASE_COUNTER_KEY.to_owned())
@@ -222,32 +226,105 @@ impl Store for MemoryStore {
                     pk: CASE_COUNTER_KEY.to_owned(),
                     ..Item::default()
                 });
-            let next = counter.counter.map_or(FIRST_CASE_NUMBER, |n| n + 1);
+            let next = counter.counter.unwrap_or(0) + 1;
             counter.counter = Some(next);
             next
         }))
     }
 
     async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError> {
-        Ok(self.with(|items, _| items.get(&case_key(source)).and_then(|i| i.case.clone())))
+        Ok(self.with(|items, _| {
+            let id = items.get(&case_source_key(source))?.case_id.clone()?;
+            items.get(&case_key(&id))?.case.clone()
+        }))
     }
 
-    async fn put_case(&self, source: &str, case: &Case) -> Result<bool, StoreError> {
+    async fn insert_case(&self, source: &str, case: &Case) -> Result<bool, StoreError> {
         Ok(self.with(|items, _| {
-            let pk = case_key(source);
-            if items.contains_key(&pk) {
+            let marker = case_source_key(source);
+            if items.contains_key(&marker) || items.contains_key(&case_key(&case.id)) {
                 return false;
             }
             items.insert(
-                pk.clone(),
+                marker.clone(),
                 Item {
-                    pk,
-                    case: Some(case.clone()),
+                    pk: marker,
+                    case_id: Some(case.id.clone()),
                     ..Item::default()
                 },
             );
+            let item = Item::for_case(case);
+            items.insert(item.pk.clone(), item);
             true
         }))
+    }
+
+    async fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+        Ok(self.with(|items, _| items.get(&case_key(id)).and_then(|i| i.case.clone())))
+    }
+
+    async fn update_case(&self, id: &str, update: &CaseUpdate) -> Result<Option<Case>, StoreError> {
+        Ok(self.with(|items, _| {
+            let case = items.get(&case_key(id))?.case.clone()?;
+            if !update.from.is_empty() && !update.from.contains(&case.status) {
+                return None;
+            }
+            let mut case = case;
+            if let Some(to) = update.to {
+                case.status = to;
+            }
+            case.updated_at = update.entry.at;
+            case.timeline.push(update.entry.clone());
+            case.conversations.extend(update.conversation.clone());
+            let item = Item::for_case(&case);
+            items.insert(item.pk.clone(), item);
+            Some(case)
+        }))
+    }
+
+    async fn set_satisfaction(
+        &self,
+        id: &str,
+        satisfaction: Satisfaction,
+        entry: &TimelineEntry,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|items, _| {
+            let Some(mut case) = items.get(&case_key(id)).and_then(|i| i.case.clone()) else {
+                return false;
+            };
+            if case.satisfaction.is_some() {
+                return false;
+            }
+            case.satisfaction = Some(satisfaction);
+            case.timeline.push(entry.clone());
+            let item = Item::for_case(&case);
+            items.insert(item.pk.clone(), item);
+            true
+        }))
+    }
+
+    /// The page token is the number of the last case listed.
+    async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        page: Option<&str>,
+        limit: usize,
+    ) -> Result<CasePage, StoreError> {
+        let below: u64 = page.and_then(|p| p.parse().ok()).unwrap_or(u64::MAX);
+        let mut cases: Vec<Case> = self.with(|items, _| {
+            items
+                .values()
+                .filter_map(|i| i.case.clone())
+                .filter(|c| c.number() < below && filter.matches(c))
+                .collect()
+        });
+        cases.sort_by_key(|c| std::cmp::Reverse(c.number()));
+        let more = cases.len() > limit;
+        cases.truncate(limit);
+        let next = more
+            .then(|| cases.last().map(|c| c.number().to_string()))
+            .flatten();
+        Ok(CasePage { cases, next })
     }
 }
 

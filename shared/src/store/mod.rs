@@ -20,7 +20,7 @@ pub use memory::MemoryStore;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::cases::{Case, FIRST_CASE_NUMBER};
+use crate::cases::{Case, CaseStore};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,12 +91,12 @@ pub enum CustomerSlot {
     Empty,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("store: {0}")]
-pub struct StoreError(pub String);
+pub use crate::store_error::StoreError;
 
+/// Everything the bridge keeps: conversations, dedupe records, bot state, and (through the
+/// [`CaseStore`] port it extends) cases.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: CaseStore + Send + Sync {
     /// Records an event id; `false` if it was already recorded (and has not expired).
     async fn claim_event(&self, key: &str, ttl_secs: i64) -> Result<bool, StoreError>;
     /// Forgets an event id, so a retry of an event we failed to handle is handled.
@@ -144,13 +144,6 @@ pub trait Store: Send + Sync {
         customer: &Customer,
         labels: &[String],
     ) -> Result<(), StoreError>;
-
-    /// The next case number, from an atomic counter starting at [`FIRST_CASE_NUMBER`].
-    async fn next_case_number(&self) -> Result<u64, StoreError>;
-    /// The case filed for `source`, if any.
-    async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError>;
-    /// Records a case for `source`; `false` if one was already recorded for it.
-    async fn put_case(&self, source: &str, case: &Case) -> Result<bool, StoreError>;
 }
 
 /// Item keys, shared by both implementations.
@@ -166,8 +159,12 @@ pub(crate) fn event_key(key: &str) -> String {
     format!("EVENT#{key}")
 }
 
-pub(crate) fn case_key(source: &str) -> String {
-    format!("CASE#{source}")
+pub(crate) fn case_key(id: &str) -> String {
+    format!("CASE#{id}")
+}
+
+pub(crate) fn case_source_key(source: &str) -> String {
+    format!("CASESOURCE#{source}")
 }
 
 pub(crate) const CASE_COUNTER_KEY: &str = "COUNTER#case";
@@ -189,12 +186,37 @@ pub(crate) struct Item {
     /// The bot state (`CONVERSATION#` records only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot: Option<BotState>,
+    /// The case a source filed (`CASESOURCE#` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    /// Index keys of `CASE#` records (the `by_reporter` and `by_status` indexes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_reporter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_number: Option<u64>,
     /// The case counter's last value (`COUNTER#case` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<u64>,
 }
 
 impl Item {
+    /// A `CASE#` record with its index keys.
+    pub fn for_case(case: &Case) -> Self {
+        Self {
+            pk: case_key(&case.id),
+            case_reporter: Some(case.reporter.clone()),
+            case_status: Some(case.status.as_str().to_owned()),
+            case_kind: Some(case.kind.as_str().to_owned()),
+            case_number: Some(case.number()),
+            case: Some(case.clone()),
+            ..Self::default()
+        }
+    }
+
     pub fn is_expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
     }
@@ -233,8 +255,8 @@ pub mod contract {
         leases_exclude_each_other_and_open(store).await;
         ending_is_idempotent_and_frees_the_customer(store).await;
         quick_replies_are_remembered(store).await;
-        cases_are_numbered_and_filed_once(store).await;
         bot_state_saves_only_from_the_version_read(store).await;
+        crate::cases::contract::run_all(store).await;
     }
 
     async fn bot_state_saves_only_from_the_version_read(store: &dyn Store) {
@@ -270,30 +292,6 @@ pub mod contract {
         };
         assert!(!store.save_bot_state("CH5", &late).await.unwrap(), "ended");
         assert_eq!(store.bot_turn("CH5").await.unwrap(), None);
-    }
-
-    async fn cases_are_numbered_and_filed_once(store: &dyn Store) {
-        use crate::cases::{file, CaseKind, NewCase};
-        let new = || NewCase {
-            kind: CaseKind::Bug,
-            title: "Crash".into(),
-            details: "It crashed".into(),
-            steps: None,
-            reporter: "discord-1".into(),
-        };
-        let first = file(store, "discord#1", new()).await.unwrap();
-        assert_eq!(first.id, format!("CS-{FIRST_CASE_NUMBER}"));
-        assert_eq!(
-            file(store, "discord#1", new()).await.unwrap(),
-            first,
-            "a retry finds its case"
-        );
-        let second = file(store, "discord#2", new()).await.unwrap();
-        assert_eq!(second.id, format!("CS-{}", FIRST_CASE_NUMBER + 1));
-        assert_eq!(
-            store.case_for_source("discord#2").await.unwrap(),
-            Some(second)
-        );
     }
 
     async fn events_are_claimed_once(store: &dyn Store) {

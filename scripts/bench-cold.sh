@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Cold starts of every function (functions/*) beside a hello-world lambda_runtime function
+# (bench/hello-lambda), each started the way Lambda starts a bootstrap, against an emulated
+# Runtime API (scripts/lambda_runtime_emulator.py). Prints a Markdown table: stripped binary
+# size, median cold start, ratio to hello-world, peak RSS.
+#
+#   scripts/bench-cold.sh [--no-build] [--rounds N]
+#
+# Builds release binaries for the host with the workspace's release profile (LTO: 10+ minutes
+# from scratch on 2 cores); --no-build uses the binaries already built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flex-bridge-target}"
+
+build=1
+rounds=7
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-build) build=0 ;;
+        --rounds) rounds="$2"; shift ;;
+        *) echo "usage: $0 [--no-build] [--rounds N]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# Package names (= binary names) of the functions.
+functions=()
+for manifest in functions/*/Cargo.toml; do
+    functions+=("$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$manifest" | head -n 1)")
+done
+hello_target="$CARGO_TARGET_DIR/hello-lambda"
+
+# The hello-world must run the lambda_runtime the functions run.
+lock_version() { grep -A1 '^name = "lambda_runtime"$' "$1" | sed -n 's/^version = "\(.*\)"/\1/p'; }
+main_runtime="$(lock_version Cargo.lock)"
+hello_runtime="$(lock_version bench/hello-lambda/Cargo.lock)"
+if [ "$main_runtime" != "$hello_runtime" ]; then
+    echo "warning: lambda_runtime $hello_runtime in bench/hello-lambda/Cargo.lock," \
+        "$main_runtime in Cargo.lock (cargo update -p lambda_runtime --precise $main_runtime" \
+        "--manifest-path bench/hello-lambda/Cargo.toml)" >&2
+fi
+
+if [ "$build" = 1 ]; then
+    packages=()
+    for f in "${functions[@]}"; do packages+=(-p "$f"); done
+    # One invocation: the functions have the same dependencies and features, so this builds
+    # the same binaries as one `cargo build -p` each, sharing the dependency builds.
+    (set -x; cargo build --release "${packages[@]}")
+    (set -x; CARGO_TARGET_DIR="$hello_target" cargo build --release \
+        --manifest-path bench/hello-lambda/Cargo.toml)
+fi
+
+targets=("hello-world=$hello_target/release/hello-lambda")
+for f in "${functions[@]}"; do targets+=("$f=$CARGO_TARGET_DIR/release/$f"); done
+
+echo "$(uname -m), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "lambda_runtime $main_runtime; $(rustc --version)" >&2
+exec python3 scripts/lambda_runtime_emulator.py --rounds "$rounds" "${targets[@]}"

@@ -1,0 +1,6 @@
+//! The one error every storage port returns: the store could not be reached or answered
+//! something unexpected. A lost race is not an error (ports answer `false` or `None`).
+
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
