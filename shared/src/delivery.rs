@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::bot::{handoff, replies};
+use crate::cases::Case;
 use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
@@ -20,7 +21,7 @@ use crate::lambda::{aws_config, http_client};
 use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
-use crate::store::{DynamoStore, Platform, Store};
+use crate::store::{Customer, DynamoStore, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
 use crate::x::{split_for_dm, XApiConfig, XClient};
 
@@ -69,6 +70,37 @@ impl DeliveryError {
     }
 }
 
+fn dms_closed_or_remote(err: HttpError) -> DeliveryError {
+    if is_dms_closed(&err) {
+        DeliveryError::DmsClosed
+    } else {
+        DeliveryError::Remote(err)
+    }
+}
+
+/// A job telling a case's reporter `text` on their platform, through the durable lane (an
+/// outage delays it, never drops it). `key` makes the job unique (and its retries one).
+pub fn case_update_job(case: &Case, key: &str, text: String) -> Option<OutboundJob> {
+    let (platform, user_id) = case.reporter.split_once('-')?;
+    let platform = match platform {
+        "x" => Platform::X,
+        "discord" => Platform::Discord,
+        _ => return None,
+    };
+    Some(OutboundJob {
+        id: format!("case-{}-{key}", case.id),
+        customer: Customer {
+            identity: case.reporter.clone(),
+            platform,
+            address: user_id.to_owned(),
+            conversation_sid: case.id.clone(),
+            handle: None,
+            quick_replies: Vec::new(),
+        },
+        kind: OutboundKind::CaseUpdate { text },
+    })
+}
+
 /// The Discord message(s) for what the customer is told.
 fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage> {
     match kind {
@@ -78,9 +110,9 @@ fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage>
         }
         OutboundKind::ChatEnded => discord_messages::notice(DISCORD_CHAT_ENDED_TEXT),
         OutboundKind::BotAnswer { suggestions } => discord_messages::bot_answer(suggestions),
-        OutboundKind::Notice { text } | OutboundKind::Transcript { body: text, .. } => {
-            discord_messages::notice(text)
-        }
+        OutboundKind::Notice { text }
+        | OutboundKind::Transcript { body: text, .. }
+        | OutboundKind::CaseUpdate { text } => discord_messages::notice(text),
         OutboundKind::Handoff { .. } => Vec::new(),
     }
 }
@@ -262,19 +294,21 @@ impl Delivery {
                     .discord
                     .as_ref()
                     .ok_or(DeliveryError::NotConfigured("Discord"))?;
+                let channel = match kind {
+                    // Opening a DM channel that is open already returns the same channel.
+                    OutboundKind::CaseUpdate { .. } => discord
+                        .open_dm(&job.customer.address)
+                        .await
+                        .map_err(dms_closed_or_remote)?,
+                    _ => job.customer.address.clone(),
+                };
                 for (n, piece) in discord_pieces(kind).into_iter().enumerate() {
                     // The nonce makes a retried send after a lost answer post nothing new.
                     let piece = piece.with_nonce(&format!("{}-{n}", job.id));
                     discord
-                        .send_message(&job.customer.address, &piece)
+                        .send_message(&channel, &piece)
                         .await
-                        .map_err(|err| {
-                            if is_dms_closed(&err) {
-                                DeliveryError::DmsClosed
-                            } else {
-                                DeliveryError::Remote(err)
-                            }
-                        })?;
+                        .map_err(dms_closed_or_remote)?;
                 }
                 Ok(())
             }
@@ -304,9 +338,9 @@ impl Delivery {
             }
             OutboundKind::AgentJoined { name, .. } => format!("{name} joined the chat."),
             OutboundKind::ChatEnded => CHAT_ENDED_TEXT.to_owned(),
-            OutboundKind::Notice { text } | OutboundKind::Transcript { body: text, .. } => {
-                text.clone()
-            }
+            OutboundKind::Notice { text }
+            | OutboundKind::Transcript { body: text, .. }
+            | OutboundKind::CaseUpdate { text } => text.clone(),
             OutboundKind::Handoff { .. } => String::new(),
         })
     }

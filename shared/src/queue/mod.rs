@@ -85,6 +85,11 @@ pub enum OutboundKind {
     Notice {
         text: String,
     },
+    /// News of a case for its reporter, outside any conversation: `customer.address` is the
+    /// platform user id (on Discord the DM channel is opened first) and the lane is the case's.
+    CaseUpdate {
+        text: String,
+    },
     /// Records what the bot told the customer in the conversation, for the agent's transcript
     /// (`Author` = the bot's name, no webhooks).
     Transcript {
