@@ -105,6 +105,7 @@ async fn handler_for(bridge: &LocalBridge) -> (XInbound, CountOperations) {
     let aws = bridge.aws.as_ref().expect("AWS back end");
     let mut vars = environment(&bridge.url, &bridge.sandbox.url());
     vars.insert("TABLE_NAME".into(), aws.table.clone());
+    vars.insert("DELIVERY_QUEUE_URL".into(), aws.queue_url.clone());
     let mut handler = XInbound::from_env(Env::from_map(vars))
         .await
         .expect("configured");
@@ -169,6 +170,10 @@ async fn main() {
     for _ in 0..20 {
         let mut vars = environment(&bridge.url, &bridge.sandbox.url());
         vars.insert("TABLE_NAME".into(), "cold".into());
+        vars.insert(
+            "DELIVERY_QUEUE_URL".into(),
+            "https://sqs.us-east-1.amazonaws.com/000000000000/cold.fifo".into(),
+        );
         let started = Instant::now();
         let handler = XInbound::from_env(Env::from_map(vars))
             .await

@@ -279,6 +279,7 @@ impl LocalBridge {
                     account_id: X_ACCOUNT_ID.into(),
                 },
                 conversations: conversations.clone(),
+                queue: queue.clone(),
             },
             chatbot: Chatbot {
                 store: store.clone(),

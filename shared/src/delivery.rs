@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::bot::{handoff, replies};
-use crate::cases::Case;
+use crate::cases::{self, views, Case, CaseError};
 use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
@@ -78,27 +78,34 @@ fn dms_closed_or_remote(err: HttpError) -> DeliveryError {
     }
 }
 
-/// A job telling a case's reporter `text` on their platform, through the durable lane (an
-/// outage delays it, never drops it). `key` makes the job unique (and its retries one).
-pub fn case_update_job(case: &Case, key: &str, text: String) -> Option<OutboundJob> {
-    let (platform, user_id) = case.reporter.split_once('-')?;
+/// A job telling a customer `text` on their platform outside any conversation, through the
+/// durable lane (an outage delays it, never drops it): `identity` gives the platform and user
+/// id (on Discord the DM channel is opened first). `id` makes the job unique.
+pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
+    let (platform, user_id) = identity.split_once('-')?;
     let platform = match platform {
         "x" => Platform::X,
         "discord" => Platform::Discord,
         _ => return None,
     };
     Some(OutboundJob {
-        id: format!("case-{}-{key}", case.id),
+        id: id.to_owned(),
         customer: Customer {
-            identity: case.reporter.clone(),
+            identity: identity.to_owned(),
             platform,
             address: user_id.to_owned(),
-            conversation_sid: case.id.clone(),
+            // The lane: this customer's bridge notices, in order.
+            conversation_sid: identity.to_owned(),
             handle: None,
             quick_replies: Vec::new(),
         },
         kind: OutboundKind::CaseUpdate { text },
     })
+}
+
+/// A job telling a case's reporter `text` (see [`notice_for`]); `key` makes it unique.
+pub fn case_update_job(case: &Case, key: &str, text: String) -> Option<OutboundJob> {
+    notice_for(&case.reporter, &format!("case-{}-{key}", case.id), text)
 }
 
 /// The Discord message(s) for what the customer is told.
@@ -109,6 +116,11 @@ fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage>
             discord_messages::notice(&format!("{name} joined the chat."))
         }
         OutboundKind::ChatEnded => discord_messages::notice(DISCORD_CHAT_ENDED_TEXT),
+        OutboundKind::ChatEndedWithSurvey { .. } => {
+            let mut pieces = discord_messages::notice(DISCORD_CHAT_ENDED_TEXT);
+            pieces.push(discord_messages::rating_request(views::DISCORD_QUESTION));
+            pieces
+        }
         OutboundKind::BotAnswer { suggestions } => discord_messages::bot_answer(suggestions),
         OutboundKind::Notice { text }
         | OutboundKind::Transcript { body: text, .. }
@@ -229,9 +241,9 @@ impl Delivery {
                 .await?;
                 Ok(())
             }
-            OutboundKind::AgentJoined { identity, .. } => {
-                self.announce_once(job, identity, |job| self.send(job, &job.kind))
-                    .await
+            OutboundKind::AgentJoined { identity, name } => {
+                self.announce_once(job, identity).await?;
+                self.case_in_progress(&job.customer, name).await
             }
             OutboundKind::AgentMessage { author, .. } => {
                 // Flex may add the agent without a conversation-scoped webhook: then the
@@ -244,38 +256,88 @@ impl Delivery {
                         identity: author.clone(),
                     },
                 };
-                self.announce_once(&joined, author, |joined| self.send(joined, &joined.kind))
-                    .await?;
+                if self.announce_once(&joined, author).await? {
+                    self.case_in_progress(&job.customer, "An agent").await?;
+                }
                 self.send(job, &job.kind).await
             }
+            OutboundKind::ChatEnded => match self.close_case(&job.customer).await? {
+                Some(case_id) => {
+                    self.send(job, &OutboundKind::ChatEndedWithSurvey { case_id })
+                        .await
+                }
+                None => self.send(job, &job.kind).await,
+            },
             _ => self.send(job, &job.kind).await,
         }
     }
 
-    /// Sends the joined notice `job` unless one went out for this agent in this conversation.
-    async fn announce_once<'a, F, Fut>(
+    /// Sends the joined notice `job` unless one went out for this agent in this conversation;
+    /// `true` when it went out now.
+    async fn announce_once(
         &self,
-        job: &'a OutboundJob,
+        job: &OutboundJob,
         identity: &str,
-        send: F,
-    ) -> Result<(), DeliveryError>
-    where
-        F: FnOnce(&'a OutboundJob) -> Fut,
-        Fut: std::future::Future<Output = Result<(), DeliveryError>>,
-    {
+    ) -> Result<bool, DeliveryError> {
         if identity.is_empty() {
-            return send(job).await;
+            self.send(job, &job.kind).await?;
+            return Ok(true);
         }
         let key = format!("joined#{}#{identity}", job.customer.conversation_sid);
         if !self.store.claim_event(&key, JOINED_TTL_SECS).await? {
             tracing::info!("the customer was already told this agent joined");
-            return Ok(());
+            return Ok(false);
         }
-        let sent = send(job).await;
-        if sent.is_err() {
+        if let Err(err) = self.send(job, &job.kind).await {
             self.store.release_event(&key).await?;
+            return Err(err);
         }
-        sent
+        Ok(true)
+    }
+
+    /// The support case of the conversation, if the hand-off opened one.
+    async fn support_case(&self, customer: &Customer) -> Result<Option<Case>, DeliveryError> {
+        let source = format!("handoff#{}", customer.conversation_sid);
+        Ok(self.store.case_for_source(&source).await?)
+    }
+
+    /// An agent joined: the conversation's case is in progress (if it was not already).
+    async fn case_in_progress(
+        &self,
+        customer: &Customer,
+        agent: &str,
+    ) -> Result<(), DeliveryError> {
+        let Some(case) = self.support_case(customer).await? else {
+            return Ok(());
+        };
+        match cases::start(self.store.as_ref(), &case.id, agent).await {
+            Ok(_) => tracing::info!(case_id = %case.id, "case in progress"),
+            Err(CaseError::Store(err)) => return Err(err.into()),
+            Err(other) => tracing::debug!(case_id = %case.id, reason = %other, "case not started"),
+        }
+        Ok(())
+    }
+
+    /// The chat closed: its case is resolved; when an agent handled it, the customer is asked
+    /// how it went (once: the question stands for 24 hours). Returns the case to rate.
+    async fn close_case(&self, customer: &Customer) -> Result<Option<String>, DeliveryError> {
+        let Some(case) = self.support_case(customer).await? else {
+            return Ok(None);
+        };
+        match cases::resolve(self.store.as_ref(), &case.id, cases::BRIDGE, "chat closed").await {
+            Ok(_) => tracing::info!(case_id = %case.id, "case resolved"),
+            Err(CaseError::Store(err)) => return Err(err.into()),
+            Err(other) => tracing::debug!(case_id = %case.id, reason = %other, "case not resolved"),
+        }
+        let handled = case
+            .timeline
+            .iter()
+            .any(|e| e.event.ends_with("joined the chat"));
+        if !handled || case.satisfaction.is_some() {
+            return Ok(None);
+        }
+        views::ask(self.store.as_ref(), &customer.identity, &case.id).await?;
+        Ok(Some(case.id))
     }
 
     /// Tells the customer on their platform.
@@ -338,6 +400,9 @@ impl Delivery {
             }
             OutboundKind::AgentJoined { name, .. } => format!("{name} joined the chat."),
             OutboundKind::ChatEnded => CHAT_ENDED_TEXT.to_owned(),
+            OutboundKind::ChatEndedWithSurvey { .. } => {
+                format!("{CHAT_ENDED_TEXT}\n\n{}", views::QUESTION)
+            }
             OutboundKind::Notice { text }
             | OutboundKind::Transcript { body: text, .. }
             | OutboundKind::CaseUpdate { text } => text.clone(),

@@ -21,6 +21,9 @@ pub const COMMAND_REPLY: &str = "reply";
 pub const OPTION_MESSAGE: &str = "message";
 /// `/bug` and `/new_feature` open a modal; the submission becomes a case.
 pub const COMMAND_BUG: &str = "bug";
+/// `/cases [id:]`: the customer's own cases, or one case's history.
+pub const COMMAND_CASES: &str = "cases";
+pub const OPTION_ID: &str = "id";
 pub const COMMAND_NEW_FEATURE: &str = "new_feature";
 
 pub const BUTTON_REPLY: &str = "reply";
@@ -28,6 +31,8 @@ pub const BUTTON_AGENT: &str = "agent";
 /// Under a bot answer: the suggestions answered the question.
 pub const BUTTON_HELPED: &str = "helped";
 pub const QUICK_REPLY_PREFIX: &str = "qr:";
+/// The satisfaction buttons on the ended notice: `csat:1` … `csat:5`.
+pub const RATING_PREFIX: &str = "csat:";
 
 pub const MODAL_REPLY: &str = "reply_modal";
 pub const MODAL_BUG: &str = "bug_modal";

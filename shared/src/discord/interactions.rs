@@ -172,6 +172,10 @@ pub enum Action {
     TalkToAgent,
     /// The That helped button under a bot answer.
     Helped,
+    /// `/cases`, or `/cases id:CS-1042`.
+    Cases { id: Option<String> },
+    /// A satisfaction button (1–5) on the ended notice.
+    Rate { score: u8 },
     /// A quick-reply button: forwarded as the customer's answer.
     QuickReply { label: String },
     /// The bug modal's submission.
@@ -280,6 +284,9 @@ fn command(data: &InteractionData) -> Action {
             None => unknown("/reply without a message"),
         },
         ids::COMMAND_BUG => Action::Bug,
+        ids::COMMAND_CASES => Action::Cases {
+            id: text(ids::OPTION_ID),
+        },
         ids::COMMAND_NEW_FEATURE => Action::NewFeature,
         other => unknown(&format!("command /{other}")),
     }
@@ -291,6 +298,12 @@ fn component(data: &InteractionData) -> Action {
         ids::BUTTON_REPLY => Action::ReplyButton,
         ids::BUTTON_AGENT => Action::TalkToAgent,
         ids::BUTTON_HELPED => Action::Helped,
+        _ if custom_id.starts_with(ids::RATING_PREFIX) => {
+            match custom_id[ids::RATING_PREFIX.len()..].parse::<u8>() {
+                Ok(score @ 1..=5) => Action::Rate { score },
+                _ => unknown(&format!("component {custom_id:?}")),
+            }
+        }
         _ => match ids::quick_reply_label(custom_id) {
             Some(label) => Action::QuickReply {
                 label: label.trim().to_owned(),

@@ -229,6 +229,23 @@ pub fn bot_answer(suggestions: &[Suggestion]) -> Vec<OutgoingMessage> {
     }]
 }
 
+/// "How did we do?" with a button per score, 1 to 5.
+pub fn rating_request(question: &str) -> OutgoingMessage {
+    let buttons = (1..=5)
+        .map(|n| {
+            Component::button(
+                &format!("{}{n}", ids::RATING_PREFIX),
+                &n.to_string(),
+                STYLE_SECONDARY,
+            )
+        })
+        .collect();
+    OutgoingMessage {
+        components: vec![Component::action_row(buttons)],
+        ..OutgoingMessage::text(question)
+    }
+}
+
 /// A notice (an agent joined, the chat ended): plain text, no buttons.
 pub fn notice(text: &str) -> Vec<OutgoingMessage> {
     split_content(text)

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::messages::{case_embed, case_message, OutgoingMessage};
 use super::webhook::DiscordJob;
 use super::{is_dms_closed, DiscordApiConfig, DiscordAppConfig, DiscordClient};
-use crate::cases::{self, CaseKind, NewCase};
+use crate::cases::views::{self, CaseQuery};
+use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::lambda::{aws_config, http_client};
@@ -164,6 +165,25 @@ impl DiscordWorker {
                     }
                     _ => "Sent! Replies will arrive in your DMs.".into(),
                 })
+            }
+            Action::Cases { id } => {
+                let identity = Platform::Discord.identity(&context.user_id);
+                let query = match id {
+                    Some(id) => match number_of(id) {
+                        Some(n) => CaseQuery::One(format!("CS-{n}")),
+                        None => return Ok(format!("Case {id} not found.")),
+                    },
+                    None => CaseQuery::List,
+                };
+                let store = self.conversations.store.as_ref();
+                Ok(views::answer_query(store, &identity, &query).await?)
+            }
+            Action::Rate { score } => {
+                let identity = Platform::Discord.identity(&context.user_id);
+                let store = self.conversations.store.as_ref();
+                Ok(views::answer_rating(store, &identity, *score)
+                    .await?
+                    .unwrap_or_else(|| "Thanks! This survey has closed.".into()))
             }
             Action::BugReport {
                 title,

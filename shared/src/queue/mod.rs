@@ -77,6 +77,10 @@ pub enum OutboundKind {
         identity: String,
     },
     ChatEnded,
+    /// The chat ended after an agent handled it: the notice, and "How did we do? 1–5".
+    ChatEndedWithSurvey {
+        case_id: String,
+    },
     /// The virtual agent's answer: articles, or (none) that it is not sure and can get a person.
     BotAnswer {
         suggestions: Vec<Suggestion>,

@@ -583,6 +583,37 @@ impl CaseStore for DynamoStore {
         conditional(result)
     }
 
+    async fn ask_satisfaction(
+        &self,
+        identity: &str,
+        case_id: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        let item = Item {
+            pk: satisfaction_key(identity),
+            case_id: Some(case_id.to_owned()),
+            expires_at: Some(until),
+            ..Item::default()
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .send()
+            .await
+            .map_err(|e| error(e.into_service_error()))?;
+        Ok(())
+    }
+
+    async fn satisfaction_question(&self, identity: &str) -> Result<Option<String>, StoreError> {
+        let now = now_epoch();
+        Ok(self
+            .get(satisfaction_key(identity))
+            .await?
+            .filter(|item| !item.is_expired(now))
+            .and_then(|item| item.case_id))
+    }
+
     async fn list_cases(
         &self,
         filter: &CaseFilter,

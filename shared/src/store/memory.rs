@@ -303,6 +303,36 @@ impl CaseStore for MemoryStore {
         }))
     }
 
+    async fn ask_satisfaction(
+        &self,
+        identity: &str,
+        case_id: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            let pk = satisfaction_key(identity);
+            items.insert(
+                pk.clone(),
+                Item {
+                    pk,
+                    case_id: Some(case_id.to_owned()),
+                    expires_at: Some(until),
+                    ..Item::default()
+                },
+            )
+        });
+        Ok(())
+    }
+
+    async fn satisfaction_question(&self, identity: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.with(|items, now| {
+            items
+                .get(&satisfaction_key(identity))
+                .filter(|i| !i.is_expired(now))
+                .and_then(|i| i.case_id.clone())
+        }))
+    }
+
     /// The page token is the number of the last case listed.
     async fn list_cases(
         &self,

@@ -163,6 +163,10 @@ pub(crate) fn case_key(id: &str) -> String {
     format!("CASE#{id}")
 }
 
+pub(crate) fn satisfaction_key(identity: &str) -> String {
+    format!("CSAT#{identity}")
+}
+
 pub(crate) fn case_source_key(source: &str) -> String {
     format!("CASESOURCE#{source}")
 }

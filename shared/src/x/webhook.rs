@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use crate::cases::views;
 use crate::config::{ConfigError, Env, Secret};
 use crate::conversations::{ConversationSettings, Conversations, CustomerMessage};
+use crate::delivery;
 use crate::lambda::{aws_config, http_client};
+use crate::queue::{Queue, SqsQueue};
 use crate::store::DynamoStore;
 use crate::store::Platform;
 use crate::twilio::{TwilioClient, TwilioConfig};
@@ -45,6 +48,9 @@ pub fn crc(config: &CrcConfig, request: &WebRequest) -> Result<WebResponse, ApiE
 pub struct XInbound {
     pub config: XWebhookConfig,
     pub conversations: Conversations,
+    /// The delivery lane, for the bridge's own answers (a customer's cases, thanks for a
+    /// rating) that never go to Flex.
+    pub queue: Arc<dyn Queue>,
 }
 
 impl XInbound {
@@ -54,6 +60,7 @@ impl XInbound {
         let twilio = TwilioConfig::from_env(&mut env);
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
+        let queue_url = env.required("DELIVERY_QUEUE_URL");
         env.finish()?;
         let aws = aws_config().await;
         Ok(Self {
@@ -63,6 +70,7 @@ impl XInbound {
                 twilio: TwilioClient::new(http_client(), twilio),
                 settings,
             },
+            queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
         })
     }
 
@@ -101,6 +109,18 @@ impl XInbound {
             tracing::info!("duplicate X event ignored");
             return Ok(());
         }
+        let identity = Platform::X.identity(&dm.sender_id);
+        match self.answer_from_the_bridge(&identity, &dm).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::error!(error = %err, "could not answer from the bridge; X will retry");
+                if let Err(release) = store.release_event(&key).await {
+                    tracing::error!(error = %release, "could not release the dedupe record");
+                }
+                return Err(unavailable(None));
+            }
+        }
         let message = CustomerMessage {
             platform: Platform::X,
             address: dm.sender_id.clone(),
@@ -120,4 +140,40 @@ impl XInbound {
         }
         Ok(())
     }
+
+    /// A question about the customer's cases, or their 1–5 after a chat, is answered by the
+    /// bridge through the delivery lane and goes neither to the bot nor to an agent (nor opens
+    /// a conversation). `false`: an ordinary message. Only such short messages cost a read.
+    async fn answer_from_the_bridge(
+        &self,
+        identity: &str,
+        dm: &events::InboundDm,
+    ) -> Result<bool, BridgeAnswerError> {
+        let store = self.conversations.store.as_ref();
+        let answer = if let Some(query) = views::parse_query(&dm.text) {
+            Some(views::answer_query(store, identity, &query).await?)
+        } else if let Some(score) = views::rating(&dm.text) {
+            views::answer_rating(store, identity, score).await?
+        } else {
+            None
+        };
+        let Some(text) = answer else {
+            return Ok(false);
+        };
+        let job = delivery::notice_for(identity, &format!("x-{}", dm.event_id), text)
+            .ok_or(BridgeAnswerError::Identity)?;
+        job.enqueue(self.queue.as_ref()).await?;
+        tracing::info!("answered by the bridge");
+        Ok(true)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum BridgeAnswerError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+    #[error("not a customer identity")]
+    Identity,
 }

@@ -110,7 +110,7 @@ mod tests {
             .iter()
             .map(|c| c["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["helpme", "reply", "bug", "new_feature"]);
+        assert_eq!(names, ["helpme", "reply", "bug", "new_feature", "cases"]);
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
-//! `flex-bridge`, the operator CLI: one binary for the set-up chores and the knowledge base.
+//! `flex-bridge`, the operator CLI: one binary for the set-up chores, the knowledge base and
+//! the cases.
 //! [`run`] is the whole program but printing to the terminal, so tests drive it directly.
 
+pub mod cases;
 pub mod discord;
 pub mod kb;
 
@@ -25,12 +27,89 @@ pub enum Command {
     /// The virtual agent's knowledge base
     #[command(subcommand)]
     Kb(KbCommand),
+    /// Cases: support hand-offs, bug reports and feature requests
+    ///
+    /// List, show, resolve and reopen the cases in the bridge's DynamoDB table. Reads
+    /// TABLE_NAME (all subcommands) and DELIVERY_QUEUE_URL (resolve), AWS region and
+    /// credentials as the AWS CLI does (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, ...), and
+    /// AWS_ENDPOINT_URL for an emulator.
+    #[command(subcommand)]
+    Cases(CasesCommand),
+}
+
+/// Cases per page of `cases list`, unless `--limit` says otherwise.
+pub const DEFAULT_CASES_LIMIT: u32 = 50;
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    /// List cases, newest first, a page at a time
+    ///
+    /// Prints a table (id, kind, status, reporter, last update in UTC, satisfaction score,
+    /// title) and, when there are more, the command for the next page. Filters combine. Reads
+    /// TABLE_NAME, AWS region and credentials, and AWS_ENDPOINT_URL for an emulator.
+    List {
+        /// Only cases in this status: open, in_progress, resolved or reopened
+        #[arg(long)]
+        status: Option<String>,
+        /// Only cases of this kind: support, bug or feature
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only the cases one customer reported, by identity (discord-<user id> or x-<user id>)
+        #[arg(long, value_name = "IDENTITY")]
+        customer: Option<String>,
+        /// Cases per page (1 to 1000)
+        #[arg(long, default_value_t = DEFAULT_CASES_LIMIT,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Go on from where a previous page stopped (the token it printed)
+        #[arg(long, value_name = "TOKEN")]
+        page: Option<String>,
+        /// Print one JSON object instead: {"cases": [every case in full], "next": token or null}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one case: what was reported, by whom, its timeline and satisfaction score
+    ///
+    /// Reads TABLE_NAME, AWS region and credentials, and AWS_ENDPOINT_URL for an emulator.
+    Show {
+        /// The case id, e.g. CS-1042
+        id: String,
+        /// Print the case as JSON, timeline and satisfaction included
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve a case (open, in progress or reopened) with a note for its timeline
+    ///
+    /// The reporter of a bug report or feature request is told on their platform ("Your bug
+    /// report CS-1042 is resolved: <note>") through the delivery queue, so an outage of Discord
+    /// or X delays the message but never drops it; support cases send nothing. Reads
+    /// TABLE_NAME, DELIVERY_QUEUE_URL, AWS region and credentials, and AWS_ENDPOINT_URL for an
+    /// emulator.
+    Resolve {
+        /// The case id, e.g. CS-1042
+        id: String,
+        /// What was done, e.g. "fixed in 1.2" (the timeline keeps it; bug and feature
+        /// reporters read it)
+        #[arg(long)]
+        note: String,
+    },
+    /// Reopen a resolved case, with a note for its timeline
+    ///
+    /// The reporter is not told. Reads TABLE_NAME, AWS region and credentials, and
+    /// AWS_ENDPOINT_URL for an emulator.
+    Reopen {
+        /// The case id, e.g. CS-1042
+        id: String,
+        /// Why it is reopened (the timeline keeps it)
+        #[arg(long)]
+        note: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum DiscordCommand {
-    /// Make the app's global slash commands exactly /helpme, /reply, /bug and /new_feature (one
-    /// bulk overwrite). Reads DISCORD_APPLICATION_ID (Developer Portal > General Information),
+    /// Make the app's global slash commands exactly /helpme, /reply, /bug, /new_feature and
+    /// /cases (one bulk overwrite). Reads DISCORD_APPLICATION_ID (Developer Portal > General Information),
     /// DISCORD_BOT_TOKEN (Developer Portal > Bot) and optionally DISCORD_API_URL.
     RegisterCommands {
         /// Print the JSON that would be sent, and send nothing (needs no variables)
@@ -84,6 +163,8 @@ pub enum Error {
     Discord(#[from] discord::Error),
     #[error(transparent)]
     Kb(#[from] kb::Error),
+    #[error(transparent)]
+    Cases(#[from] cases::Error),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -112,6 +193,7 @@ pub async fn run(
             dir,
             verbose,
         }) => kb::eval(&questions, dir.as_deref(), verbose, out)?,
+        Command::Cases(command) => cases::run(command, env, out).await?,
     }
     Ok(())
 }

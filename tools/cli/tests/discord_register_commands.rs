@@ -103,11 +103,12 @@ async fn registers_the_command_list_with_one_bulk_overwrite() {
     assert_eq!(
         output,
         format!(
-            "Registered 4 global command(s) for application {APPLICATION_ID}:\n\
+            "Registered 5 global command(s) for application {APPLICATION_ID}:\n\
              \x20 /helpme       1400000000000000000\n\
              \x20 /reply        1400000000000000001\n\
              \x20 /bug          1400000000000000002\n\
-             \x20 /new_feature  1400000000000000003\n"
+             \x20 /new_feature  1400000000000000003\n\
+             \x20 /cases        1400000000000000004\n"
         )
     );
     assert!(!output.contains(BOT_TOKEN));
