@@ -405,7 +405,7 @@ async fn the_bridges_client_works_against_the_sandbox() {
         .await
         .unwrap();
     let names: Vec<&str> = registered.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["helpme", "reply", "bug", "new_feature"]);
+    assert_eq!(names, ["helpme", "reply", "bug", "new_feature", "cases"]);
     assert_eq!(sandbox.discord_commands(), definitions);
     let again = discord
         .register_commands(&app_id(&sandbox), &definitions)

@@ -43,7 +43,8 @@ mod tests {
                 ids::COMMAND_HELPME,
                 ids::COMMAND_REPLY,
                 ids::COMMAND_BUG,
-                ids::COMMAND_NEW_FEATURE
+                ids::COMMAND_NEW_FEATURE,
+                ids::COMMAND_CASES
             ]
         );
         for command in commands {
