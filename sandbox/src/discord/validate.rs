@@ -1222,7 +1222,7 @@ mod tests {
     #[test]
     fn the_bridges_commands_pass_and_bad_ones_do_not() {
         let ours = shared::discord::commands::definitions();
-        assert_eq!(commands(ours.to_string().as_bytes()).unwrap().len(), 4);
+        assert_eq!(commands(ours.to_string().as_bytes()).unwrap().len(), 5);
         let fixture =
             include_str!("../../../fixtures/discord/responses/register-commands-global.json");
         assert!(commands(fixture.as_bytes()).is_ok(), "{fixture}");
