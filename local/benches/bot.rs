@@ -8,11 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use async_trait::async_trait;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_types::config_bag::ConfigBag;
+use common::{counted_store, CountOperations};
 use local::{environment, test_flex_routing, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
 use shared::bot::Chatbot;
@@ -20,26 +19,7 @@ use shared::config::{Env, PublicUrl, Secret};
 use shared::delivery::Delivery;
 use shared::queue::{MemoryQueue, Queue, QueueError};
 use shared::routing::Routing;
-use shared::store::{DynamoStore, Store};
 use shared::web::WebRequest;
-
-#[derive(Debug, Clone, Default)]
-struct CountOperations(Arc<AtomicU64>);
-
-impl Intercept for CountOperations {
-    fn name(&self) -> &'static str {
-        "CountOperations"
-    }
-
-    fn read_before_execution(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
 
 /// The delivery queue, counting sends.
 struct CountingQueue {
@@ -106,7 +86,7 @@ impl Bench {
             .with_header(shared::twilio::signature::HEADER, &signature);
         let counts = |b: &Bench| {
             (
-                b.dynamodb_ops.0.load(Ordering::Relaxed),
+                b.dynamodb_ops.count(),
                 b.queue.sends.load(Ordering::Relaxed),
                 b.bridge.sandbox.request_count(Service::Twilio),
                 b.bridge.sandbox.request_count(Service::X),
@@ -153,18 +133,6 @@ fn report(label: &str, sample: &mut Sample) {
     );
 }
 
-/// A DynamoDB client on `table` that counts its operations.
-async fn counted_store(table: &str, counter: &CountOperations) -> Arc<dyn Store> {
-    let sdk = shared::lambda::aws_config().await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(counter.clone())
-        .build();
-    Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        table,
-    ))
-}
-
 #[tokio::main]
 async fn main() {
     // The customers' conversations are opened by a Studio-routed bridge, so only the chatbot
@@ -184,7 +152,7 @@ async fn main() {
         .expect("bridge");
     let table = bridge.aws.as_ref().expect("AWS back end").table.clone();
     let dynamodb_ops = CountOperations::default();
-    let store = counted_store(&table, &dynamodb_ops).await;
+    let store: Arc<dyn shared::store::Store> = Arc::new(counted_store(&table, &dynamodb_ops).await);
     let memory = Arc::new(MemoryQueue::new(5, Duration::from_millis(100)));
     let queue = Arc::new(CountingQueue {
         inner: memory.clone(),

@@ -4,38 +4,17 @@
 //! conversations already open, and times the handler and the cold-start set-up.
 //! Run with `make bench` (starts moto server). Figures are printed, never asserted.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_types::config_bag::ConfigBag;
+use common::{counted_store, CountOperations};
 use local::{environment, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
 use shared::config::Env;
-use shared::store::DynamoStore;
 use shared::web::WebRequest;
 use shared::x::webhook::XInbound;
-
-#[derive(Debug, Clone, Default)]
-struct CountOperations(Arc<AtomicU64>);
-
-impl Intercept for CountOperations {
-    fn name(&self) -> &'static str {
-        "CountOperations"
-    }
-
-    fn read_before_execution(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
 
 struct Bench {
     bridge: LocalBridge,
@@ -73,7 +52,7 @@ impl Bench {
             shared::x::signature::sign(test_secrets::X_CONSUMER_SECRET, body.as_bytes());
         let request = WebRequest::post(body).with_header(shared::x::signature::HEADER, &signature);
         let twilio_before = self.bridge.sandbox.request_count(Service::Twilio);
-        let dynamodb_before = self.dynamodb_ops.0.load(Ordering::Relaxed);
+        let dynamodb_before = self.dynamodb_ops.count();
         let started = Instant::now();
         let response = self.handler.handle(&request).await.expect("handled");
         sample.time.push(started.elapsed());
@@ -83,7 +62,7 @@ impl Bench {
             .push(self.bridge.sandbox.request_count(Service::Twilio) - twilio_before);
         sample
             .dynamodb
-            .push(self.dynamodb_ops.0.load(Ordering::Relaxed) - dynamodb_before);
+            .push(self.dynamodb_ops.count() - dynamodb_before);
     }
 }
 
@@ -110,14 +89,7 @@ async fn handler_for(bridge: &LocalBridge) -> (XInbound, CountOperations) {
         .await
         .expect("configured");
     let counter = CountOperations::default();
-    let sdk = shared::lambda::aws_config().await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(counter.clone())
-        .build();
-    handler.conversations.store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        aws.table.clone(),
-    ));
+    handler.conversations.store = Arc::new(counted_store(&aws.table, &counter).await);
     (handler, counter)
 }
 

@@ -9,20 +9,11 @@ use std::time::Duration;
 use common::*;
 use local::test_secrets::TWILIO_AUTH_TOKEN;
 use local::{test_flex_routing, wait_for, LocalBridge, Options, BOT_NAME};
-use sandbox::{DiscordUser, Fault, Service, TaskView};
+use sandbox::{DiscordUser, Fault, Service};
 use shared::routing::Routing;
 
 async fn bot(name: &str) -> LocalBridge {
     start_with(name, Options::default()).await
-}
-
-/// The sandbox's tasks, once there are `count`.
-async fn tasks(bridge: &LocalBridge, count: usize) -> Vec<TaskView> {
-    wait_for(WAIT, || {
-        Some(bridge.sandbox.tasks()).filter(|t| t.len() >= count)
-    })
-    .await
-    .unwrap_or_else(|| panic!("expected {count} task(s): {:#?}", bridge.sandbox.tasks()))
 }
 
 /// The messages the bot recorded in the conversation, once there are `count`.
@@ -155,16 +146,6 @@ fn discord_customer() -> DiscordUser {
     }
 }
 
-fn custom_ids(components: &serde_json::Value) -> Vec<String> {
-    let mut ids = Vec::new();
-    for row in components.as_array().into_iter().flatten() {
-        for button in row["components"].as_array().into_iter().flatten() {
-            ids.extend(button["custom_id"].as_str().map(str::to_owned));
-        }
-    }
-    ids
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_discord_the_bot_answers_with_an_embed_and_the_button_hands_off() {
     let bridge = bot("bot-discord").await;
@@ -204,7 +185,7 @@ async fn on_discord_the_bot_answers_with_an_embed_and_the_button_hands_off() {
         .as_str()
         .unwrap()
         .contains("https://help.emberfall.example/"));
-    assert_eq!(custom_ids(&answer.components), ["helped", "agent", "reply"]);
+    assert_eq!(button_ids(&answer.components), ["helped", "agent", "reply"]);
 
     // That helped: thanked at once, nothing queued, no task.
     let thanks = sandbox.discord_click(&user, &answer.id, "helped").await;

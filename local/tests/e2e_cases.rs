@@ -10,16 +10,14 @@ use std::time::Duration;
 use common::*;
 use local::{wait_for, LocalBridge, Options};
 use sandbox::{DiscordUser, Service, TaskView};
-use shared::cases::{self, CaseKind, CaseStatus, CaseStore, NewCase};
+use shared::cases::{self, CaseKind, CaseStatus, NewCase};
 
 async fn bot(name: &str) -> LocalBridge {
     start_with(name, Options::default()).await
 }
 
 async fn task(bridge: &LocalBridge) -> TaskView {
-    wait_for(WAIT, || bridge.sandbox.tasks().into_iter().next())
-        .await
-        .expect("a Flex task")
+    tasks(bridge, 1).await.remove(0)
 }
 
 async fn case_with(bridge: &LocalBridge, id: &str, status: CaseStatus) -> cases::Case {
@@ -54,7 +52,10 @@ async fn on_x_a_support_case_goes_from_handoff_to_resolved_with_a_score() {
     assert_eq!(open.kind, CaseKind::Support);
     assert_eq!(open.title, "my account is locked");
     assert_eq!(open.reporter, format!("x-{CUSTOMER}"));
-    assert_eq!(open.conversations, [task.conversation_sid.clone()]);
+    assert_eq!(
+        open.conversations,
+        std::slice::from_ref(&task.conversation_sid)
+    );
     assert!(
         open.details.contains("Customer: agent please"),
         "{}",
@@ -139,16 +140,6 @@ fn river() -> DiscordUser {
     }
 }
 
-fn custom_ids(components: &serde_json::Value) -> Vec<String> {
-    let mut ids = Vec::new();
-    for row in components.as_array().into_iter().flatten() {
-        for button in row["components"].as_array().into_iter().flatten() {
-            ids.extend(button["custom_id"].as_str().map(str::to_owned));
-        }
-    }
-    ids
-}
-
 async fn slash(
     bridge: &LocalBridge,
     user: &DiscordUser,
@@ -184,7 +175,7 @@ async fn on_discord_the_case_is_rated_with_buttons_and_only_its_reporter_sees_it
         sandbox
             .discord_messages(&dm)
             .into_iter()
-            .find(|m| custom_ids(&m.components).contains(&"agent".to_owned()))
+            .find(|m| button_ids(&m.components).contains(&"agent".to_owned()))
     })
     .await
     .expect("the bot's answer");
@@ -201,12 +192,12 @@ async fn on_discord_the_case_is_rated_with_buttons_and_only_its_reporter_sees_it
         sandbox
             .discord_messages(&dm)
             .into_iter()
-            .find(|m| custom_ids(&m.components).contains(&"csat:4".to_owned()))
+            .find(|m| button_ids(&m.components).contains(&"csat:4".to_owned()))
     })
     .await
     .expect("the satisfaction buttons");
     assert_eq!(
-        custom_ids(&survey.components),
+        button_ids(&survey.components),
         ["csat:1", "csat:2", "csat:3", "csat:4", "csat:5"]
     );
     let first = sandbox.discord_click(&user, &survey.id, "csat:4").await;

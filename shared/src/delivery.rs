@@ -17,11 +17,11 @@ use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
-use crate::lambda::{aws_config, http_client};
+use crate::lambda::{http_client, Aws};
 use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
-use crate::store::{Customer, DynamoStore, Platform, Store};
+use crate::store::{Customer, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
 use crate::x::{split_for_dm, XApiConfig, XClient};
 
@@ -148,10 +148,9 @@ impl Delivery {
             name: "DELIVERY_MAX_RECEIVES",
             reason: "expected a whole number".into(),
         })?;
-        let aws = aws_config().await;
         let http = http_client();
         Ok(Self {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+            store: Aws::new(table).await.store,
             twilio: TwilioClient::new(http.clone(), twilio),
             x: x.map(|config| XClient::new(http.clone(), config)),
             discord: discord.map(|config| DiscordClient::new(http.clone(), config)),

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
-use crate::lambda::aws_config;
-use crate::queue::{OutboundJob, OutboundKind, Queue, SqsQueue};
-use crate::store::{Customer, DynamoStore, Store};
+use crate::lambda::Aws;
+use crate::queue::{OutboundJob, OutboundKind, Queue};
+use crate::store::{Customer, Store};
 use crate::twilio::events::Event;
 use crate::twilio::signature;
 use crate::web::{ApiError, WebRequest, WebResponse};
@@ -63,10 +63,10 @@ impl FlexWebhooks {
         let table = env.required("TABLE_NAME");
         let queue_url = env.required("DELIVERY_QUEUE_URL");
         env.finish()?;
-        let aws = aws_config().await;
+        let aws = Aws::new(table).await;
         Ok(Self {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
-            queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
+            queue: aws.queue(queue_url),
+            store: aws.store,
             auth_token,
             public_url,
         })

@@ -2,7 +2,11 @@
 //! `main` in each function is three lines around these.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::queue::{Queue, SqsQueue};
+use crate::store::{DynamoStore, Store};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_http::{Body, Request, Response};
@@ -16,6 +20,28 @@ pub type Error = lambda_runtime::Error;
 /// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators).
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The AWS back end of a function: the DynamoDB store on `table` and, when it sends work, the
+/// SQS queue at `queue_url`, both on one AWS configuration.
+pub struct Aws {
+    pub store: Arc<dyn Store>,
+    sdk: aws_config::SdkConfig,
+}
+
+impl Aws {
+    pub async fn new(table: String) -> Self {
+        let sdk = aws_config().await;
+        let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+        Self { store, sdk }
+    }
+
+    pub fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
+        Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.sdk),
+            queue_url,
+        ))
+    }
 }
 
 /// The one HTTP client for Twilio, X and Discord. Its timeout stays well under the functions'

@@ -80,3 +80,23 @@ pub fn bodies(conversation: &ConversationView) -> Vec<String> {
         .map(|m| m.body.clone())
         .collect()
 }
+
+/// The custom ids of a message's buttons, row by row.
+pub fn button_ids(components: &serde_json::Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    for row in components.as_array().into_iter().flatten() {
+        for button in row["components"].as_array().into_iter().flatten() {
+            ids.extend(button["custom_id"].as_str().map(str::to_owned));
+        }
+    }
+    ids
+}
+
+/// The sandbox's Flex tasks, once there are `count`.
+pub async fn tasks(bridge: &LocalBridge, count: usize) -> Vec<sandbox::TaskView> {
+    wait_for(WAIT, || {
+        Some(bridge.sandbox.tasks()).filter(|t| t.len() >= count)
+    })
+    .await
+    .unwrap_or_else(|| panic!("expected {count} task(s): {:#?}", bridge.sandbox.tasks()))
+}

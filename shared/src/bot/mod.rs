@@ -18,10 +18,10 @@ use serde_json::Value;
 use crate::cases::{self, CaseKind, NewCase};
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::flex::{is_customer_identity, verify_webhook};
-use crate::lambda::aws_config;
-use crate::queue::{OutboundJob, OutboundKind, Queue, SqsQueue, Suggestion};
+use crate::lambda::Aws;
+use crate::queue::{OutboundJob, OutboundKind, Queue, Suggestion};
 use crate::routing::{FlexTaskRouting, Routing};
-use crate::store::{BotState, Customer, DynamoStore, Store, StoreError};
+use crate::store::{BotState, Customer, Store, StoreError};
 use crate::twilio::events::Event;
 use crate::web::{ApiError, WebRequest, WebResponse};
 
@@ -67,10 +67,10 @@ impl Chatbot {
         let routing = Routing::from_env(&mut env);
         let bot_name = env.or_default("BOT_NAME", "Virtual agent");
         env.finish()?;
-        let aws = aws_config().await;
+        let aws = Aws::new(table).await;
         Ok(Self {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
-            queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
+            queue: aws.queue(queue_url),
+            store: aws.store,
             auth_token,
             public_url,
             routing,

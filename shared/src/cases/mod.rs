@@ -311,12 +311,21 @@ pub enum CaseError {
     Store(#[from] StoreError),
 }
 
-async fn change(
+/// Moves the case from one of `from` to `to`, with a timeline entry; a wrong status or an
+/// unknown id is a [`CaseError`] naming it.
+async fn transition(
     store: &dyn CaseStore,
     id: &str,
-    update: CaseUpdate,
+    (from, to): (&[CaseStatus], CaseStatus),
+    entry: TimelineEntry,
     action: &'static str,
 ) -> Result<Case, CaseError> {
+    let update = CaseUpdate {
+        from: from.to_vec(),
+        to: Some(to),
+        entry,
+        conversation: None,
+    };
     match store.update_case(id, &update).await? {
         Some(case) => Ok(case),
         None => match store.case(id).await? {
@@ -330,15 +339,12 @@ async fn change(
     }
 }
 
+use CaseStatus::{InProgress, Open, Reopened, Resolved};
+
 /// An agent joined the case's conversation: open (or reopened) → in progress.
 pub async fn start(store: &dyn CaseStore, id: &str, agent: &str) -> Result<Case, CaseError> {
-    let update = CaseUpdate {
-        from: vec![CaseStatus::Open, CaseStatus::Reopened],
-        to: Some(CaseStatus::InProgress),
-        entry: entry(format!("{agent} joined the chat"), agent),
-        conversation: None,
-    };
-    change(store, id, update, "started").await
+    let event = entry(format!("{agent} joined the chat"), agent);
+    transition(store, id, (&[Open, Reopened], InProgress), event, "started").await
 }
 
 /// Resolved, with a note, by `by` (the bridge when the chat closed, or an operator).
@@ -348,17 +354,9 @@ pub async fn resolve(
     by: &str,
     note: &str,
 ) -> Result<Case, CaseError> {
-    let update = CaseUpdate {
-        from: vec![
-            CaseStatus::Open,
-            CaseStatus::InProgress,
-            CaseStatus::Reopened,
-        ],
-        to: Some(CaseStatus::Resolved),
-        entry: entry(format!("resolved: {note}"), by),
-        conversation: None,
-    };
-    change(store, id, update, "resolved").await
+    let event = entry(format!("resolved: {note}"), by);
+    let from = [Open, InProgress, Reopened];
+    transition(store, id, (&from, Resolved), event, "resolved").await
 }
 
 /// Reopened by an operator, with a note.
@@ -368,13 +366,8 @@ pub async fn reopen(
     by: &str,
     note: &str,
 ) -> Result<Case, CaseError> {
-    let update = CaseUpdate {
-        from: vec![CaseStatus::Resolved],
-        to: Some(CaseStatus::Reopened),
-        entry: entry(format!("reopened: {note}"), by),
-        conversation: None,
-    };
-    change(store, id, update, "reopened").await
+    let event = entry(format!("reopened: {note}"), by);
+    transition(store, id, (&[Resolved], Reopened), event, "reopened").await
 }
 
 /// A note on the timeline, whatever the status.
@@ -390,7 +383,10 @@ pub async fn note(
         entry: entry(text, by),
         conversation: None,
     };
-    change(store, id, update, "noted").await
+    store
+        .update_case(id, &update)
+        .await?
+        .ok_or_else(|| CaseError::NotFound(id.to_owned()))
 }
 
 /// The customer's first satisfaction score counts; `false` when one was already stored.

@@ -2,8 +2,6 @@
 //! finds or opens their conversation and posts to Flex, files bug reports and feature requests,
 //! then finishes the deferred reply by editing `@original`. Idempotent per interaction id.
 
-use std::sync::Arc;
-
 use super::messages::{case_embed, case_message, OutgoingMessage};
 use super::webhook::DiscordJob;
 use super::{is_dms_closed, DiscordApiConfig, DiscordAppConfig, DiscordClient};
@@ -11,10 +9,10 @@ use crate::cases::views::{self, CaseQuery};
 use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
-use crate::lambda::{aws_config, http_client};
+use crate::lambda::{http_client, Aws};
 use crate::queue::{process_in_order, QueueRecord};
 use crate::retry::HttpError;
-use crate::store::{CustomerSlot, DynamoStore, Platform, StoreError};
+use crate::store::{CustomerSlot, Platform, StoreError};
 use crate::twilio::{TwilioClient, TwilioConfig};
 
 const DEDUPE_TTL_SECS: i64 = 24 * 3600;
@@ -61,11 +59,10 @@ impl DiscordWorker {
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         env.finish()?;
-        let aws = aws_config().await;
         let http = http_client();
         Ok(Self {
             conversations: Conversations {
-                store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+                store: Aws::new(table).await.store,
                 twilio: TwilioClient::new(http.clone(), twilio),
                 settings,
             },

@@ -134,6 +134,18 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Writes `item` whole, unconditionally (records only their own request writes).
+    async fn put(&self, item: &Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(item)?))
+            .send()
+            .await
+            .map_err(|e| error(e.into_service_error()))?;
+        Ok(())
+    }
+
     async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
@@ -184,19 +196,12 @@ impl Store for DynamoStore {
     }
 
     async fn confirm_event(&self, event: &str, ttl_secs: i64) -> Result<(), StoreError> {
-        let item = Item {
+        self.put(&Item {
             pk: event_key(event),
             expires_at: Some(now_epoch() + ttl_secs),
             ..Item::default()
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .send()
-            .await
-            .map_err(|e| error(e.into_service_error()))?;
-        Ok(())
+        })
+        .await
     }
 
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
@@ -589,20 +594,13 @@ impl CaseStore for DynamoStore {
         case_id: &str,
         until: i64,
     ) -> Result<(), StoreError> {
-        let item = Item {
+        self.put(&Item {
             pk: satisfaction_key(identity),
             case_id: Some(case_id.to_owned()),
             expires_at: Some(until),
             ..Item::default()
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .send()
-            .await
-            .map_err(|e| error(e.into_service_error()))?;
-        Ok(())
+        })
+        .await
     }
 
     async fn satisfaction_question(&self, identity: &str) -> Result<Option<String>, StoreError> {

@@ -6,9 +6,8 @@ use crate::cases::views;
 use crate::config::{ConfigError, Env, Secret};
 use crate::conversations::{ConversationSettings, Conversations, CustomerMessage};
 use crate::delivery;
-use crate::lambda::{aws_config, http_client};
-use crate::queue::{Queue, SqsQueue};
-use crate::store::DynamoStore;
+use crate::lambda::{http_client, Aws};
+use crate::queue::Queue;
 use crate::store::Platform;
 use crate::twilio::{TwilioClient, TwilioConfig};
 use crate::web::{http, ApiError, WebRequest, WebResponse};
@@ -62,15 +61,15 @@ impl XInbound {
         let table = env.required("TABLE_NAME");
         let queue_url = env.required("DELIVERY_QUEUE_URL");
         env.finish()?;
-        let aws = aws_config().await;
+        let aws = Aws::new(table).await;
         Ok(Self {
             config,
+            queue: aws.queue(queue_url),
             conversations: Conversations {
-                store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+                store: aws.store,
                 twilio: TwilioClient::new(http_client(), twilio),
                 settings,
             },
-            queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
         })
     }
 

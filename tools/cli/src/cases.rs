@@ -8,6 +8,7 @@
 
 use std::io::Write;
 
+use shared::cases::views::date_time as utc;
 use shared::cases::{self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore};
 use shared::config::{ConfigError, Env};
 use shared::delivery::case_update_job;
@@ -41,7 +42,7 @@ pub enum Error {
     Case(#[from] CaseError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{id} is resolved, but its reporter could not be told ({source}); they were not told")]
+    #[error("{id} is resolved, but the message for its reporter could not be queued: {source}")]
     NotTold { id: String, source: QueueError },
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -106,7 +107,7 @@ fn note_text(note: &str) -> Result<&str, Error> {
     let note = note.trim();
     if note.is_empty() {
         return Err(Error::Argument(
-            "--note is empty: say what was done (the timeline keeps it)".into(),
+            "--note is empty: the timeline keeps it, so say what was done or why".into(),
         ));
     }
     Ok(note)
@@ -137,12 +138,27 @@ pub async fn list(
 ) -> Result<(), Error> {
     let listed = store.list_cases(filter, page, limit).await?;
     if json {
-        let value = serde_json::json!({"cases": listed.cases, "next": listed.next});
-        writeln!(out, "{value:#}")?;
+        let listing = Listing {
+            cases: &listed.cases,
+            next: listed.next.as_deref(),
+        };
+        writeln!(out, "{}", pretty(&listing))?;
     } else {
         write!(out, "{}", table(&listed, filter, limit))?;
     }
     Ok(())
+}
+
+/// `cases list --json`.
+#[derive(serde::Serialize)]
+struct Listing<'a> {
+    cases: &'a [Case],
+    next: Option<&'a str>,
+}
+
+/// Indented JSON, fields in their declared order.
+fn pretty(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("cases serialise")
 }
 
 /// The listing as a table, then the command for the next page when there is one.
@@ -241,12 +257,9 @@ fn shell_word(word: &str) -> String {
     }
 }
 
+/// Records written before `updated_at` existed hold 0.
 fn updated_at(case: &Case) -> i64 {
-    if case.updated_at > 0 {
-        case.updated_at
-    } else {
-        case.opened_at
-    }
+    case.updated_at.max(case.opened_at)
 }
 
 /// One line of at most `width` characters, `…` marking a cut.
@@ -273,8 +286,7 @@ pub async fn show(
         .await?
         .ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
     if json {
-        let value = serde_json::to_value(&case).expect("cases serialise");
-        writeln!(out, "{value:#}")?;
+        writeln!(out, "{}", pretty(&case))?;
     } else {
         write!(out, "{}", details(&case))?;
     }

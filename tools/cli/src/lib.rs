@@ -45,7 +45,9 @@ pub enum CasesCommand {
     /// List cases, newest first, a page at a time
     ///
     /// Prints a table (id, kind, status, reporter, last update in UTC, satisfaction score,
-    /// title) and, when there are more, the command for the next page. Filters combine. Reads
+    /// title) and, when there are more, the command for the next page. Filters combine. Newest
+    /// first means by case number; without --status or --customer the cases come status by
+    /// status (open, in progress, reopened, then resolved), newest first within each. Reads
     /// TABLE_NAME, AWS region and credentials, and AWS_ENDPOINT_URL for an emulator.
     List {
         /// Only cases in this status: open, in_progress, resolved or reopened
