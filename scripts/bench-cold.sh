@@ -4,23 +4,22 @@
 # Runtime API (scripts/lambda_runtime_emulator.py). Prints a Markdown table: stripped binary
 # size, median cold start, ratio to hello-world, peak RSS.
 #
-#   scripts/bench-cold.sh [--no-build] [--rounds N]
+#   scripts/bench-cold.sh [--no-build] [--rounds N] [--env VAR=VALUE]...
 #
 # Builds release binaries for the host with the workspace's release profile (LTO: 10+ minutes
-# from scratch on 2 cores); --no-build uses the binaries already built.
+# from scratch on 2 cores); --no-build uses the binaries already built. --rounds (default 7) and
+# --env (one more variable for every binary, for experiments) go to the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flex-bridge-target}"
 
 build=1
-rounds=7
-while [ $# -gt 0 ]; do
-    case "$1" in
+emulator_args=()
+for arg in "$@"; do
+    case "$arg" in
         --no-build) build=0 ;;
-        --rounds) rounds="$2"; shift ;;
-        *) echo "usage: $0 [--no-build] [--rounds N]" >&2; exit 2 ;;
+        *) emulator_args+=("$arg") ;;
     esac
-    shift
 done
 
 # Package names (= binary names) of the functions.
@@ -55,4 +54,4 @@ for f in "${functions[@]}"; do targets+=("$f=$CARGO_TARGET_DIR/release/$f"); don
 
 echo "$(uname -m), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "lambda_runtime $main_runtime; $(rustc --version)" >&2
-exec python3 scripts/lambda_runtime_emulator.py --rounds "$rounds" "${targets[@]}"
+exec python3 scripts/lambda_runtime_emulator.py "${emulator_args[@]}" "${targets[@]}"

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Cold starts of Lambda binaries against an emulated Lambda Runtime API (`make bench-cold`).
 
-    scripts/lambda_runtime_emulator.py [--rounds N] [--repo DIR] NAME=BINARY [NAME=BINARY ...]
+    scripts/lambda_runtime_emulator.py [--rounds N] [--env VAR=VALUE]... NAME=BINARY...
 
 The first NAME=BINARY is the baseline (the hello-world); the others are compared with it.
 
 Each binary is started the way Lambda starts a `provided.al2023` bootstrap: a clean environment
 holding only Lambda's variables (AWS_LAMBDA_RUNTIME_API pointing at this emulator, function name,
 memory size, version, region, credentials...) and the application's variables. The emulator is
-the Runtime API (python stdlib http.server on 127.0.0.1, an ephemeral port):
+the Runtime API (python stdlib http.server on 127.0.0.1, a new ephemeral port for every start):
 
     GET  /2018-06-01/runtime/invocation/next           the first one marks the end of init, and
                                                        gets one event; later ones wait (as Lambda
@@ -94,7 +94,7 @@ APP_ENV = {
 }
 
 
-def lambda_env(name, port, scratch):
+def lambda_env(name, port, extra=()):
     """What Lambda puts in a provided.al2023 function's environment (nothing is inherited)."""
     return {
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
@@ -107,14 +107,14 @@ def lambda_env(name, port, scratch):
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY": "AKIDTESTONLY0000000",
         "AWS_ACCESS_KEY_ID": "AKIDTESTONLY0000000",
         "AWS_SECRET_ACCESS_KEY": "TEST_ONLY_secret_access_key",
         "AWS_SESSION_TOKEN": "TEST_ONLY_session_token",
         "AWS_ENDPOINT_URL": NOWHERE,
-        # Lambda has no ~/.aws; keep this machine's profile files (if any) out of the AWS SDK's
-        # config loading, which looks for them at init.
-        "AWS_CONFIG_FILE": os.path.join(scratch, "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(scratch, "no-aws-credentials"),
+        # No HOME, as on Lambda: the AWS SDK then looks for its profile files under "~/.aws"
+        # relative to the working directory (an empty scratch directory), finds none, and this
+        # machine's ~/.aws (if any) stays out of it.
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
         "_HANDLER": "bootstrap",
@@ -123,8 +123,12 @@ def lambda_env(name, port, scratch):
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-        "LD_LIBRARY_PATH": "/lib64:/usr/lib64",
+        "LD_LIBRARY_PATH": (
+            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task"
+            ":/var/task/lib:/opt/lib"
+        ),
         **APP_ENV,
+        **dict(extra),
     }
 
 
@@ -241,6 +245,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():  # streamed answers
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
@@ -267,7 +281,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         deadline_ms = int(time.time() * 1000) + TIMEOUT_S * 1000
-        trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+        trace = (
+            f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};"
+            f"Parent={uuid.uuid4().hex[:16]};Sampled=0"
+        )
         self.send(
             200,
             run.event,
@@ -317,12 +334,12 @@ def tail(path, lines=20):
         return "".join(f.readlines()[-lines:]).rstrip()
 
 
-def start_once(name, binary, event, scratch):
+def start_once(name, binary, event, scratch, extra_env=()):
     """Starts `binary` once. Returns (cold start ms, VmHWM kB, first answer) or raises
     RuntimeError with the reason and the process's output."""
     run = Run(name, event)
     server = Server(run)
-    env = lambda_env(name, server.server_address[1], scratch)
+    env = lambda_env(name, server.server_address[1], extra_env)
     out_path = os.path.join(scratch, "output.log")
     with open(out_path, "wb") as out:
         start = time.perf_counter()
@@ -339,9 +356,9 @@ def start_once(name, binary, event, scratch):
                 failure = f"init error reported to /runtime/init/error: {run.init_error}"
             elif run.ready_at is None and proc.poll() is not None:
                 time.sleep(0.05)  # let a last init/error POST land
-                failure = run.init_error and f"init error: {run.init_error}" or (
-                    f"exited with status {proc.returncode} before asking for an event"
-                )
+                failure = f"exited with status {proc.returncode} before asking for an event"
+                if run.init_error is not None:
+                    failure += f"; init error: {run.init_error}"
             elif time.perf_counter() > deadline:
                 failure = f"no GET /invocation/next within {INIT_TIMEOUT_S:.0f} s"
         if failure is None:
@@ -394,9 +411,15 @@ def summary(response):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser.add_argument("--repo", default=os.path.dirname(here), help="for functions/*/src")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="VAR=VALUE",
+        help="one more variable for every binary (experiments)",
+    )
     parser.add_argument("binaries", nargs="+", metavar="NAME=BINARY")
     args = parser.parse_args()
+    extra_env = [v.split("=", 1) for v in args.env]
     targets = []
     for spec in args.binaries:
         name, _, binary = spec.partition("=")
@@ -421,7 +444,7 @@ def main():
                 if name in failed:
                     continue
                 try:
-                    ms, kb, answer = start_once(name, binary, events[name], scratch)
+                    ms, kb, answer = start_once(name, binary, events[name], scratch, extra_env)
                 except RuntimeError as e:
                     failed[name] = str(e)
                     print(f"FAILED {name}: {e}", file=sys.stderr)
@@ -436,7 +459,10 @@ def main():
     base = statistics.median(samples[base_name]) if base_name not in failed else None
     mib = 1024 * 1024
     print()
-    print("| function | stripped binary size (MB) | cold start median (ms) | × hello-world | peak RSS (MB) |")
+    print(
+        "| function | stripped binary size (MB) | cold start median (ms) | × hello-world "
+        "| peak RSS (MB) |"
+    )
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, _ in targets:
         size = f"{sizes[name][0] / mib:.2f}"
@@ -448,9 +474,9 @@ def main():
         print(f"| {name} | {size} | {med:.2f} | {ratio} | {hwm[name] / 1024:.1f} |")
     print()
     print(
-        f"Median of {args.rounds} starts each (after a warm-up round), interleaved. MB = 2^20 bytes. "
-        "Cold start: spawn to the first GET /runtime/invocation/next. Peak RSS: VmHWM after the "
-        "first event was answered, highest of the runs."
+        f"Median of {args.rounds} starts each (after a warm-up round), interleaved. "
+        "MB = 2^20 bytes. Cold start: spawn to the first GET /runtime/invocation/next. "
+        "Peak RSS: VmHWM after the first event was answered, highest of the runs."
     )
     if any(stripped for _, stripped in sizes.values()):
         print("Sizes of stripped copies: " + ", ".join(n for n, (_, s) in sizes.items() if s) + ".")

@@ -6,6 +6,7 @@
 //! `AWS_ENDPOINT_URL` (moto server in tests) for the real parts.
 
 mod aws;
+pub mod console;
 mod server;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ use shared::x::webhook::{CrcConfig, XInbound};
 use shared::x::{XApiConfig, XClient, XWebhookConfig};
 
 pub use aws::AwsResources;
+pub use console::Console;
 
 /// TEST-ONLY credentials shared by the bridge and the sandbox. Never real secrets.
 pub mod test_secrets {
@@ -142,6 +144,8 @@ pub struct LocalBridge {
     pub sandbox: Sandbox,
     pub store: Arc<dyn Store>,
     pub aws: Option<AwsResources>,
+    /// The web console, served at `url` (`/`) next to the API routes.
+    pub console: Console,
 }
 
 /// The environment a deployed function would see, for this local deployment.
@@ -226,6 +230,7 @@ impl LocalBridge {
             memory_queues,
         } = backend.create(&options).await?;
 
+        let console = Console::new(sandbox.clone(), store.clone(), queue.clone(), BOT_NAME);
         let http = shared::lambda::http_client();
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
         let retry = RetryPolicy {
@@ -320,7 +325,7 @@ impl LocalBridge {
             },
         });
 
-        tokio::spawn(server::serve(listener, functions.clone()));
+        tokio::spawn(server::serve(listener, functions.clone(), console.router()));
         // The two queue consumers, as their event source mappings would invoke them.
         let (f, g) = (functions.clone(), functions);
         let delivery = move |batch| f.clone().deliver(batch);
@@ -349,6 +354,7 @@ impl LocalBridge {
             sandbox,
             store,
             aws,
+            console,
         })
     }
 }

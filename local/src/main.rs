@@ -1,7 +1,12 @@
-//! `flex-bridge-local`: the whole bridge on this machine, no cloud account. Plays two scripted
-//! conversations through the sandbox (an X customer and a Discord customer: the virtual agent
-//! answers, they ask for a person, a case and a Flex task are opened, an agent takes over), then
-//! keeps serving so you can drive it yourself with the sandbox's `/sandbox/...` routes.
+//! `flex-bridge-local`: the whole bridge on this machine, no cloud account. Serves every
+//! function's handler, the sandbox playing Twilio, Flex, X and Discord, and the web console at
+//! `http://127.0.0.1:3000/` (`PORT` overrides), where you are the customers and the agent.
+//!
+//! With `--demo` (`make demo`) it first plays two scripted conversations through the console (an
+//! X customer and a Discord customer: the virtual agent answers, they ask for a person, a case
+//! and a Flex task are opened, an agent takes over) and prints their transcript.
+//!
+//! Logs go to a file (named at start; `RUST_LOG` picks the level), so the terminal stays readable.
 
 use std::time::Duration;
 
@@ -11,38 +16,62 @@ const CUSTOMER: &str = "2900000001";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    shared::telemetry::init_text();
+    let log_path = std::env::var_os("FLEX_BRIDGE_LOG")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("flex-bridge-local.log"));
+    log_to(&log_path)?;
+    let demo_mode = std::env::args().any(|a| a == "--demo");
     let port = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let bridge = LocalBridge::start(
+    let bridge = match LocalBridge::start(
         Backend::Memory,
         Options {
             port,
             ..Options::default()
         },
     )
-    .await?;
-    println!("Flex Bridge (all functions)        {}", bridge.url);
-    println!(
-        "Sandbox (Twilio, Flex, X, Discord) {}\n",
-        bridge.sandbox.url()
-    );
-    if !std::env::args().any(|a| a == "--no-demo") {
+    .await
+    {
+        Ok(bridge) => bridge,
+        Err(err) => {
+            eprintln!("could not start on 127.0.0.1:{port}: {err}");
+            eprintln!(
+                "(another program on that port? try PORT={} make run)",
+                port + 1
+            );
+            std::process::exit(1);
+        }
+    };
+    if demo_mode {
         demo(&bridge).await?;
         discord_demo(&bridge).await?;
+        println!();
     }
-    let s = bridge.sandbox.url();
-    println!("\nStill running. Try:");
-    println!("  curl -s -XPOST {s}/sandbox/x/dm -H 'content-type: application/json' -d '{{\"sender_id\":\"42\",\"screen_name\":\"you\",\"text\":\"hello\"}}'");
-    println!("  curl -s {s}/sandbox/conversations");
-    println!("  curl -s -XPOST {s}/sandbox/conversations/<CH sid>/agent-messages -H 'content-type: application/json' -d '{{\"author\":\"sam\",\"body\":\"Hi! Options: Yes - please, No\"}}'");
-    println!("  curl -s {s}/sandbox/x/dms/42");
-    println!("  curl -s -XPOST {s}/sandbox/discord/command -H 'content-type: application/json' -d '{{\"user_id\":\"77\",\"username\":\"you\",\"in_guild\":true,\"name\":\"helpme\",\"options\":{{\"question\":\"hi\"}}}}'");
-    println!("  curl -s {s}/sandbox/discord/dms/77");
-    println!("Ctrl-C to stop.");
+    println!("Flex Bridge console: {}/", bridge.url);
+    println!(
+        "  Be a customer on the left (X DMs or Discord /helpme), ask a question, then ask for \"an agent\"; answer as the agent on the right."
+    );
+    println!(
+        "  API routes on the same address; sandbox (Twilio, Flex, X, Discord) at {}",
+        bridge.sandbox.url()
+    );
+    println!("  Logs: {}   Ctrl-C to stop.", log_path.display());
     tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// Sends the logs to `path` (truncated), not the terminal.
+fn log_to(path: &std::path::Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
     Ok(())
 }
 
@@ -72,10 +101,11 @@ const WAIT: Duration = Duration::from_secs(10);
 /// opened, the agent accepts, answers with quick replies, and ends the chat.
 async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = &bridge.sandbox;
+    let console = &bridge.console;
     let who = "customer's X DMs";
     println!("customer (X @jordan_cust) » i forgot my pasword, how do i get back in?");
-    sandbox
-        .customer_dm(
+    console
+        .x_dm(
             CUSTOMER,
             "jordan_cust",
             "i forgot my pasword, how do i get back in?",
@@ -83,8 +113,8 @@ async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
         .await;
     show(who, &x_dms(bridge, 1).await?[0]);
     println!("customer » it says my account is locked, can i talk to a human");
-    sandbox
-        .customer_dm(
+    console
+        .x_dm(
             CUSTOMER,
             "jordan_cust",
             "it says my account is locked, can i talk to a human",
@@ -108,7 +138,7 @@ async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
         show(who, dm);
     }
     println!("customer » 2");
-    sandbox.customer_dm(CUSTOMER, "jordan_cust", "2").await;
+    console.x_dm(CUSTOMER, "jordan_cust", "2").await;
     wait_for(WAIT, || {
         sandbox
             .conversation(&task.conversation_sid)
@@ -133,13 +163,14 @@ async fn demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
 /// A Discord customer: `/helpme`, the bot's answer with buttons, Talk to an agent, the agent.
 async fn discord_demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = &bridge.sandbox;
+    let console = &bridge.console;
     let user = sandbox::DiscordUser {
         id: "800000000000000001".into(),
         username: "river".into(),
     };
     let who = "river's Discord DMs";
     println!("\ncustomer (Discord river) » /helpme question: the game crashes when i launch it");
-    let reply = sandbox
+    let reply = console
         .discord_command(
             &user,
             true,
@@ -176,7 +207,7 @@ async fn discord_demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Er
         " ".repeat(who.len())
     );
     println!("river clicks » Talk to an agent");
-    sandbox.discord_click(&user, &bot_answer.id, "agent").await;
+    console.discord_click(&user, &bot_answer.id, "agent").await;
     let task = wait_for(WAIT, || {
         sandbox
             .tasks()

@@ -23,8 +23,9 @@ pub fn router(functions: Arc<Functions>) -> Router {
         .with_state(functions)
 }
 
-pub async fn serve(listener: tokio::net::TcpListener, functions: Arc<Functions>) {
-    if let Err(err) = axum::serve(listener, router(functions)).await {
+/// Serves the API routes and `extra` (the web console) on `listener`.
+pub async fn serve(listener: tokio::net::TcpListener, functions: Arc<Functions>, extra: Router) {
+    if let Err(err) = axum::serve(listener, router(functions).merge(extra)).await {
         tracing::error!(error = %err, "local API stopped");
     }
 }

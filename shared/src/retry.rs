@@ -35,11 +35,30 @@ pub struct HttpError {
     /// Seconds the remote asked us to wait before trying again.
     pub retry_after: Option<u64>,
     pub detail: String,
+    /// Refused here before anything was sent (a malformed id, URL or header): trying again
+    /// cannot help.
+    #[doc(hidden)]
+    pub unsent: bool,
 }
 
 impl HttpError {
-    /// Worth another try later (rate limit, server error, no answer).
+    /// A request refused before it was sent: permanent.
+    pub fn unsent(service: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            service,
+            status: None,
+            retry_after: None,
+            detail: detail.into(),
+            unsent: true,
+        }
+    }
+
+    /// Worth another try later (rate limit, server error, no answer). A request that was
+    /// never sent is not.
     pub fn is_transient(&self) -> bool {
+        if self.unsent {
+            return false;
+        }
         match self.status {
             None => true,
             Some(s) => s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error(),
@@ -65,11 +84,16 @@ impl RetryPolicy {
             let error = match build().send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => error_from(service, response).await,
+                // A request that could not even be built is ours to fix, not the remote's.
+                Err(err) if err.is_builder() => {
+                    HttpError::unsent(service, err.without_url().to_string())
+                }
                 Err(err) => HttpError {
                     service,
                     status: None,
                     retry_after: None,
                     detail: err.without_url().to_string(),
+                    unsent: false,
                 },
             };
             if !error.is_transient() || attempt >= self.attempts {
@@ -92,11 +116,16 @@ impl RetryPolicy {
 
 async fn error_from(service: &'static str, response: Response) -> HttpError {
     let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after);
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+    };
+    // X answers 429 with `x-rate-limit-reset` (epoch seconds) rather than `Retry-After`.
+    let retry_after = header(reqwest::header::RETRY_AFTER.as_str())
+        .and_then(parse_retry_after)
+        .or_else(|| header("x-rate-limit-reset").and_then(seconds_until_epoch));
     // Characters, not bytes: a byte cut could split a multi-byte character and panic.
     let detail: String = response
         .text()
@@ -110,7 +139,14 @@ async fn error_from(service: &'static str, response: Response) -> HttpError {
         status: Some(status),
         retry_after,
         detail,
+        unsent: false,
     }
+}
+
+/// Seconds from now until an epoch-seconds time (X's `x-rate-limit-reset`), 0 if past.
+pub fn seconds_until_epoch(value: &str) -> Option<u64> {
+    let at: i64 = value.trim().parse().ok()?;
+    Some((at - crate::now_epoch()).max(0) as u64)
 }
 
 /// `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
@@ -150,10 +186,42 @@ mod tests {
             status: Some(StatusCode::from_u16(s).unwrap()),
             retry_after: None,
             detail: String::new(),
+            unsent: false,
         };
         assert!(e(429).is_transient());
         assert!(e(503).is_transient());
         assert!(!e(400).is_transient());
         assert!(!e(403).is_transient());
+    }
+
+    #[tokio::test]
+    async fn a_request_refused_before_sending_is_permanent_and_sent_once() {
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let client = reqwest::Client::new();
+        let err = RetryPolicy::default()
+            .send("t", || {
+                attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                client.get("http://127.0.0.1:9/").header("bad\nname", "v")
+            })
+            .await
+            .unwrap_err();
+        assert!(!err.is_transient(), "{err}");
+        assert_eq!(attempts.into_inner(), 1);
+        assert!(!HttpError::unsent("t", "malformed id").is_transient());
+    }
+
+    #[tokio::test]
+    async fn x_rate_limit_reset_is_honoured_like_retry_after() {
+        let reset = (crate::now_epoch() + 30).to_string();
+        let response = lambda_http::http::Response::builder()
+            .status(429)
+            .header("x-rate-limit-reset", reset)
+            .body("Too Many Requests")
+            .unwrap();
+        let err = error_from("x", reqwest::Response::from(response)).await;
+        let wait = err.retry_after.expect("a wait");
+        assert!((29..=30).contains(&wait), "{wait}");
+        assert_eq!(seconds_until_epoch("0"), Some(0));
+        assert_eq!(seconds_until_epoch("soon"), None);
     }
 }

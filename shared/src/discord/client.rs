@@ -166,12 +166,10 @@ impl DiscordClient {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
             if !plain {
-                return Err(HttpError {
-                    service: SERVICE,
-                    status: None,
-                    retry_after: None,
-                    detail: "refused to build a URL from a malformed id".into(),
-                });
+                return Err(HttpError::unsent(
+                    SERVICE,
+                    "refused to build a URL from a malformed id",
+                ));
             }
             url.push('/');
             url.push_str(segment);
@@ -210,6 +208,7 @@ impl DiscordClient {
                         retry_after: None,
                         // Without the URL: an interaction token is part of it.
                         detail: err.without_url().to_string(),
+                        unsent: false,
                     },
                     wait: None,
                     global: false,
@@ -243,11 +242,8 @@ impl DiscordClient {
 
     fn authorization(&self) -> Result<HeaderValue, HttpError> {
         let mut value = HeaderValue::from_str(&format!("Bot {}", self.config.bot_token.expose()))
-            .map_err(|_| HttpError {
-            service: SERVICE,
-            status: None,
-            retry_after: None,
-            detail: "DISCORD_BOT_TOKEN is not a valid header value".into(),
+            .map_err(|_| {
+            HttpError::unsent(SERVICE, "DISCORD_BOT_TOKEN is not a valid header value")
         })?;
         // Kept out of any debug output of the request.
         value.set_sensitive(true);
@@ -272,6 +268,7 @@ impl DiscordClient {
                 status: Some(StatusCode::TOO_MANY_REQUESTS),
                 retry_after: Some(whole_seconds(wait)),
                 detail: "global rate limit in force; request not sent".into(),
+                unsent: false,
             });
         }
         tokio::time::sleep(wait).await;
@@ -341,6 +338,7 @@ async fn failure_from(response: Response) -> Failure {
             status: Some(status),
             retry_after: wait.map(whole_seconds),
             detail: super::ids::truncate(&detail, 300),
+            unsent: false,
         },
         wait,
         global,
@@ -363,6 +361,7 @@ async fn read_json<T: for<'de> Deserialize<'de>>(response: Response) -> Result<T
         status: Some(status),
         retry_after: None,
         detail: format!("unexpected response body: {}", err.without_url()),
+        unsent: false,
     })
 }
 
@@ -549,6 +548,7 @@ mod tests {
             status: None,
             retry_after: None,
             detail: "code 50007: x".into(),
+            unsent: false,
         };
         assert!(!is_dms_closed(&other));
     }

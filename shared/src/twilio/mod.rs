@@ -391,5 +391,6 @@ async fn decode<T: for<'de> Deserialize<'de>>(response: reqwest::Response) -> Re
         status: Some(status),
         retry_after: None,
         detail: format!("unexpected response body: {err}"),
+        unsent: false,
     })
 }

@@ -119,6 +119,7 @@ impl XClient {
             status: Some(status),
             retry_after: None,
             detail: format!("unexpected response body: {err}"),
+            unsent: false,
         })?;
         Ok(sent.data)
     }
