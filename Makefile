@@ -1,11 +1,17 @@
 # The two commands the README opens with, and a few more.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/flex-bridge-target
 
-.PHONY: run test lint bench bench-kb bench-cold build-lambda
+.PHONY: run demo test lint bench bench-kb bench-cold build-lambda
 
-## The whole bridge on this machine: in-memory store and queue, sandboxed Twilio and X.
+## The whole bridge on this machine (in-memory store and queues, sandboxed Twilio, Flex, X and
+## Discord) and its web console at http://127.0.0.1:3000/ (PORT overrides). Logs go to a file.
 run:
 	cargo run -p local --bin flex-bridge-local
+
+## The same, after two scripted conversations (an X and a Discord customer: the virtual agent,
+## a case, a Flex task, the agent) with their transcript printed.
+demo:
+	cargo run -p local --bin flex-bridge-local -- --demo
 
 ## Every test; starts moto server (DynamoDB + SQS) on 127.0.0.1 and stops it after.
 test:

@@ -124,6 +124,7 @@ function changed(key, data) {
 
 /** Replaces a scrolling container's children, staying at the bottom if it was there. */
 function refill(container, children) {
+  children = children.filter(Boolean);
   const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40
     || !container.dataset.filled;
   container.replaceChildren(...children);
@@ -277,6 +278,7 @@ $("x-create").addEventListener("click", async () => {
   select("x", id);
   $("x-new-id").value = "";
   $("x-new-handle").value = "";
+  $("x-create").closest("details").open = false;
   await refresh();
 });
 
@@ -481,6 +483,7 @@ $("discord-create").addEventListener("click", async () => {
   select("discord", id);
   $("discord-new-id").value = "";
   $("discord-new-name").value = "";
+  $("discord-create").closest("details").open = false;
   await refresh();
 });
 
@@ -632,7 +635,8 @@ function renderTask() {
         h("span", { class: "task-state " + status, id: "task-status", dataset: { status } }, taskStatus(task))),
       h("div", { class: "task-meta" },
         a.caseId ? h("span", { id: "task-case", dataset: { caseId: a.caseId } }, `Case ${a.caseId}` + (theCase ? ` · ${theCase.status.replace("_", " ")}` : "")) : null,
-        h("span", { class: "muted" }, ` · ${task.sid} · conversation ${task.conversation_sid}`)));
+        h("span", { class: "muted", title: `task ${task.sid}, conversation ${task.conversation_sid}` },
+          ` · conversation ${task.conversation_sid}`)));
     const csat = $("task-csat");
     if (theCase && theCase.satisfaction) {
       const score = theCase.satisfaction.score;
@@ -733,7 +737,7 @@ function renderCases() {
   $("case-resolve").disabled = theCase.status === "resolved";
   $("case-reopen").disabled = theCase.status !== "resolved";
   if (!changed("case-detail", theCase)) return;
-  $("case-detail").replaceChildren(
+  $("case-detail").replaceChildren(...[
     h("h3", {}, `${theCase.id} · ${theCase.title}`),
     h("p", { class: "muted" }, `${theCase.kind} · ${theCase.status.replace("_", " ")} · reported by ${customerName(theCase.reporter)} (${theCase.reporter}) · opened ${time(theCase.opened_at)}`),
     theCase.details ? h("div", { class: "case-text" }, h("strong", {}, "Details"), h("div", {}, theCase.details)) : null,
@@ -743,7 +747,8 @@ function renderCases() {
     h("table", { class: "timeline" },
       h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "What"), h("th", {}, "Who"))),
       h("tbody", {}, theCase.timeline.map((entry) => h("tr", {},
-        h("td", { class: "when" }, time(entry.at)), h("td", {}, entry.event), h("td", {}, entry.by))))));
+        h("td", { class: "when" }, time(entry.at)), h("td", {}, entry.event), h("td", {}, entry.by))))),
+  ].filter(Boolean));
 }
 
 async function caseAction(action) {

@@ -6,7 +6,8 @@
 //! X customer and a Discord customer: the virtual agent answers, they ask for a person, a case
 //! and a Flex task are opened, an agent takes over) and prints their transcript.
 //!
-//! Logs go to a file (named at start; `RUST_LOG` picks the level), so the terminal stays readable.
+//! Logs go to a file, named at start (`FLEX_BRIDGE_LOG` overrides; `RUST_LOG` picks the level),
+//! so the terminal stays readable.
 
 use std::time::Duration;
 
@@ -16,15 +17,16 @@ const CUSTOMER: &str = "2900000001";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let log_path = std::env::var_os("FLEX_BRIDGE_LOG")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("flex-bridge-local.log"));
-    log_to(&log_path)?;
     let demo_mode = std::env::args().any(|a| a == "--demo");
     let port = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    // One file per port, so two runs side by side keep their own.
+    let log_path = std::env::var_os("FLEX_BRIDGE_LOG")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("flex-bridge-local-{port}.log")));
+    log_to(&log_path)?;
     let bridge = match LocalBridge::start(
         Backend::Memory,
         Options {

@@ -6,7 +6,8 @@
 //! Without `CHROMEDRIVER_URL` the test says why and passes, except under CI (`CI=true`), where
 //! it fails. A failing step saves a screenshot to `target/browser-failure-<step>.png`; the
 //! console mid-journey is saved to `target/browser-console.png`, and to `docs/console.png` when
-//! that is missing or `UPDATE_SCREENSHOT=1`.
+//! that is missing or `UPDATE_SCREENSHOT=1`. `BROWSER_SCREENSHOTS=1` saves one after every step
+//! (`target/browser-step-<step>.png`).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -46,6 +47,7 @@ impl Browser {
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                "--disable-breakpad",
                 "--window-size=1440,960",
                 format!("--user-data-dir={}", profile.display()),
             ],
@@ -167,26 +169,35 @@ impl Browser {
         std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Runs one step of a journey; on failure saves a screenshot, says where, and fails.
-    async fn step<T>(&self, name: &str, step: impl Future<Output = Step<T>>) -> T {
+    /// Runs one step of a journey; on failure saves a screenshot and says where.
+    async fn step<T>(&self, name: &str, step: impl Future<Output = Step<T>>) -> Step<T> {
         let started = Instant::now();
         match step.await {
             Ok(value) => {
                 println!("  ok  {name} ({} ms)", started.elapsed().as_millis());
-                value
+                if std::env::var("BROWSER_SCREENSHOTS").is_ok_and(|v| v == "1") {
+                    let path = workspace()
+                        .join("target")
+                        .join(format!("browser-step-{name}.png"));
+                    let _ = self.screenshot(&path).await;
+                }
+                Ok(value)
             }
-            Err(err) => {
-                let path = workspace()
-                    .join("target")
-                    .join(format!("browser-failure-{name}.png"));
-                let saved = match self.screenshot(&path).await {
-                    Ok(()) => format!("screenshot: {}", path.display()),
-                    Err(e) => format!("no screenshot ({e})"),
-                };
-                eprintln!("step {name} failed: {err}\n{saved}");
-                panic!("step {name} failed: {err}\n{saved}");
-            }
+            Err(err) => Err(self.failed(name, &err).await),
         }
+    }
+
+    /// Saves `target/browser-failure-<step>.png` and returns what to fail with.
+    async fn failed(&self, name: &str, err: &str) -> String {
+        let path = workspace()
+            .join("target")
+            .join(format!("browser-failure-{name}.png"));
+        let saved = match self.screenshot(&path).await {
+            Ok(()) => format!("screenshot: {}", path.display()),
+            Err(e) => format!("no screenshot ({e})"),
+        };
+        eprintln!("step {name} failed: {err}\n{saved}");
+        format!("step {name} failed: {err}\n{saved}")
     }
 }
 
@@ -223,8 +234,12 @@ async fn the_console_drives_a_discord_and_an_x_customer_to_an_agent() {
     let browser = Browser::start(&webdriver, &profile)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "bridge and browser up in {} ms",
+        started.elapsed().as_millis()
+    );
 
-    let result = tokio::time::timeout(Duration::from_secs(120), async {
+    let journeys = async {
         browser
             .step("open", async {
                 browser
@@ -235,15 +250,21 @@ async fn the_console_drives_a_discord_and_an_x_customer_to_an_agent() {
                 browser.wait_text("#live", "live").await?;
                 Ok(())
             })
-            .await;
-        discord_journey(&browser).await;
-        x_journey(&browser).await;
-    })
-    .await;
+            .await?;
+        discord_journey(&browser).await?;
+        x_journey(&browser).await
+    };
+    let result = match tokio::time::timeout(Duration::from_secs(120), journeys).await {
+        Ok(result) => result,
+        Err(_) => Err(browser.failed("timeout", "over two minutes").await),
+    };
 
+    // The session (and its Chromium) ends whatever happened.
     let _ = browser.client.close().await;
     let _ = std::fs::remove_dir_all(&profile);
-    result.expect("the journeys finish within two minutes");
+    if let Err(err) = result {
+        panic!("{err}");
+    }
     println!(
         "browser journeys passed in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -252,7 +273,7 @@ async fn the_console_drives_a_discord_and_an_x_customer_to_an_agent() {
 
 /// `/helpme` → the bot's answer → Talk to an agent → the task on the desk → accepted → a reply
 /// with quick replies → the customer's choice → End chat → rated 5 → the case resolved with 5.
-async fn discord_journey(b: &Browser) {
+async fn discord_journey(b: &Browser) -> Step {
     b.step("discord-new-user", async {
         b.click("#tab-discord", "").await?;
         b.click("#view-discord details.new summary", "").await?;
@@ -267,7 +288,7 @@ async fn discord_journey(b: &Browser) {
         .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("discord-helpme", async {
         b.type_into("#discord-option", "the game crashes when i launch it")
@@ -284,7 +305,7 @@ async fn discord_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("discord-talk-to-an-agent", async {
         b.click(
@@ -296,7 +317,7 @@ async fn discord_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     let case_id = b
         .step("desk-task-appears", async {
@@ -325,7 +346,7 @@ async fn discord_journey(b: &Browser) {
                 .await?;
             Ok(case)
         })
-        .await;
+        .await?;
 
     b.step("desk-accept-and-reply", async {
         let name = b.client.find(Locator::Css("#agent-name")).await;
@@ -346,7 +367,7 @@ async fn discord_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("discord-quick-reply", async {
         b.click("#tab-discord", "").await?;
@@ -363,7 +384,7 @@ async fn discord_journey(b: &Browser) {
         b.wait_text("#transcript .msg.customer", "Yes").await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     // The console mid-journey, for the README.
     b.step("screenshot", async {
@@ -376,7 +397,7 @@ async fn discord_journey(b: &Browser) {
         }
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("desk-end-chat", async {
         b.click("#end-chat", "End chat").await?;
@@ -384,7 +405,7 @@ async fn discord_journey(b: &Browser) {
         b.wait_text("#transcript .msg.event", "closed").await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("discord-rate-5", async {
         b.wait_text("#discord-thread .dmsg", "This chat has ended")
@@ -394,7 +415,7 @@ async fn discord_journey(b: &Browser) {
         b.wait_text("#task-csat", "5/5").await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("cases-resolved-with-5", async {
         b.click("#tab-cases", "").await?;
@@ -408,12 +429,58 @@ async fn discord_journey(b: &Browser) {
         b.wait_text("#case-detail", "Satisfaction 5/5").await?;
         Ok(())
     })
-    .await;
+    .await?;
+
+    // `/bug` answers with a form; the report becomes a case, and resolving it tells the reporter.
+    b.step("discord-bug-form", async {
+        b.click("#tab-discord", "").await?;
+        b.click("#discord-command option[value='bug']", "/bug")
+            .await?;
+        b.click("#discord-run", "Run").await?;
+        b.wait_text("#modal h2", "Report a bug").await?;
+        b.type_into("#modal-field-title", "Crash in the guild hall")
+            .await?;
+        b.type_into(
+            "#modal-field-details",
+            "Every time I open the guild hall map",
+        )
+        .await?;
+        b.click("#modal-submit", "Submit").await?;
+        b.wait_js(
+            "the form closed",
+            "return document.querySelector('#modal').hidden;",
+            vec![],
+        )
+        .await?;
+        b.wait_text("#discord-thread .daction", "Crash in the guild hall")
+            .await?;
+        Ok(())
+    })
+    .await?;
+
+    b.step("cases-resolve-bug", async {
+        b.click("#tab-cases", "").await?;
+        b.click("#cases-body tr.case", "Crash in the guild hall")
+            .await?;
+        b.wait_text("#case-detail", "Every time I open the guild hall map")
+            .await?;
+        b.type_into("#case-note", "fixed in 1.2").await?;
+        b.click("#case-resolve", "Resolve").await?;
+        b.wait_text(
+            "#cases-body tr.case[data-status='resolved']",
+            "Crash in the guild hall",
+        )
+        .await?;
+        b.wait_text("#discord-thread .dmsg", "is resolved: fixed in 1.2")
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// A DM → the bot's numbered answer → "agent" → the task → accepted → a reply → End chat; the
 /// case is then reopened and resolved again by the operator.
-async fn x_journey(b: &Browser) {
+async fn x_journey(b: &Browser) -> Step {
     b.step("x-new-customer", async {
         b.click("#tab-x", "").await?;
         b.click("#view-x details.new summary", "").await?;
@@ -428,7 +495,7 @@ async fn x_journey(b: &Browser) {
         .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("x-question", async {
         b.type_into("#x-input", "i forgot my password, how do i get back in?")
@@ -442,7 +509,7 @@ async fn x_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("x-agent", async {
         b.type_into("#x-input", "agent").await?;
@@ -451,7 +518,7 @@ async fn x_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     let case_id = b
         .step("desk-x-task", async {
@@ -484,7 +551,7 @@ async fn x_journey(b: &Browser) {
                 .await?;
             Ok(case.as_str().unwrap_or_default().to_owned())
         })
-        .await;
+        .await?;
 
     b.step("x-sees-the-agent", async {
         b.click("#tab-x", "").await?;
@@ -494,7 +561,7 @@ async fn x_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("x-end-chat", async {
         b.click("#end-chat", "End chat").await?;
@@ -503,7 +570,7 @@ async fn x_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await?;
 
     b.step("cases-reopen-and-resolve", async {
         b.click("#tab-cases", "").await?;
@@ -524,5 +591,5 @@ async fn x_journey(b: &Browser) {
             .await?;
         Ok(())
     })
-    .await;
+    .await
 }
