@@ -9,7 +9,10 @@ Recomputes, with the TEST-ONLY secrets below (see events/README.md):
                        + key1 + value1 + key2 + value2 ...))   (form parameters sorted by key)
   - x-signature-ed25519 of POST /discord/interactions events:
       hex(Ed25519 signature, with the TEST-ONLY seed, of x-signature-timestamp + raw body bytes)
-    (the timestamp header is kept as it is; the public key to configure is DISCORD_PUBLIC_KEY)
+    (the timestamp header is kept as it is, or set to now with `--now`: discord-interactions
+    refuses interactions signed more than 5 minutes away from now, so re-sign with
+    `python3 events/sign.py --now` right before invoking them, and `git checkout events/`
+    after; the public key to configure is DISCORD_PUBLIC_KEY)
   - content-length, and md5OfBody of SQS records.
 Bodies with isBase64Encoded are decoded first, as the Lambda runtime does.
 """
@@ -19,6 +22,8 @@ import hashlib
 import hmac
 import json
 import pathlib
+import sys
+import time
 import urllib.parse
 
 X_CONSUMER_SECRET = "TEST_ONLY_consumer_secret_0123456789abcdefghijklmnopqrstuv"
@@ -113,7 +118,7 @@ def raw_body(event):
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
 
 
-def sign(event):
+def sign(event, now=False):
     if "Records" in event:
         for record in event["Records"]:
             record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()
@@ -138,6 +143,8 @@ def sign(event):
         headers["x-twilio-signature"] = base64.b64encode(mac.digest()).decode()
     elif path == "/discord/interactions":
         seed = bytes.fromhex(DISCORD_SEED_HEX)
+        if now:
+            headers["x-signature-timestamp"] = str(int(time.time()))
         timestamp = headers["x-signature-timestamp"]
         headers["x-signature-ed25519"] = ed25519_sign(seed, timestamp.encode() + body).hex()
 
@@ -147,7 +154,7 @@ def main():
     assert ed25519_public_key(seed).hex() == DISCORD_PUBLIC_KEY, "DISCORD_SEED_HEX and DISCORD_PUBLIC_KEY disagree"
     for path in sorted(pathlib.Path(__file__).parent.glob("*.json")):
         event = json.loads(path.read_text())
-        sign(event)
+        sign(event, now="--now" in sys.argv[1:])
         path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n")
         print("signed", path.name)
 

@@ -309,9 +309,7 @@ impl LocalBridge {
                 max_receives: options.max_receives,
             },
             discord_interactions: DiscordInteractions {
-                config: DiscordInteractionsConfig {
-                    public_key: sandbox.discord_public_key_hex(),
-                },
+                config: DiscordInteractionsConfig::new(sandbox.discord_public_key_hex()),
                 queue: discord_queue,
             },
             discord_worker: DiscordWorker {

@@ -27,13 +27,25 @@ pub const DEFAULT_API_URL: &str = "https://discord.com/api/v10";
 pub struct DiscordInteractionsConfig {
     /// Hex, as shown in the Developer Portal. Public, so not a [`Secret`].
     pub public_key: String,
+    /// Interactions signed further than this from now are refused as replays: Discord signs
+    /// each delivery when it sends it, and a recorded one must not be accepted once its dedupe
+    /// record has expired.
+    pub max_clock_skew_secs: i64,
 }
 
+/// Five minutes either way, as Discord's and Slack's docs suggest.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
 impl DiscordInteractionsConfig {
-    pub fn from_env(env: &mut Env) -> Self {
+    pub fn new(public_key: impl Into<String>) -> Self {
         Self {
-            public_key: env.required("DISCORD_PUBLIC_KEY"),
+            public_key: public_key.into(),
+            max_clock_skew_secs: MAX_CLOCK_SKEW_SECS,
         }
+    }
+
+    pub fn from_env(env: &mut Env) -> Self {
+        Self::new(env.required("DISCORD_PUBLIC_KEY"))
     }
 
     /// A key that can never verify anything is a deploy mistake: say so at start-up, not as a
@@ -125,13 +137,11 @@ mod tests {
 
     #[test]
     fn a_bad_public_key_fails_at_start_up() {
-        let good = DiscordInteractionsConfig {
-            public_key: "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8".into(),
-        };
+        let good = DiscordInteractionsConfig::new(
+            "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8",
+        );
         assert!(good.validate().is_ok());
-        let bad = DiscordInteractionsConfig {
-            public_key: "nope".into(),
-        };
+        let bad = DiscordInteractionsConfig::new("nope");
         assert!(matches!(
             bad.validate(),
             Err(ConfigError::Invalid {

@@ -35,6 +35,14 @@ pub fn verify(
     key.verify_strict(&message, &signature).is_ok()
 }
 
+/// Whether an interaction's `X-Signature-Timestamp` (Unix seconds) is within `max_skew_secs`
+/// of `now`; a missing or malformed one is not.
+pub fn is_fresh(timestamp: Option<&str>, now: i64, max_skew_secs: i64) -> bool {
+    timestamp
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .is_some_and(|t| now.abs_diff(t) <= max_skew_secs.unsigned_abs())
+}
+
 /// The app's public key, if the hex is a valid Ed25519 point (checked once at start-up too).
 pub fn parse_public_key(public_key_hex: &str) -> Option<VerifyingKey> {
     let bytes = decode_hex::<32>(public_key_hex.trim())?;

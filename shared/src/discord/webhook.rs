@@ -10,6 +10,7 @@ use super::interactions::{self, Action, Interaction, InteractionContext};
 use super::{responses, signature, DiscordInteractionsConfig};
 use crate::config::{ConfigError, Env};
 use crate::lambda::aws_config;
+use crate::now_epoch;
 use crate::queue::{Queue, SqsQueue};
 use crate::web::{http::StatusCode, ApiError, WebRequest, WebResponse};
 
@@ -53,6 +54,11 @@ impl DiscordInteractions {
         );
         if !verified {
             tracing::warn!("discord interaction refused: bad or missing signature");
+            return Err(ApiError::Unauthorized);
+        }
+        let timestamp = request.header(signature::TIMESTAMP_HEADER);
+        if !signature::is_fresh(timestamp, now_epoch(), self.config.max_clock_skew_secs) {
+            tracing::warn!("discord interaction refused: signed too long ago (a replay?)");
             return Err(ApiError::Unauthorized);
         }
         let interaction =
@@ -117,8 +123,10 @@ mod tests {
 
     fn endpoint() -> (DiscordInteractions, Arc<MemoryQueue>) {
         let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        // The requests below carry a fixed timestamp: no replay window here (tested apart).
         let config = DiscordInteractionsConfig {
-            public_key: public_key_hex(&SEED),
+            max_clock_skew_secs: i64::MAX,
+            ..DiscordInteractionsConfig::new(public_key_hex(&SEED))
         };
         (
             DiscordInteractions {
@@ -192,6 +200,43 @@ mod tests {
             }
         );
         assert_eq!(queued[0].group.as_deref(), Some("800"));
+    }
+
+    #[tokio::test]
+    async fn interactions_signed_too_long_ago_are_refused_as_replays() {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let endpoint = DiscordInteractions {
+            config: DiscordInteractionsConfig::new(public_key_hex(&SEED)),
+            queue: queue.clone(),
+        };
+        let body = command(
+            "helpme",
+            serde_json::json!([{"name": "question", "type": 3, "value": "hi"}]),
+        );
+        let at = |offset: i64| {
+            let timestamp = (now_epoch() + offset).to_string();
+            WebRequest::post(body.clone())
+                .with_header(
+                    signature::SIGNATURE_HEADER,
+                    &sign(&SEED, &timestamp, body.as_bytes()),
+                )
+                .with_header(signature::TIMESTAMP_HEADER, &timestamp)
+        };
+        for stale in [-301, 301, -86_400] {
+            assert!(
+                matches!(
+                    endpoint.handle(&at(stale)).await,
+                    Err(ApiError::Unauthorized)
+                ),
+                "{stale} s away"
+            );
+        }
+        assert!(queue.is_idle(), "a replay queues nothing");
+        let fresh = endpoint.handle(&at(-30)).await.unwrap();
+        assert_eq!(fresh.status, StatusCode::OK);
+        assert!(!queue.is_idle());
+        assert!(!signature::is_fresh(Some("soon"), now_epoch(), 300));
+        assert!(!signature::is_fresh(None, now_epoch(), 300));
     }
 
     #[tokio::test]

@@ -10,6 +10,8 @@ pub mod webhook;
 
 use serde::Deserialize;
 
+pub use reqwest::Method;
+
 use crate::config::{Env, Secret};
 use crate::retry::{HttpError, RetryPolicy};
 
@@ -122,6 +124,82 @@ impl XClient {
             unsent: false,
         })?;
         Ok(sent.data)
+    }
+}
+
+/// How an [`XClient::call_json`] request is authenticated.
+#[derive(Clone, Copy, Debug)]
+pub enum XAuth<'a> {
+    /// OAuth 1.0a user context: the app's consumer key and the brand account's access token.
+    User,
+    /// OAuth 2.0 app-only: `Authorization: Bearer <app bearer token>`.
+    App(&'a Secret),
+}
+
+impl XClient {
+    /// One call to any X API path (`/2/webhooks`), with query parameters and an optional JSON
+    /// body; returns the answer's JSON (`Null` for an empty body). 429 and 5xx are retried like
+    /// DM sends; any other non-2xx is an [`HttpError`] with X's body as its detail.
+    pub async fn call_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+        auth: XAuth<'_>,
+    ) -> Result<serde_json::Value, HttpError> {
+        let url = format!("{}{path}", self.config.api_url);
+        let token = oauth1_request::Token::from_parts(
+            self.config.consumer_key.as_str(),
+            self.config.consumer_secret.expose(),
+            self.config.access_token.as_str(),
+            self.config.access_token_secret.expose(),
+        );
+        let response = self
+            .retry
+            .send("x", || {
+                let mut request = self.http.request(method.clone(), &url);
+                if !query.is_empty() {
+                    request = request.query(query);
+                }
+                request = match auth {
+                    // Query parameters are signed; a JSON body is not. A fresh nonce per attempt.
+                    XAuth::User => request.header(
+                        reqwest::header::AUTHORIZATION,
+                        oauth1_request::authorize(
+                            method.as_str(),
+                            url.as_str(),
+                            &oauth1_request::ParameterList::new(query.to_vec()),
+                            &token,
+                            oauth1_request::HMAC_SHA1,
+                        ),
+                    ),
+                    XAuth::App(bearer) => request.bearer_auth(bearer.expose()),
+                };
+                match body {
+                    Some(body) => request.json(body),
+                    None => request,
+                }
+            })
+            .await?;
+        let status = response.status();
+        let text = response.text().await.map_err(|err| HttpError {
+            service: "x",
+            status: Some(status),
+            retry_after: None,
+            detail: format!("unreadable response body: {err}"),
+            unsent: false,
+        })?;
+        if text.trim().is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|err| HttpError {
+            service: "x",
+            status: Some(status),
+            retry_after: None,
+            detail: format!("unexpected response body: {err}"),
+            unsent: false,
+        })
     }
 }
 
