@@ -17,6 +17,7 @@ use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
+use crate::idempotency::{Once, Outcome};
 use crate::lambda::{http_client, Aws};
 use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
@@ -29,10 +30,13 @@ pub const DISCORD_CHAT_ENDED_TEXT: &str =
     "This chat has ended. Thanks for reaching out! Use /helpme any time to start a new one.";
 pub const CHAT_ENDED_TEXT: &str =
     "This chat has ended. Thanks for reaching out! Send us a message any time to start a new one.";
-const DELIVERED_TTL_SECS: i64 = 7 * 24 * 3600;
-/// Longer than one invocation (the function's timeout), shorter than the queue's visibility
-/// timeout: a retry after a killed invocation finds the claim lapsed and delivers.
-const IN_PROGRESS_SECS: i64 = 90;
+/// A job is claimed for longer than one invocation (the function's timeout) and shorter than
+/// the queue's visibility timeout, so a retry after a killed invocation finds the claim lapsed
+/// and delivers; once delivered it is kept for a week.
+const DELIVER_ONCE: Once = Once {
+    claim_secs: 90,
+    keep_secs: 7 * 24 * 3600,
+};
 /// How long "this agent's joining was announced" is remembered (a conversation's lifetime).
 const JOINED_TTL_SECS: i64 = 30 * 24 * 3600;
 
@@ -176,30 +180,20 @@ impl Delivery {
         let span = tracing::info_span!("deliver", conversation_sid = %job.customer.conversation_sid, job = %job.id, attempt = record.receive_count);
         let _entered = span.enter();
         let key = format!("delivered#{}", job.id);
-        match self.store.claim_event(&key, IN_PROGRESS_SECS).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::info!("already delivered");
-                return true;
-            }
+        let outcome = DELIVER_ONCE
+            .run(self.store.as_ref(), &key, || self.deliver(&job))
+            .await;
+        match outcome {
             Err(err) => {
                 tracing::error!(error = %err, "dedupe claim failed");
-                return false;
+                false
             }
-        }
-        match self.deliver(&job).await {
-            Ok(()) => {
+            Ok(Outcome::AlreadyDone) => true,
+            Ok(Outcome::Done(())) => {
                 tracing::info!("delivered to the customer");
-                if let Err(err) = self.store.confirm_event(&key, DELIVERED_TTL_SECS).await {
-                    // Delivered all the same; only a duplicate arriving later could repeat it.
-                    tracing::warn!(error = %err, "could not confirm the delivery record");
-                }
                 true
             }
-            Err(err) => {
-                if let Err(release) = self.store.release_event(&key).await {
-                    tracing::error!(error = %release, "could not release the delivery claim");
-                }
+            Ok(Outcome::Failed(err)) => {
                 let last_attempt = record.receive_count >= self.max_receives;
                 tracing::warn!(error = %err, transient = err.is_transient(), last_attempt, "delivery failed");
                 if !err.is_transient() || last_attempt {

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod delivery;
 pub mod discord;
 pub mod flex;
+pub mod idempotency;
 pub mod lambda;
 pub mod queue;
 pub mod quick_replies;

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::cases::{self, CaseKind, NewCase};
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::flex::{is_customer_identity, verify_webhook};
+use crate::idempotency::{Once, Outcome};
 use crate::lambda::Aws;
 use crate::queue::{OutboundJob, OutboundKind, Queue, Suggestion};
 use crate::routing::{FlexTaskRouting, Routing};
@@ -29,8 +30,11 @@ use crate::web::{ApiError, WebRequest, WebResponse};
 pub const CHATBOT_PATH: &str = "/twilio/chatbot";
 /// Unconfident answers in a row after which the bot hands off.
 pub const MISSES_BEFORE_HANDOFF: u8 = 2;
-/// How long a handled `MessageSid` is remembered.
-const SEEN_TTL_SECS: i64 = 7 * 24 * 3600;
+/// A `MessageSid` is claimed for one turn and remembered for a week once handled.
+const TURN_ONCE: Once = Once {
+    claim_secs: 60,
+    keep_secs: 7 * 24 * 3600,
+};
 /// The transcript kept for the case: enough for context, bounded for the store.
 const TRANSCRIPT_LINES: usize = 20;
 
@@ -99,26 +103,16 @@ impl Chatbot {
         let span = tracing::info_span!("bot_turn", conversation_sid = %conversation_sid, message_sid = %message_sid);
         let _entered = span.enter();
         let seen = format!("bot#{message_sid}");
-        if !self
-            .store
-            .claim_event(&seen, SEEN_TTL_SECS)
+        let outcome = TURN_ONCE
+            .run(self.store.as_ref(), &seen, || {
+                self.turn(&conversation_sid, &message_sid, &body, &attributes)
+            })
             .await
-            .map_err(unavailable)?
-        {
-            tracing::info!("duplicate webhook");
-            return Ok(WebResponse::ignored("duplicate"));
-        }
-        match self
-            .turn(&conversation_sid, &message_sid, &body, &attributes)
-            .await
-        {
-            Ok(response) => Ok(response),
-            Err(err) => {
-                if let Err(release) = self.store.release_event(&seen).await {
-                    tracing::warn!(error = %release, "could not release the dedupe claim");
-                }
-                Err(unavailable(err))
-            }
+            .map_err(unavailable)?;
+        match outcome {
+            Outcome::Done(response) => Ok(response),
+            Outcome::AlreadyDone => Ok(WebResponse::ignored("duplicate")),
+            Outcome::Failed(err) => Err(unavailable(err)),
         }
     }
 

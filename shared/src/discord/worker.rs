@@ -9,16 +9,20 @@ use crate::cases::views::{self, CaseQuery};
 use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
+use crate::idempotency::{Once, Outcome};
 use crate::lambda::{http_client, Aws};
 use crate::queue::{process_in_order, QueueRecord};
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
 use crate::twilio::{TwilioClient, TwilioConfig};
 
-const DEDUPE_TTL_SECS: i64 = 24 * 3600;
-/// Longer than one invocation (the function's timeout), shorter than the queue's visibility
-/// timeout: a retry after a killed invocation finds the claim lapsed and does the work.
-const IN_PROGRESS_SECS: i64 = 90;
+/// An interaction is claimed for longer than one invocation (the function's timeout) and
+/// shorter than the queue's visibility timeout, so a retry after a killed invocation finds the
+/// claim lapsed and does the work; once done it is kept for a day.
+const WORK_ONCE: Once = Once {
+    claim_secs: 90,
+    keep_secs: 24 * 3600,
+};
 
 /// How to open DMs, for customers whose settings refuse them (Discord error 50007).
 pub const DMS_CLOSED_HELP: &str = "I couldn't send you a direct message, so replies from our team can't reach you. \
@@ -85,35 +89,25 @@ impl DiscordWorker {
         };
         let span = tracing::info_span!("discord_work", event_id = %job.context.interaction_id, conversation_sid = tracing::field::Empty);
         let _entered = span.enter();
-        let store = &self.conversations.store;
         let key = format!("discord#{}", job.context.interaction_id);
-        match store.claim_event(&key, IN_PROGRESS_SECS).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::info!("interaction already handled");
-                return true;
-            }
+        let outcome = WORK_ONCE
+            .run(self.conversations.store.as_ref(), &key, || self.work(&job))
+            .await;
+        match outcome {
             Err(err) => {
                 tracing::error!(error = %err, "dedupe claim failed");
-                return false;
+                false
             }
-        }
-        match self.work(&job).await {
-            Ok(reply) => {
-                if let Err(err) = store.confirm_event(&key, DEDUPE_TTL_SECS).await {
-                    tracing::warn!(error = %err, "could not confirm the dedupe record");
-                }
+            Ok(Outcome::AlreadyDone) => true,
+            Ok(Outcome::Done(reply)) => {
                 self.reply(&job, &reply).await;
                 true
             }
-            Err(err) if err.is_transient() => {
+            Ok(Outcome::Failed(err)) if err.is_transient() => {
                 tracing::warn!(error = %err, "interaction work failed; SQS will retry");
-                if let Err(release) = store.release_event(&key).await {
-                    tracing::error!(error = %release, "could not release the dedupe record");
-                }
                 false
             }
-            Err(err) => {
+            Ok(Outcome::Failed(err)) => {
                 tracing::error!(error = %err, "interaction work failed for good");
                 self.reply(
                     &job,

@@ -6,6 +6,7 @@ use crate::cases::views;
 use crate::config::{ConfigError, Env, Secret};
 use crate::conversations::{ConversationSettings, Conversations, CustomerMessage};
 use crate::delivery;
+use crate::idempotency::{Once, Outcome};
 use crate::lambda::{http_client, Aws};
 use crate::queue::Queue;
 use crate::store::Platform;
@@ -14,8 +15,12 @@ use crate::web::{http, ApiError, WebRequest, WebResponse};
 
 use super::{events, signature, XWebhookConfig};
 
-/// Dedupe records outlive X's retries (minutes) by a wide margin.
-pub const DEDUPE_TTL_SECS: i64 = 7 * 24 * 3600;
+/// An X event is claimed for one try (well under X's retry delay), and kept for a week once
+/// handled: dedupe records outlive X's retries (minutes) by a wide margin.
+const FORWARD_ONCE: Once = Once {
+    claim_secs: 60,
+    keep_secs: 7 * 24 * 3600,
+};
 
 /// `twitter-crc` needs only the consumer secret.
 #[derive(Clone, Debug)]
@@ -94,50 +99,50 @@ impl XInbound {
 
     #[tracing::instrument(name = "x_dm", skip_all, fields(event_id = %dm.event_id, conversation_sid = tracing::field::Empty))]
     async fn forward(&self, dm: events::InboundDm) -> Result<(), ApiError> {
-        let store = &self.conversations.store;
+        let store = self.conversations.store.as_ref();
         let key = format!("x#{}", dm.event_id);
-        let unavailable = |retry_after| ApiError::Unavailable { retry_after };
-        if !store
-            .claim_event(&key, DEDUPE_TTL_SECS)
+        let outcome = FORWARD_ONCE
+            .run(store, &key, || self.post(&dm))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "dedupe claim failed");
-                unavailable(None)
-            })?
-        {
-            tracing::info!("duplicate X event ignored");
-            return Ok(());
+                ApiError::Unavailable { retry_after: None }
+            })?;
+        match outcome {
+            Outcome::Done(()) | Outcome::AlreadyDone => Ok(()),
+            // Forgotten, so X's retry is not taken for a duplicate.
+            Outcome::Failed(retry_after) => Err(ApiError::Unavailable { retry_after }),
         }
+    }
+
+    /// The DM to Flex, or answered by the bridge; on failure, the wait to suggest to X.
+    async fn post(&self, dm: &events::InboundDm) -> Result<(), Option<u64>> {
         let identity = Platform::X.identity(&dm.sender_id);
-        match self.answer_from_the_bridge(&identity, &dm).await {
+        match self.answer_from_the_bridge(&identity, dm).await {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(err) => {
                 tracing::error!(error = %err, "could not answer from the bridge; X will retry");
-                if let Err(release) = store.release_event(&key).await {
-                    tracing::error!(error = %release, "could not release the dedupe record");
-                }
-                return Err(unavailable(None));
+                return Err(None);
             }
         }
         let message = CustomerMessage {
             platform: Platform::X,
             address: dm.sender_id.clone(),
-            user_id: dm.sender_id,
-            handle: dm.handle,
-            text: dm.text,
-            event_id: dm.event_id,
+            user_id: dm.sender_id.clone(),
+            handle: dm.handle.clone(),
+            text: dm.text.clone(),
+            event_id: dm.event_id.clone(),
             agent_requested: false,
         };
-        if let Err(err) = self.conversations.post_from_customer(&message).await {
-            tracing::error!(error = %err, "could not post the DM to Flex; X will retry");
-            // Forget the event so X's retry is not taken for a duplicate.
-            if let Err(release) = store.release_event(&key).await {
-                tracing::error!(error = %release, "could not release the dedupe record");
-            }
-            return Err(unavailable(err.retry_after()));
-        }
-        Ok(())
+        self.conversations
+            .post_from_customer(&message)
+            .await
+            .map(drop)
+            .map_err(|err| {
+                tracing::error!(error = %err, "could not post the DM to Flex; X will retry");
+                err.retry_after()
+            })
     }
 
     /// A question about the customer's cases, or their 1–5 after a chat, is answered by the
