@@ -34,9 +34,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
+use sandbox::control::{
+    borrowed, string_pairs, CustomerDm, DiscordClick, DiscordCommand, DiscordModal,
+};
 use sandbox::{DiscordReply, DiscordUser, Sandbox, XDelivery};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use shared::cases::{self, Case, CaseFilter, CaseKind, CaseStore};
 use shared::queue::Queue;
 use shared::store::Store;
@@ -672,50 +675,11 @@ async fn add_customer(
     Json(json!({"ok": true})).into_response()
 }
 
-#[derive(Deserialize)]
-struct CustomerDm {
-    sender_id: String,
-    screen_name: String,
-    text: String,
-}
-
 async fn x_dm(State(console): State<Console>, Json(request): Json<CustomerDm>) -> Response {
     let delivery = console
         .x_dm(&request.sender_id, &request.screen_name, &request.text)
         .await;
     Json(delivery).into_response()
-}
-
-/// String values of a JSON object, in its order (as the sandbox's control routes read them).
-fn string_pairs(object: &Map<String, Value>) -> Vec<(String, String)> {
-    object
-        .iter()
-        .map(|(k, v)| {
-            let value = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (k.clone(), value)
-        })
-        .collect()
-}
-
-fn borrowed(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-#[derive(Deserialize)]
-struct DiscordCommand {
-    user_id: String,
-    username: String,
-    #[serde(default)]
-    in_guild: bool,
-    name: String,
-    #[serde(default)]
-    options: Map<String, Value>,
 }
 
 async fn discord_command(
@@ -730,14 +694,6 @@ async fn discord_command(
     Json(reply).into_response()
 }
 
-#[derive(Deserialize)]
-struct DiscordClick {
-    user_id: String,
-    username: String,
-    message_id: String,
-    custom_id: String,
-}
-
 async fn discord_click(
     State(console): State<Console>,
     Json(request): Json<DiscordClick>,
@@ -747,21 +703,6 @@ async fn discord_click(
         .discord_click(&user, &request.message_id, &request.custom_id)
         .await;
     Json(reply).into_response()
-}
-
-#[derive(Deserialize)]
-struct DiscordModal {
-    user_id: String,
-    username: String,
-    custom_id: String,
-    #[serde(default)]
-    fields: Map<String, Value>,
-    #[serde(default = "yes")]
-    label_shape: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 async fn discord_modal(

@@ -229,11 +229,12 @@ async fn webhook_deliveries(State(sandbox): State<Sandbox>) -> Response {
     Json(sandbox.webhook_deliveries()).into_response()
 }
 
-#[derive(Deserialize)]
-struct CustomerDm {
-    sender_id: String,
-    screen_name: String,
-    text: String,
+/// The body of `POST /sandbox/x/dm` (and of the local console's own route, which records it).
+#[derive(Debug, Deserialize)]
+pub struct CustomerDm {
+    pub sender_id: String,
+    pub screen_name: String,
+    pub text: String,
 }
 
 async fn customer_dm(State(sandbox): State<Sandbox>, Json(request): Json<CustomerDm>) -> Response {
@@ -298,7 +299,7 @@ async fn discord_interactions_url(
 }
 
 /// String values of a JSON object, in its order (`options{}`, `fields{}`).
-fn string_pairs(object: &Map<String, Value>) -> Vec<(String, String)> {
+pub fn string_pairs(object: &Map<String, Value>) -> Vec<(String, String)> {
     object
         .iter()
         .map(|(k, v)| {
@@ -311,22 +312,23 @@ fn string_pairs(object: &Map<String, Value>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn borrowed(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+pub fn borrowed(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect()
 }
 
-#[derive(Deserialize)]
-struct DiscordCommand {
-    user_id: String,
-    username: String,
+/// The body of `POST /sandbox/discord/command` (and of the console's).
+#[derive(Debug, Deserialize)]
+pub struct DiscordCommand {
+    pub user_id: String,
+    pub username: String,
     #[serde(default)]
-    in_guild: bool,
-    name: String,
+    pub in_guild: bool,
+    pub name: String,
     #[serde(default)]
-    options: Map<String, Value>,
+    pub options: Map<String, Value>,
 }
 
 async fn discord_command(
@@ -341,12 +343,13 @@ async fn discord_command(
     Json(reply).into_response()
 }
 
-#[derive(Deserialize)]
-struct DiscordClick {
-    user_id: String,
-    username: String,
-    message_id: String,
-    custom_id: String,
+/// The body of `POST /sandbox/discord/click` (and of the console's).
+#[derive(Debug, Deserialize)]
+pub struct DiscordClick {
+    pub user_id: String,
+    pub username: String,
+    pub message_id: String,
+    pub custom_id: String,
 }
 
 async fn discord_click(
@@ -360,15 +363,16 @@ async fn discord_click(
     Json(reply).into_response()
 }
 
-#[derive(Deserialize)]
-struct DiscordModal {
-    user_id: String,
-    username: String,
-    custom_id: String,
+/// The body of `POST /sandbox/discord/modal` (and of the console's).
+#[derive(Debug, Deserialize)]
+pub struct DiscordModal {
+    pub user_id: String,
+    pub username: String,
+    pub custom_id: String,
     #[serde(default)]
-    fields: Map<String, Value>,
+    pub fields: Map<String, Value>,
     #[serde(default = "yes")]
-    label_shape: bool,
+    pub label_shape: bool,
 }
 
 fn yes() -> bool {
