@@ -335,3 +335,380 @@ async fn control_routes_wrap_the_methods() {
     let (_, counts) = send(http.get(format!("{base}/sandbox/counts"))).await;
     assert_eq!(counts, json!({"twilio": 0, "x": 1, "discord": 0}));
 }
+
+// --- Set-up endpoints: webhook configs, subscriptions, replay jobs -------------------------
+
+fn user_auth(sandbox: &Sandbox, method: &str, url: &str) -> String {
+    let c = sandbox.config();
+    let token = oauth1_request::Token::from_parts(
+        c.x_consumer_key.as_str(),
+        c.x_consumer_secret.as_str(),
+        c.x_access_token.as_str(),
+        c.x_access_token_secret.as_str(),
+    );
+    oauth1_request::authorize(method, url, &(), &token, oauth1_request::HMAC_SHA1)
+}
+
+/// A signed (OAuth 1.0a) or bearer (`Some(token)`) request with an optional JSON body.
+async fn call(
+    sandbox: &Sandbox,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let url = format!("{}{path}", sandbox.url());
+    let auth = match bearer {
+        Some(token) => format!("Bearer {token}"),
+        None => user_auth(sandbox, method, url.split('?').next().unwrap()),
+    };
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), &url)
+        .header("authorization", auth);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    send(request).await
+}
+
+#[tokio::test]
+async fn webhooks_are_crc_checked_listed_with_the_bearer_token_and_deleted() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let bearer = sandbox.x_bearer_token();
+    let hook = format!("{}/twitter/webhook", receiver.url);
+
+    let (status, body) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks",
+        None,
+        Some(json!({"url": hook})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["data"]["url"], hook.as_str());
+    assert_eq!(body["data"]["valid"], true);
+    assert!(receiver.requests()[0].uri.contains("crc_token="));
+    assert_eq!(sandbox.x_webhooks().len(), 1);
+
+    // Same URL again; a URL that fails the CRC; a body off the spec; no auth.
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks",
+        Some(&bearer),
+        Some(json!({"url": hook})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    receiver.set_crc_secret("wrong");
+    let other = format!("{}/other", receiver.url);
+    let (status, body) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks",
+        None,
+        Some(json!({"url": other})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["detail"].as_str().unwrap().contains("CRC"), "{body}");
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks",
+        None,
+        Some(json!({"uri": other})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = send(
+        reqwest::Client::new()
+            .post(format!("{}/2/webhooks", sandbox.url()))
+            .json(&json!({"url": other})),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(sandbox.x_webhooks().len(), 1);
+
+    // GET /2/webhooks is BearerToken only.
+    let (status, body) = call(&sandbox, "GET", "/2/webhooks", None, None).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = call(&sandbox, "GET", "/2/webhooks", Some("wrong"), None).await;
+    assert_eq!(status, 401);
+    let (status, body) = call(&sandbox, "GET", "/2/webhooks", Some(&bearer), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["meta"]["result_count"], 1);
+    assert_eq!(body["data"][0]["id"], id.as_str());
+    assert_eq!(body["data"][0]["valid"], true);
+    let (status, body) = call(
+        &sandbox,
+        "GET",
+        "/2/webhooks?webhook_config.fields=url",
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"][0], json!({"id": id, "url": hook}));
+    for bad in [
+        "webhook_config.fields=nope",
+        "webhook_config.fields=url,url",
+        "max_results=5",
+    ] {
+        let (status, _) = call(
+            &sandbox,
+            "GET",
+            &format!("/2/webhooks?{bad}"),
+            Some(&bearer),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+    }
+
+    // Deleting takes its subscriptions along.
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        &format!("/2/account_activity/webhooks/{id}/subscriptions/all"),
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(&sandbox, "DELETE", "/2/webhooks/abc", None, None).await;
+    assert_eq!(status, 400);
+    let (status, body) = call(
+        &sandbox,
+        "DELETE",
+        &format!("/2/webhooks/{id}"),
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({"data": {"deleted": true}})));
+    assert!(sandbox.x_webhooks().is_empty());
+    assert!(sandbox.x_account_activity_subscriptions().is_empty());
+    let (status, body) = call(&sandbox, "DELETE", &format!("/2/webhooks/{id}"), None, None).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body["type"],
+        "https://api.x.com/2/problems/resource-not-found"
+    );
+}
+
+#[tokio::test]
+async fn activity_subscriptions_follow_the_spec_and_keep_dms_private() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
+    let brand = sandbox.config().x_brand_account_id.clone();
+    let request = json!({"event_type": "dm.received", "filter": {"user_id": brand}, "webhook_id": webhook_id});
+
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/activity/subscriptions",
+        Some(&sandbox.x_bearer_token()),
+        Some(request.clone()),
+    )
+    .await;
+    assert_eq!(status, 403, "DMs need the user's context");
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/activity/subscriptions",
+        None,
+        Some(json!({"event_type": "dm.received", "filter": {"user_id": "42"}})),
+    )
+    .await;
+    assert_eq!(status, 403, "someone else's DMs");
+    for bad in [
+        json!({"event_type": "dm.received"}),
+        json!({"event_type": "dm.nope", "filter": {"user_id": brand}}),
+        json!({"event_type": "dm.received", "filter": {"user_id": brand}, "extra": true}),
+    ] {
+        let (status, _) = call(
+            &sandbox,
+            "POST",
+            "/2/activity/subscriptions",
+            None,
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/activity/subscriptions",
+        None,
+        Some(json!({"event_type": "dm.received", "filter": {"user_id": brand}, "webhook_id": "1"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, body) = call(
+        &sandbox,
+        "POST",
+        "/2/activity/subscriptions",
+        None,
+        Some(request.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let subscription = &body["data"]["subscription"];
+    assert_eq!(subscription["event_type"], "dm.received");
+    assert_eq!(subscription["filter"], json!({"user_id": brand}));
+    assert_eq!(subscription["webhook_id"], webhook_id.as_str());
+    let recorded = sandbox.x_activity_subscriptions();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        subscription["subscription_id"],
+        recorded[0].subscription_id.as_str()
+    );
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/activity/subscriptions",
+        None,
+        Some(request),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Public events may use the app's bearer token.
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/activity/subscriptions",
+        Some(&sandbox.x_bearer_token()),
+        Some(json!({"event_type": "profile.update.bio", "filter": {"user_id": "42"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn account_activity_subscriptions_are_user_context_only() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
+    let path = format!("/2/account_activity/webhooks/{webhook_id}/subscriptions/all");
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        &path,
+        Some(&sandbox.x_bearer_token()),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(&sandbox, "POST", &path, None, None).await;
+    assert_eq!(status, 400, "the body is required");
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/account_activity/webhooks/1/subscriptions/all",
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = call(&sandbox, "POST", &path, None, Some(json!({}))).await;
+    assert_eq!((status, body), (200, json!({"data": {"subscribed": true}})));
+    let recorded = sandbox.x_account_activity_subscriptions();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].user_id, sandbox.config().x_brand_account_id);
+    let (status, _) = call(&sandbox, "POST", &path, None, Some(json!({}))).await;
+    assert_eq!(status, 409);
+
+    sandbox.set_x_product_access(false);
+    let (status, body) = call(&sandbox, "POST", &path, None, Some(json!({}))).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["type"],
+        "https://api.x.com/2/problems/client-forbidden"
+    );
+}
+
+#[tokio::test]
+async fn replay_jobs_take_the_bearer_token_and_a_recent_window() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
+    let bearer = sandbox.x_bearer_token();
+    let minute = |secs_ago: i64| x_minute(shared::now_epoch() - secs_ago);
+    let request =
+        json!({"webhook_id": webhook_id, "from_date": minute(3600), "to_date": minute(0)});
+
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks/replay",
+        None,
+        Some(request.clone()),
+    )
+    .await;
+    assert_eq!(status, 403, "BearerToken only");
+    for bad in [
+        json!({"webhook_id": webhook_id, "from_date": minute(3600)}),
+        json!({"webhook_id": webhook_id, "from_date": "2025-06-01T12:00:00Z", "to_date": minute(0)}),
+        json!({"webhook_id": webhook_id, "from_date": minute(0), "to_date": minute(3600)}),
+        json!({"webhook_id": webhook_id, "from_date": minute(26 * 3600), "to_date": minute(0)}),
+    ] {
+        let (status, _) = call(
+            &sandbox,
+            "POST",
+            "/2/webhooks/replay",
+            Some(&bearer),
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks/replay",
+        Some(&bearer),
+        Some(json!({"webhook_id": "1", "from_date": minute(60), "to_date": minute(0)})),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, body) = call(
+        &sandbox,
+        "POST",
+        "/2/webhooks/replay",
+        Some(&bearer),
+        Some(request.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let jobs = sandbox.x_replay_jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(body["data"]["job_id"], jobs[0].job_id.as_str());
+    assert_eq!(body["data"]["created_at"], jobs[0].created_at.as_str());
+    assert_eq!(jobs[0].from_date, request["from_date"].as_str().unwrap());
+    assert_eq!(jobs[0].webhook_id, webhook_id);
+}
+
+/// `yyyymmddhhmm` for Unix seconds (UTC).
+fn x_minute(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}{:02}{:02}", rem / 3600, rem % 3600 / 60)
+}

@@ -9,7 +9,8 @@ use crate::store::{Store, StoreError};
 
 /// How long a key is held: `claim_secs` while the work runs (longer than one try, shorter than
 /// the sender's or the queue's retry delay), `keep_secs` once it is done (longer than any
-/// duplicate can arrive).
+/// duplicate can arrive). With both equal, the claim is the record: one write, not two (the
+/// warm paths of X intake and the chatbot count their DynamoDB operations).
 #[derive(Clone, Copy, Debug)]
 pub struct Once {
     pub claim_secs: i64,
@@ -44,6 +45,9 @@ impl Once {
             return Ok(Outcome::AlreadyDone);
         }
         match work().await {
+            // Claimed for good already (a sender that retries within minutes, where a killed
+            // try is retried as a failure would be): nothing more to write.
+            Ok(value) if self.keep_secs == self.claim_secs => Ok(Outcome::Done(value)),
             Ok(value) => {
                 if let Err(err) = store.confirm_event(key, self.keep_secs).await {
                     // Done all the same; only a duplicate arriving after the claim lapses
@@ -87,6 +91,25 @@ mod tests {
         assert!(matches!(done, Outcome::Done(1)));
         let again = ONCE
             .run(&store, "k", || async { Ok::<_, ()>(2) })
+            .await
+            .unwrap();
+        assert!(matches!(again, Outcome::AlreadyDone));
+    }
+
+    #[tokio::test]
+    async fn a_claim_as_long_as_the_keep_is_written_once() {
+        let store = MemoryStore::new();
+        let for_good = Once {
+            claim_secs: 3600,
+            keep_secs: 3600,
+        };
+        let done = for_good
+            .run(&store, "k", || async { Ok::<_, ()>(()) })
+            .await
+            .unwrap();
+        assert!(matches!(done, Outcome::Done(())));
+        let again = for_good
+            .run(&store, "k", || async { Ok::<_, ()>(()) })
             .await
             .unwrap();
         assert!(matches!(again, Outcome::AlreadyDone));

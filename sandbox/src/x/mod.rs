@@ -3,7 +3,10 @@
 //! X's retries, and the CRC challenge ([`webhooks`]).
 
 mod oauth;
+mod setup;
 mod webhooks;
+
+pub use setup::{XAccountActivitySubscription, XActivitySubscription, XReplayJob, XWebhookConfig};
 
 use std::collections::HashSet;
 
@@ -11,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::{any, delete, get, post};
 use axum::{middleware, Json, Router};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -47,6 +50,7 @@ pub(crate) struct Store {
     /// Every nonce accepted so far: X refuses a replayed one.
     nonces: HashSet<String>,
     echoes: bool,
+    setup: setup::SetupStore,
 }
 
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
@@ -54,6 +58,20 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
         .route(
             "/2/dm_conversations/with/{participant_id}/messages",
             post(send_dm),
+        )
+        .route(
+            "/2/webhooks",
+            get(setup::list_webhooks).post(setup::create_webhook),
+        )
+        .route("/2/webhooks/replay", post(setup::create_replay_job))
+        .route("/2/webhooks/{webhook_id}", delete(setup::delete_webhook))
+        .route(
+            "/2/activity/subscriptions",
+            post(setup::create_activity_subscription),
+        )
+        .route(
+            "/2/account_activity/webhooks/{webhook_id}/subscriptions/all",
+            post(setup::create_account_activity_subscription),
         )
         .route("/2/{*rest}", any(unknown_route))
         .layer(middleware::from_fn_with_state(
@@ -121,16 +139,15 @@ fn is_numeric_id(s: &str) -> bool {
     (1..=19).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit())
 }
 
-/// `POST /2/dm_conversations/with/{participant_id}/messages`
-async fn send_dm(
-    State(sandbox): State<Sandbox>,
-    Path(participant_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let config = sandbox.config();
+/// Checks an OAuth 1.0a user-context `Authorization` header (and that its nonce is fresh); the
+/// error is the handler's answer.
+#[allow(clippy::result_large_err)]
+fn check_oauth(
+    sandbox: &Sandbox,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
     // The client signed the URL it called; the Host header says which spelling it used.
     let host = headers
         .get("host")
@@ -140,7 +157,7 @@ async fn send_dm(
     let signed_url = format!("http://{host}{}", uri.path());
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let nonce = match oauth::verify(
-        config,
+        sandbox.config(),
         method.as_str(),
         &signed_url,
         uri.query(),
@@ -149,13 +166,29 @@ async fn send_dm(
         Ok(nonce) => nonce,
         Err(reason) => {
             tracing::info!(reason, "sandbox: X OAuth refused");
-            return unauthorized();
+            return Err(unauthorized());
         }
     };
     if !sandbox.x_store().nonces.insert(nonce) {
         tracing::info!("sandbox: X OAuth refused: replayed nonce");
-        return unauthorized();
+        return Err(unauthorized());
     }
+    Ok(())
+}
+
+/// `POST /2/dm_conversations/with/{participant_id}/messages`
+async fn send_dm(
+    State(sandbox): State<Sandbox>,
+    Path(participant_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = check_oauth(&sandbox, &method, &uri, &headers) {
+        return response;
+    }
+    let config = sandbox.config();
     if !is_numeric_id(&participant_id) {
         return invalid(format!(
             "The `participant_id` query parameter value [{participant_id}] does not match ^[0-9]{{1,19}}$"

@@ -30,9 +30,10 @@ use crate::web::{ApiError, WebRequest, WebResponse};
 pub const CHATBOT_PATH: &str = "/twilio/chatbot";
 /// Unconfident answers in a row after which the bot hands off.
 pub const MISSES_BEFORE_HANDOFF: u8 = 2;
-/// A `MessageSid` is claimed for one turn and remembered for a week once handled.
+/// A `MessageSid` is claimed for a week at once (Twilio never retries these webhooks, so there
+/// is no later try to let in; a failure lets it go).
 const TURN_ONCE: Once = Once {
-    claim_secs: 60,
+    claim_secs: 7 * 24 * 3600,
     keep_secs: 7 * 24 * 3600,
 };
 /// The transcript kept for the case: enough for context, bounded for the store.

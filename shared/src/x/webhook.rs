@@ -15,10 +15,10 @@ use crate::web::{http, ApiError, WebRequest, WebResponse};
 
 use super::{events, signature, XWebhookConfig};
 
-/// An X event is claimed for one try (well under X's retry delay), and kept for a week once
-/// handled: dedupe records outlive X's retries (minutes) by a wide margin.
+/// An X event is claimed for a week at once (one write on the warm path): a failure lets it go
+/// so X's retry posts it; dedupe records outlive X's retries (minutes) by a wide margin.
 const FORWARD_ONCE: Once = Once {
-    claim_secs: 60,
+    claim_secs: 7 * 24 * 3600,
     keep_secs: 7 * 24 * 3600,
 };
 

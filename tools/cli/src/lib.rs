@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod discord;
 pub mod kb;
+pub mod x;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -35,6 +36,82 @@ pub enum Command {
     /// AWS_ENDPOINT_URL for an emulator.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// X (Twitter): the bridge's webhook, the subscription that feeds it DMs, and replays
+    ///
+    /// OAuth 1.0a user-context calls read X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN and
+    /// X_ACCESS_TOKEN_SECRET (the brand account's token); app-only calls read X_BEARER_TOKEN.
+    /// All read X_API_URL (default https://api.x.com).
+    #[command(subcommand)]
+    X(XCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XCommand {
+    /// Register, list or delete the app's webhooks (X API v2 /2/webhooks)
+    #[command(subcommand)]
+    Webhook(XWebhookCommand),
+    /// Have the brand account's DMs delivered to the webhook
+    ///
+    /// By default creates an X Activity API subscription (POST /2/activity/subscriptions):
+    /// event dm.received, filter user_id = X_ACCOUNT_ID, delivered to the webhook. With
+    /// --account-activity, subscribes the brand account to the webhook with the Account
+    /// Activity API instead (POST /2/account_activity/webhooks/{id}/subscriptions/all). Signed
+    /// with OAuth 1.0a as the brand account: reads X_CONSUMER_KEY, X_CONSUMER_SECRET,
+    /// X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET, X_ACCOUNT_ID (not with --account-activity) and
+    /// X_API_URL. Without --webhook-id the only registered webhook is used, which takes
+    /// X_BEARER_TOKEN to look up.
+    Subscribe {
+        /// Subscribe with the Account Activity API instead of the X Activity API
+        #[arg(long)]
+        account_activity: bool,
+        /// The webhook to deliver to (default: the only registered one)
+        #[arg(long, value_name = "ID")]
+        webhook_id: Option<String>,
+    },
+    /// Ask X to deliver again the webhook events of a time window (at most the past 24 hours)
+    ///
+    /// Creates a replay job (POST /2/webhooks/replay); X sends the events to the webhook again
+    /// and the bridge drops those it already handled. Times are RFC 3339
+    /// (2025-06-01T12:30:00Z, 2025-06-01T14:30:00+02:00) or YYYYMMDDHHmm in UTC, to the
+    /// minute. Reads X_BEARER_TOKEN and X_API_URL.
+    Replay {
+        /// Start of the window (inclusive)
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// End of the window (inclusive; default: now)
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// The webhook to replay to (default: the only registered one)
+        #[arg(long, value_name = "ID")]
+        webhook_id: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XWebhookCommand {
+    /// Register the bridge's webhook URL with X
+    ///
+    /// POST /2/webhooks, signed with OAuth 1.0a. X checks the URL at once with a CRC
+    /// challenge, so the bridge must already be deployed there. Prints the webhook's id, url,
+    /// valid and created_at. Reads X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN,
+    /// X_ACCESS_TOKEN_SECRET and X_API_URL.
+    Register {
+        /// The webhook URL, e.g. https://<bridge host>/twitter/webhook
+        url: String,
+    },
+    /// List the app's webhooks: id, url, valid, created_at
+    ///
+    /// GET /2/webhooks, which takes the app-only bearer token: reads X_BEARER_TOKEN and
+    /// X_API_URL.
+    List,
+    /// Delete a webhook (and, at X, the subscriptions that deliver to it)
+    ///
+    /// DELETE /2/webhooks/{id}, signed with OAuth 1.0a. Reads X_CONSUMER_KEY,
+    /// X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET and X_API_URL.
+    Delete {
+        /// The webhook id (see `flex-bridge x webhook list`)
+        id: String,
+    },
 }
 
 /// Cases per page of `cases list`, unless `--limit` says otherwise.
@@ -167,6 +244,8 @@ pub enum Error {
     Kb(#[from] kb::Error),
     #[error(transparent)]
     Cases(#[from] cases::Error),
+    #[error(transparent)]
+    X(#[from] x::Error),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -196,6 +275,7 @@ pub async fn run(
             verbose,
         }) => kb::eval(&questions, dir.as_deref(), verbose, out)?,
         Command::Cases(command) => cases::run(command, env, out).await?,
+        Command::X(command) => x::run(command, env, out).await?,
     }
     Ok(())
 }

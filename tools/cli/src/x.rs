@@ -1,0 +1,727 @@
+//! `flex-bridge x webhook register | list | delete`, `x subscribe` and `x replay`: the X side of
+//! the set-up, with the X API v2 endpoints of `shared/specs/twitter/openapi.json`.
+//!
+//! Each call uses an auth the spec lists for it and the bridge's credentials can do:
+//!
+//! | command                 | endpoint                                                        | auth            |
+//! |-------------------------|-----------------------------------------------------------------|-----------------|
+//! | `webhook register URL`  | `POST /2/webhooks` `{"url"}`                                    | OAuth 1.0a user |
+//! | `webhook list`          | `GET /2/webhooks?webhook_config.fields=created_at,id,url,valid` | app Bearer      |
+//! | `webhook delete ID`     | `DELETE /2/webhooks/{webhook_id}`                               | OAuth 1.0a user |
+//! | `subscribe`             | `POST /2/activity/subscriptions` (`dm.received`, brand user)   | OAuth 1.0a user |
+//! | `subscribe --account-activity` | `POST /2/account_activity/webhooks/{id}/subscriptions/all` | OAuth 1.0a user |
+//! | `replay`                | `POST /2/webhooks/replay` (`yyyymmddhhmm` UTC dates)           | app Bearer      |
+//!
+//! OAuth 1.0a reads `X_CONSUMER_KEY`, `X_CONSUMER_SECRET`, `X_ACCESS_TOKEN` and
+//! `X_ACCESS_TOKEN_SECRET`; the app-only calls read `X_BEARER_TOKEN`; all read `X_API_URL`
+//! (default `https://api.x.com`). Finding the webhook when `--webhook-id` is absent lists the
+//! webhooks, so it needs `X_BEARER_TOKEN` too.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+use shared::config::{ConfigError, Env, Secret};
+use shared::retry::HttpError;
+use shared::x::{Method, XApiConfig, XAuth, XClient, DEFAULT_API_URL};
+
+use crate::{XCommand, XWebhookCommand};
+
+/// X replays at most the past 24 hours.
+pub const REPLAY_WINDOW_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// A bad argument, or nothing to act on.
+    #[error("{0}")]
+    Argument(String),
+    /// `message` is X's `detail` (or `title`) when its answer has one, else `error` as is.
+    #[error("X refused to {action}: {message}{hint}")]
+    X {
+        action: &'static str,
+        error: Box<HttpError>,
+        message: String,
+        hint: String,
+    },
+    #[error("X answered something unexpected to {action}: {body}")]
+    Unexpected { action: &'static str, body: String },
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Which credentials a call is made with (for the hints).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    User,
+    App,
+}
+
+/// The clients a command needs, read from the environment at once (every missing variable is
+/// named in one error).
+struct Clients {
+    client: XClient,
+    bearer: Option<Secret>,
+}
+
+impl Clients {
+    fn from_env(mut env: Env, user: bool, app: bool) -> Result<Self, Error> {
+        let api_url = env.url_or_default("X_API_URL", DEFAULT_API_URL);
+        let config = if user {
+            XApiConfig::from_env(&mut env)
+        } else {
+            XApiConfig {
+                consumer_key: String::new(),
+                consumer_secret: Secret::new(""),
+                access_token: String::new(),
+                access_token_secret: Secret::new(""),
+                api_url,
+            }
+        };
+        let bearer = app.then(|| env.required_secret("X_BEARER_TOKEN"));
+        env.finish()?;
+        Ok(Self {
+            client: XClient::new(shared::lambda::http_client(), config),
+            bearer,
+        })
+    }
+
+    async fn call(
+        &self,
+        action: &'static str,
+        auth: Auth,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, Error> {
+        let x_auth = match (auth, &self.bearer) {
+            (Auth::App, Some(bearer)) => XAuth::App(bearer),
+            _ => XAuth::User,
+        };
+        self.client
+            .call_json(method, path, query, body, x_auth)
+            .await
+            .map_err(|error| {
+                let hint = hint(&error, auth, action);
+                Error::X {
+                    action,
+                    message: message(&error),
+                    error: Box::new(error),
+                    hint,
+                }
+            })
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
+        let action = "list the webhooks";
+        let body = self
+            .call(
+                action,
+                Auth::App,
+                Method::GET,
+                "/2/webhooks",
+                &[("webhook_config.fields", "created_at,id,url,valid")],
+                None,
+            )
+            .await?;
+        match body.get("data") {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items.iter().map(Webhook::from_json).collect()),
+            Some(_) => Err(unexpected(action, &body)),
+        }
+    }
+
+    /// `--webhook-id`, or the only registered webhook.
+    async fn webhook_id(&self, given: Option<String>) -> Result<String, Error> {
+        if let Some(id) = given {
+            return check_id(&id);
+        }
+        let webhooks = self.webhooks().await?;
+        match webhooks.as_slice() {
+            [only] => Ok(only.id.clone()),
+            [] => Err(Error::Argument(
+                "no webhook is registered: register the bridge's with `flex-bridge x webhook register https://<bridge host>/twitter/webhook`".into(),
+            )),
+            many => Err(Error::Argument(format!(
+                "{} webhooks are registered ({}): say which with --webhook-id",
+                many.len(),
+                many.iter()
+                    .map(|w| format!("{} {}", w.id, w.url))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+}
+
+/// A `WebhookConfig`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    pub valid: Option<bool>,
+    pub created_at: String,
+}
+
+impl Webhook {
+    fn from_json(value: &Value) -> Self {
+        let text = |k: &str| {
+            value
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        Self {
+            id: text("id"),
+            url: text("url"),
+            valid: value.get("valid").and_then(Value::as_bool),
+            created_at: text("created_at"),
+        }
+    }
+
+    fn valid(&self) -> &'static str {
+        match self.valid {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "-",
+        }
+    }
+}
+
+fn unexpected(action: &'static str, body: &Value) -> Error {
+    Error::Unexpected {
+        action,
+        body: body.to_string().chars().take(300).collect(),
+    }
+}
+
+fn check_id(id: &str) -> Result<String, Error> {
+    if (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_owned())
+    } else {
+        Err(Error::Argument(format!(
+            "not a webhook id: {id:?} (X's ids are 1 to 19 digits; `flex-bridge x webhook list` shows them)"
+        )))
+    }
+}
+
+/// `x answered 400: <X's detail>`: the problem's `detail` (or `title`) rather than its JSON,
+/// which the error keeps only the start of.
+fn message(error: &HttpError) -> String {
+    let Some(status) = error.status else {
+        return error.to_string();
+    };
+    let parsed: Option<Value> = serde_json::from_str(&error.detail).ok();
+    let field = |name: &str| -> Option<String> {
+        if let Some(value) = &parsed {
+            return value.get(name).and_then(Value::as_str).map(str::to_owned);
+        }
+        // Cut short: the field's string, if it is all there.
+        let start = error.detail.find(&format!("\"{name}\":\""))? + name.len() + 4;
+        let rest = &error.detail[start..];
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        serde_json::from_str(&format!("\"{}\"", &rest[..end?])).ok()
+    };
+    match field("detail").or_else(|| field("title")) {
+        Some(text) => format!("x answered {}: {text}", status.as_u16()),
+        None => error.to_string(),
+    }
+}
+
+/// What to check for the usual failures.
+fn hint(error: &HttpError, auth: Auth, action: &str) -> String {
+    let status = error.status.map(|s| s.as_u16());
+    match (status, auth) {
+        (Some(401), Auth::User) => "\nCheck the four X credentials: X_CONSUMER_KEY and X_CONSUMER_SECRET (Developer Portal > your app > Keys and tokens > Consumer Keys), X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET (the brand account's Access Token and Secret). Regenerating a key invalidates the old one; the access token must be generated again after the consumer keys are.".into(),
+        (Some(401), Auth::App) => "\nCheck X_BEARER_TOKEN: Developer Portal > your app > Keys and tokens > Bearer Token (regenerate it if the consumer keys were regenerated).".into(),
+        (Some(403), _) => "\nCheck the app's permissions and product access: User authentication settings must allow \"Read and write and Direct message\" (then generate X_ACCESS_TOKEN again), and the app must be in a Project with access to the X Activity API / Account Activity API (Developer Portal > Products).".into(),
+        (Some(404), _) => "\nNo such webhook: `flex-bridge x webhook list` shows the registered ones.".into(),
+        (Some(409), _) => "\nIt already exists: nothing to do.".into(),
+        (Some(400), _) if action == "register the webhook" => "\nX sends the URL a CRC challenge (GET ?crc_token=...): the bridge must be deployed there and answer it, signed with the same X_CONSUMER_SECRET; the URL must be https:// and at most 200 characters, and not registered already.".into(),
+        (Some(429), _) => "\nRate limited: try again later.".into(),
+        (None, _) => "\nCheck X_API_URL and the network.".into(),
+        _ => String::new(),
+    }
+}
+
+pub async fn run(command: XCommand, env: Env, out: &mut dyn Write) -> Result<(), Error> {
+    match command {
+        XCommand::Webhook(XWebhookCommand::Register { url }) => register(env, &url, out).await,
+        XCommand::Webhook(XWebhookCommand::List) => list(env, out).await,
+        XCommand::Webhook(XWebhookCommand::Delete { id }) => delete(env, &id, out).await,
+        XCommand::Subscribe {
+            account_activity,
+            webhook_id,
+        } => subscribe(env, account_activity, webhook_id, out).await,
+        XCommand::Replay {
+            from,
+            to,
+            webhook_id,
+        } => replay(env, &from, to.as_deref(), webhook_id, out).await,
+    }
+}
+
+async fn register(env: Env, url: &str, out: &mut dyn Write) -> Result<(), Error> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.chars().count() > 200 {
+        return Err(Error::Argument(format!(
+            "not a webhook URL: {url:?} (X wants an https:// URL of at most 200 characters, e.g. https://<bridge host>/twitter/webhook)"
+        )));
+    }
+    let clients = Clients::from_env(env, true, false)?;
+    let action = "register the webhook";
+    let body = clients
+        .call(
+            action,
+            Auth::User,
+            Method::POST,
+            "/2/webhooks",
+            &[],
+            Some(&json!({ "url": url })),
+        )
+        .await?;
+    let webhook = body
+        .get("data")
+        .filter(|d| d.get("id").is_some())
+        .map(Webhook::from_json)
+        .ok_or_else(|| unexpected(action, &body))?;
+    writeln!(out, "Registered webhook {}", webhook.id)?;
+    writeln!(out, "  url         {}", webhook.url)?;
+    writeln!(out, "  valid       {}", webhook.valid())?;
+    writeln!(out, "  created_at  {}", webhook.created_at)?;
+    writeln!(
+        out,
+        "Next: `flex-bridge x subscribe` to have the brand account's DMs delivered to it."
+    )?;
+    Ok(())
+}
+
+async fn list(env: Env, out: &mut dyn Write) -> Result<(), Error> {
+    let clients = Clients::from_env(env, false, true)?;
+    let webhooks = clients.webhooks().await?;
+    if webhooks.is_empty() {
+        writeln!(
+            out,
+            "No webhooks registered. Register one with `flex-bridge x webhook register URL`."
+        )?;
+        return Ok(());
+    }
+    let id_width = webhooks
+        .iter()
+        .map(|w| w.id.len())
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    let url_width = webhooks
+        .iter()
+        .map(|w| w.url.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(3);
+    writeln!(
+        out,
+        "{:<id_width$}  {:<url_width$}  {:<5}  CREATED_AT",
+        "ID", "URL", "VALID"
+    )?;
+    for w in &webhooks {
+        writeln!(
+            out,
+            "{:<id_width$}  {:<url_width$}  {:<5}  {}",
+            w.id,
+            w.url,
+            w.valid(),
+            w.created_at
+        )?;
+    }
+    Ok(())
+}
+
+async fn delete(env: Env, id: &str, out: &mut dyn Write) -> Result<(), Error> {
+    let id = check_id(id)?;
+    let clients = Clients::from_env(env, true, false)?;
+    let action = "delete the webhook";
+    let body = clients
+        .call(
+            action,
+            Auth::User,
+            Method::DELETE,
+            &format!("/2/webhooks/{id}"),
+            &[],
+            None,
+        )
+        .await?;
+    match body.pointer("/data/deleted").and_then(Value::as_bool) {
+        Some(true) => writeln!(out, "Deleted webhook {id}.")?,
+        Some(false) => writeln!(out, "X did not delete webhook {id}.")?,
+        None => return Err(unexpected(action, &body)),
+    }
+    Ok(())
+}
+
+async fn subscribe(
+    mut env: Env,
+    account_activity: bool,
+    webhook_id: Option<String>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let account_id = (!account_activity).then(|| env.required("X_ACCOUNT_ID"));
+    let clients = Clients::from_env(env, true, webhook_id.is_none())?;
+    let webhook_id = clients.webhook_id(webhook_id).await?;
+    if account_activity {
+        let action = "create the Account Activity subscription";
+        let body = clients
+            .call(
+                action,
+                Auth::User,
+                Method::POST,
+                &format!("/2/account_activity/webhooks/{webhook_id}/subscriptions/all"),
+                &[],
+                Some(&json!({})),
+            )
+            .await?;
+        if body.pointer("/data/subscribed").and_then(Value::as_bool) != Some(true) {
+            return Err(unexpected(action, &body));
+        }
+        writeln!(
+            out,
+            "Subscribed the brand account (the user of X_ACCESS_TOKEN) to webhook {webhook_id} with the Account Activity API."
+        )?;
+        return Ok(());
+    }
+    let account_id = account_id.unwrap_or_default();
+    let action = "create the X Activity subscription";
+    let body = clients
+        .call(
+            action,
+            Auth::User,
+            Method::POST,
+            "/2/activity/subscriptions",
+            &[],
+            Some(&json!({
+                "event_type": "dm.received",
+                "filter": {"user_id": account_id},
+                "webhook_id": webhook_id,
+                "tag": "flex-bridge",
+            })),
+        )
+        .await?;
+    let subscription = body
+        .pointer("/data/subscription")
+        .filter(|s| s.get("subscription_id").is_some())
+        .ok_or_else(|| unexpected(action, &body))?;
+    let text = |k: &str| subscription.get(k).and_then(Value::as_str).unwrap_or("-");
+    writeln!(
+        out,
+        "Subscribed with the X Activity API: subscription {}",
+        text("subscription_id")
+    )?;
+    writeln!(out, "  event_type  {}", text("event_type"))?;
+    writeln!(
+        out,
+        "  user_id     {}",
+        subscription
+            .pointer("/filter/user_id")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+    )?;
+    writeln!(out, "  webhook_id  {}", text("webhook_id"))?;
+    writeln!(out, "  created_at  {}", text("created_at"))?;
+    Ok(())
+}
+
+async fn replay(
+    env: Env,
+    from: &str,
+    to: Option<&str>,
+    webhook_id: Option<String>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let now = shared::now_epoch();
+    let from_secs = parse_time(from).map_err(|e| Error::Argument(format!("--from: {e}")))?;
+    let to_secs = match to {
+        Some(to) => parse_time(to).map_err(|e| Error::Argument(format!("--to: {e}")))?,
+        None => now,
+    };
+    // X takes whole minutes: the minute that contains each end counts.
+    let (from_secs, to_secs) = (
+        from_secs - from_secs.rem_euclid(60),
+        to_secs - to_secs.rem_euclid(60),
+    );
+    if from_secs > to_secs {
+        return Err(Error::Argument(format!(
+            "--from ({}) is after --to ({})",
+            utc_minute(from_secs),
+            utc_minute(to_secs)
+        )));
+    }
+    if to_secs > now {
+        return Err(Error::Argument(format!(
+            "--to ({}) is in the future",
+            utc_minute(to_secs)
+        )));
+    }
+    if from_secs + REPLAY_WINDOW_SECS < now - now.rem_euclid(60) {
+        return Err(Error::Argument(format!(
+            "--from ({}) is more than 24 hours ago: X replays only the past 24 hours",
+            utc_minute(from_secs)
+        )));
+    }
+    let clients = Clients::from_env(env, false, true)?;
+    let webhook_id = clients.webhook_id(webhook_id).await?;
+    let (from_date, to_date) = (x_minute(from_secs), x_minute(to_secs));
+    let action = "create the replay job";
+    let body = clients
+        .call(
+            action,
+            Auth::App,
+            Method::POST,
+            "/2/webhooks/replay",
+            &[],
+            Some(&json!({
+                "webhook_id": webhook_id,
+                "from_date": from_date,
+                "to_date": to_date,
+            })),
+        )
+        .await?;
+    let job_id = body
+        .pointer("/data/job_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| unexpected(action, &body))?;
+    let created_at = body
+        .pointer("/data/created_at")
+        .and_then(Value::as_str)
+        .unwrap_or("-");
+    writeln!(out, "Replay job {job_id} created at {created_at}")?;
+    writeln!(out, "  webhook_id  {webhook_id}")?;
+    writeln!(out, "  from        {} ({from_date})", utc_minute(from_secs))?;
+    writeln!(out, "  to          {} ({to_date})", utc_minute(to_secs))?;
+    writeln!(
+        out,
+        "X redelivers the events of that window to the webhook; the bridge drops the ones it already handled."
+    )?;
+    Ok(())
+}
+
+/// RFC 3339 (`2025-06-01T12:30:00Z`, `2025-06-01T14:30:00+02:00`, seconds optional) or X's
+/// `YYYYMMDDHHmm` (UTC) into Unix seconds.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let bad = || {
+        format!("{s:?} is not a time: use RFC 3339 (2025-06-01T12:30:00Z) or YYYYMMDDHHmm in UTC (202506011230)")
+    };
+    let num = |part: &str| -> Result<i64, String> {
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            part.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    if !s.is_ascii() {
+        return Err(bad());
+    }
+    let (y, mo, d, h, mi, sec, offset);
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        (y, mo, d, h, mi, sec, offset) = (
+            num(&s[0..4])?,
+            num(&s[4..6])?,
+            num(&s[6..8])?,
+            num(&s[8..10])?,
+            num(&s[10..12])?,
+            0,
+            0,
+        );
+    } else {
+        let b = s.as_bytes();
+        if b.len() < 17
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !matches!(b[10], b'T' | b't' | b' ')
+            || b[13] != b':'
+        {
+            return Err(bad());
+        }
+        (y, mo, d, h, mi) = (
+            num(&s[0..4])?,
+            num(&s[5..7])?,
+            num(&s[8..10])?,
+            num(&s[11..13])?,
+            num(&s[14..16])?,
+        );
+        let mut rest = &s[16..];
+        let mut seconds = 0;
+        if let Some(r) = rest.strip_prefix(':') {
+            if r.len() < 2 {
+                return Err(bad());
+            }
+            seconds = num(&r[..2])?;
+            rest = &r[2..];
+            if let Some(frac) = rest.strip_prefix('.') {
+                let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+                if n == 0 {
+                    return Err(bad());
+                }
+                rest = &frac[n..];
+            }
+        }
+        sec = seconds;
+        offset = match rest.as_bytes() {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let minutes = num(&rest[1..3])? * 60 + num(&rest[4..6])?;
+                if *sign == b'+' {
+                    minutes * 60
+                } else {
+                    -minutes * 60
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "{s:?} has no time zone: end it with Z (UTC) or an offset such as +02:00"
+                ))
+            }
+        };
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo)
+        || d < 1
+        || d > month_days[(mo - 1) as usize]
+        || h > 23
+        || mi > 59
+        || sec > 60
+    {
+        return Err(bad());
+    }
+    Ok(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset)
+}
+
+/// X's `yyyymmddhhmm` (UTC) for Unix seconds.
+pub fn x_minute(secs: i64) -> String {
+    let (y, m, d, h, mi) = civil(secs);
+    format!("{y:04}{m:02}{d:02}{h:02}{mi:02}")
+}
+
+/// `2025-06-01 12:30 UTC` for Unix seconds.
+pub fn utc_minute(secs: i64) -> String {
+    let (y, m, d, h, mi) = civil(secs);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
+fn civil(secs: i64) -> (i64, i64, i64, i64, i64) {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, rem / 3600, rem % 3600 / 60)
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_both_formats() {
+        assert_eq!(parse_time("197001010000"), Ok(0));
+        assert_eq!(parse_time("2024-06-01T12:30:00Z"), Ok(1_717_245_000));
+        assert_eq!(parse_time("2024-06-01T12:30Z"), Ok(1_717_245_000));
+        assert_eq!(
+            parse_time("2024-06-01T14:30:00.123+02:00"),
+            Ok(1_717_245_000)
+        );
+        assert_eq!(parse_time("2024-06-01T07:30:59-05:00"), Ok(1_717_245_059));
+        assert_eq!(parse_time("202406011230"), Ok(1_717_245_000));
+        assert_eq!(x_minute(1_717_245_059), "202406011230");
+        assert_eq!(utc_minute(1_717_245_000), "2024-06-01 12:30 UTC");
+        assert_eq!(
+            x_minute(parse_time("2024-02-29T23:59:00Z").unwrap()),
+            "202402292359"
+        );
+        for bad in [
+            "yesterday",
+            "2024-06-01T12:30:00",
+            "2024-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "20240601123",
+            "202406012460",
+            "2024-06-01T12:3é:00Z",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+        assert!(parse_time("2024-06-01T12:30:00")
+            .unwrap_err()
+            .contains("time zone"));
+    }
+
+    #[test]
+    fn x_problems_are_shown_by_their_detail() {
+        let error = |detail: &str| HttpError {
+            service: "x",
+            status: Some(axum::http::StatusCode::BAD_REQUEST),
+            retry_after: None,
+            detail: detail.to_owned(),
+            unsent: false,
+        };
+        assert_eq!(
+            message(&error(
+                r#"{"title":"Invalid Request","detail":"CRC \"failed\""}"#
+            )),
+            r#"x answered 400: CRC "failed""#
+        );
+        assert_eq!(
+            message(&error(r#"{"detail":"cut short","title":"Invalid Req"#)),
+            "x answered 400: cut short"
+        );
+        assert_eq!(message(&error("plain text")), "x answered 400: plain text");
+    }
+
+    #[test]
+    fn ids_are_checked_before_any_call() {
+        assert!(check_id("1234").is_ok());
+        assert!(check_id("12a").is_err());
+        assert!(check_id("").is_err());
+    }
+}
