@@ -435,3 +435,22 @@ async fn routing_studio_adds_the_flow_and_no_chatbot() {
         "Studio routes, not the bridge"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_handoff_is_retried_not_dropped() {
+    let bridge = bot("bot-refused").await;
+    let sandbox = &bridge.sandbox;
+    // Flex refuses for a while (as with a wrong workflow SID, fixed meanwhile).
+    sandbox.inject(
+        Fault::new(Service::Twilio, 400)
+            .times(2)
+            .path_prefix("/v1/Interactions"),
+    );
+    sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "talk to a human")
+        .await;
+    let task = &tasks(&bridge, 1).await[0];
+    assert_eq!(task.attributes["caseId"], "CS-1001");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sandbox.tasks().len(), 1);
+}

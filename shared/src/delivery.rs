@@ -68,7 +68,10 @@ impl DeliveryError {
         match self {
             DeliveryError::Remote(e) => e.is_transient(),
             DeliveryError::Store(_) => true,
-            DeliveryError::Handoff(e) => e.is_transient(),
+            // A customer waiting for a person must not be dropped: even a refusal (a wrong
+            // workspace or workflow SID) is retried, then waits in the DLQ, whose alarm fires,
+            // until the configuration is fixed and the job redriven.
+            DeliveryError::Handoff(_) => true,
             DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed => false,
         }
     }
