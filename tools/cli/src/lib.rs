@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod discord;
+pub mod doctor;
 pub mod kb;
 pub mod x;
 
@@ -43,6 +44,23 @@ pub enum Command {
     /// All read X_API_URL (default https://api.x.com).
     #[command(subcommand)]
     X(XCommand),
+    /// Check a deployment from the outside: configuration, reachability and every webhook's
+    /// signature check
+    ///
+    /// Reads the configuration from the environment (the variables of README's Configuration
+    /// table) and prints one line per check, `ok`, `FAIL` (with what to fix) or `skip` (a
+    /// platform that is not configured), then a summary; exit code 1 if any check failed. X:
+    /// the CRC answer and x-twitter-webhooks-signature (a signed empty delivery gets 200, a
+    /// flipped signature 401). Twilio: an ignored event signed with TWILIO_AUTH_TOKEN for the
+    /// exact public URL is accepted and a forged one refused, on /twilio/flex-outbound,
+    /// /twilio/channel-updated and (ROUTING bot or agent) /twilio/chatbot. Discord: a PING
+    /// with a forged signature gets 401. Nothing the requests carry changes any state. Each
+    /// request times out after 5 s.
+    Doctor {
+        /// The API's public URL, instead of PUBLIC_BASE_URL
+        #[arg(long, value_name = "PUBLIC_BASE_URL")]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +264,8 @@ pub enum Error {
     Cases(#[from] cases::Error),
     #[error(transparent)]
     X(#[from] x::Error),
+    #[error(transparent)]
+    Doctor(#[from] doctor::Error),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -276,6 +296,7 @@ pub async fn run(
         }) => kb::eval(&questions, dir.as_deref(), verbose, out)?,
         Command::Cases(command) => cases::run(command, env, out).await?,
         Command::X(command) => x::run(command, env, out).await?,
+        Command::Doctor { url } => doctor::run(env, url, out).await?,
     }
     Ok(())
 }

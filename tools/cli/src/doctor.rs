@@ -1,0 +1,707 @@
+//! `flex-bridge doctor [--url PUBLIC_BASE_URL]`: checks a deployment from the outside, with the
+//! configuration it was deployed with (the variables of README's Configuration table).
+//!
+//! One line per check, `ok   <check>`, `FAIL <check>: <what is wrong and how to fix it>` or
+//! `skip <check>: <why>`, then a summary; any failure makes the command fail (exit code 1).
+//!
+//! | check | how |
+//! | --- | --- |
+//! | configuration | every missing or malformed value, named |
+//! | public URL answers | `GET /twitter/webhook` without a token: any HTTP answer will do |
+//! | X CRC | `GET /twitter/webhook?crc_token=<random>` answers `crc_response_token(secret, token)` |
+//! | X signature | a minimal Account Activity body, signed: 200; with a flipped signature: 401 |
+//! | Twilio signature | an ignored `onConversationStateUpdated`, signed for the exact public URL: 2xx; forged: 401 |
+//! | Discord signature | a PING with a forged signature: 401 (only Discord can sign a good one) |
+//!
+//! Nothing here changes the deployment's state: every request is one the handlers verify and
+//! then acknowledge and ignore.
+
+use std::io::Write;
+use std::time::Duration;
+
+use shared::config::Env;
+use shared::discord::DiscordInteractionsConfig;
+
+/// Each request's limit: a deployment that takes longer would time out X, Twilio and Discord.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The X variables: a deployment has all of them or none.
+const X_VARS: [&str; 5] = [
+    "X_CONSUMER_KEY",
+    "X_CONSUMER_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "X_ACCOUNT_ID",
+];
+
+/// The Discord variables: a deployment has all of them or none.
+const DISCORD_VARS: [&str; 5] = [
+    "DISCORD_PUBLIC_KEY",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_APPLICATION_ID",
+    "DISCORD_BUG_CHANNEL_ID",
+    "DISCORD_FEATURE_CHANNEL_ID",
+];
+
+/// Routes of the API: a PUBLIC_BASE_URL ending in one of them is a webhook URL, not the base.
+const ROUTES: [&str; 5] = [
+    "/twitter/webhook",
+    "/twilio/flex-outbound",
+    "/twilio/channel-updated",
+    "/twilio/chatbot",
+    "/discord/interactions",
+];
+
+const CHECK_CONFIG: &str = "configuration";
+const CHECK_REACHABLE: &str = "public URL answers";
+const CHECK_X_CRC: &str = "X CRC";
+const CHECK_X_SIGNATURE: &str = "X signature";
+const CHECK_DISCORD: &str = "Discord signature";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{failed} check(s) failed")]
+    Failed { failed: usize },
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Fail,
+    Skip,
+}
+
+/// Prints each check's line as it is decided and counts them.
+struct Report<'a> {
+    out: &'a mut dyn Write,
+    ok: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Report<'_> {
+    fn line(&mut self, status: Status, check: &str, detail: &str) -> std::io::Result<()> {
+        match status {
+            Status::Ok => {
+                self.ok += 1;
+                if detail.is_empty() {
+                    writeln!(self.out, "ok   {check}")
+                } else {
+                    writeln!(self.out, "ok   {check} ({detail})")
+                }
+            }
+            Status::Fail => {
+                self.failed += 1;
+                writeln!(self.out, "FAIL {check}: {detail}")
+            }
+            Status::Skip => {
+                self.skipped += 1;
+                writeln!(self.out, "skip {check}: {detail}")
+            }
+        }
+    }
+
+    fn outcome(&mut self, check: &str, outcome: Result<String, String>) -> std::io::Result<()> {
+        match outcome {
+            Ok(detail) => self.line(Status::Ok, check, &detail),
+            Err(problem) => self.line(Status::Fail, check, &problem),
+        }
+    }
+}
+
+/// What the checks need from the configuration.
+struct Config {
+    /// PUBLIC_BASE_URL without its trailing slash, when it is usable.
+    base: Option<String>,
+    x_secret: Option<String>,
+    twilio_token: Option<String>,
+    discord_key: Option<String>,
+    /// Whether `/twilio/chatbot` is in use (ROUTING bot or agent).
+    chatbot: bool,
+    problems: Vec<String>,
+}
+
+fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_snowflake(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `None` when `value` is a usable base URL, else what is wrong with it.
+fn url_problem(value: &str, base: bool) -> Option<String> {
+    let parsed = match url::Url::parse(value) {
+        Ok(parsed) => parsed,
+        Err(err) => return Some(format!("{value:?} is not a URL ({err})")),
+    };
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Some(format!("{value:?} is not an http(s) URL with a host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Some(format!("{value:?} has a query or fragment: drop it"));
+    }
+    if base {
+        let path = parsed.path().trim_end_matches('/');
+        if let Some(route) = ROUTES.iter().find(|r| path.ends_with(*r)) {
+            return Some(format!(
+                "{value:?} is a webhook's URL, not the API's base: drop {route}"
+            ));
+        }
+    }
+    None
+}
+
+fn read_config(env: &Env, url: Option<String>) -> Config {
+    let mut problems = Vec::new();
+    let missing = |name: &str, why: &str| format!("{name} is missing ({why})");
+
+    // PUBLIC_BASE_URL (or --url)
+    let base_value = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    let base_value = base_value.or_else(|| env.optional("PUBLIC_BASE_URL"));
+    let base = match base_value {
+        None => {
+            problems.push(missing(
+                "PUBLIC_BASE_URL",
+                "set it or pass --url: the API's public URL, e.g. the stack's base URL \
+                 https://<api id>.execute-api.<region>.amazonaws.com/Prod",
+            ));
+            None
+        }
+        Some(value) => match url_problem(&value, true) {
+            Some(problem) => {
+                problems.push(format!("PUBLIC_BASE_URL {problem}"));
+                None
+            }
+            None => Some(value.trim_end_matches('/').to_owned()),
+        },
+    };
+
+    // Twilio
+    match env.optional("TWILIO_ACCOUNT_SID") {
+        None => problems.push(missing(
+            "TWILIO_ACCOUNT_SID",
+            "Twilio Console > Account Info: AC followed by 32 hex digits",
+        )),
+        Some(sid) if !is_sid(&sid, "AC") => problems.push(format!(
+            "TWILIO_ACCOUNT_SID {sid:?} is not AC followed by 32 hex digits (Twilio Console > \
+             Account Info)"
+        )),
+        Some(_) => {}
+    }
+    let twilio_token = env.optional("TWILIO_AUTH_TOKEN");
+    if twilio_token.is_none() {
+        problems.push(missing(
+            "TWILIO_AUTH_TOKEN",
+            "Twilio Console > Account Info: the account's auth token",
+        ));
+    }
+    for name in [
+        "TWILIO_CONVERSATIONS_URL",
+        "TWILIO_FLEX_URL",
+        "TWILIO_TASKROUTER_URL",
+        "X_API_URL",
+        "DISCORD_API_URL",
+    ] {
+        if let Some(value) = env.optional(name) {
+            if let Some(problem) = url_problem(&value, false) {
+                problems.push(format!("{name} {problem} (leave it unset for the default)"));
+            }
+        }
+    }
+
+    // ROUTING and its SIDs
+    let mode = env.or_default("ROUTING", "bot").to_ascii_lowercase();
+    let sids: &[(&str, &str, &str)] = match mode.as_str() {
+        "bot" | "agent" => &[
+            (
+                "FLEX_WORKSPACE_SID",
+                "WS",
+                "TaskRouter > Workspaces > Flex Task Assignment",
+            ),
+            (
+                "FLEX_WORKFLOW_SID",
+                "WW",
+                "the workspace's Workflows, e.g. Assign to Anyone",
+            ),
+        ],
+        "studio" => &[("STUDIO_FLOW_SID", "FW", "Studio > Flows")],
+        other => {
+            problems.push(format!(
+                "ROUTING {other:?} is not one of bot, agent, studio (unset means bot)"
+            ));
+            &[]
+        }
+    };
+    for (name, prefix, where_) in sids {
+        match env.optional(name) {
+            None => problems.push(format!(
+                "{name} is missing (ROUTING={mode} needs it: {where_}, {prefix} followed by 32 \
+                 hex digits)"
+            )),
+            Some(sid) if !is_sid(&sid, prefix) => problems.push(format!(
+                "{name} {sid:?} is not {prefix} followed by 32 hex digits ({where_})"
+            )),
+            Some(_) => {}
+        }
+    }
+    if let Some(value) = env.optional("DELIVERY_MAX_RECEIVES") {
+        if !value.parse::<u32>().is_ok_and(|n| n >= 1) {
+            problems.push(format!(
+                "DELIVERY_MAX_RECEIVES {value:?} is not a whole number of at least 1"
+            ));
+        }
+    }
+
+    // X: all or none
+    let x_set: Vec<&str> = X_VARS
+        .into_iter()
+        .filter(|n| env.optional(n).is_some())
+        .collect();
+    if !x_set.is_empty() && x_set.len() < X_VARS.len() {
+        let absent: Vec<&str> = X_VARS.into_iter().filter(|n| !x_set.contains(n)).collect();
+        problems.push(format!(
+            "X is half-configured: {} missing (set all of {}, or none for a Discord-only \
+             deployment)",
+            absent.join(", "),
+            X_VARS.join(", ")
+        ));
+    }
+    if let Some(id) = env.optional("X_ACCOUNT_ID") {
+        if !is_snowflake(&id) {
+            problems.push(format!(
+                "X_ACCOUNT_ID {id:?} is not a numeric X user id (the brand account's id, not \
+                 its @handle)"
+            ));
+        }
+    }
+
+    // Discord: all or none
+    let discord_set: Vec<&str> = DISCORD_VARS
+        .into_iter()
+        .filter(|n| env.optional(n).is_some())
+        .collect();
+    if !discord_set.is_empty() && discord_set.len() < DISCORD_VARS.len() {
+        let absent: Vec<&str> = DISCORD_VARS
+            .into_iter()
+            .filter(|n| !discord_set.contains(n))
+            .collect();
+        problems.push(format!(
+            "Discord is half-configured: {} missing (set all of {}, or none for an X-only \
+             deployment)",
+            absent.join(", "),
+            DISCORD_VARS.join(", ")
+        ));
+    }
+    let discord_key = env.optional("DISCORD_PUBLIC_KEY");
+    if let Some(key) = &discord_key {
+        if let Err(err) = DiscordInteractionsConfig::new(key.clone()).validate() {
+            problems.push(format!(
+                "{err} (Developer Portal > General Information > Public Key)"
+            ));
+        }
+    }
+    for name in [
+        "DISCORD_APPLICATION_ID",
+        "DISCORD_BUG_CHANNEL_ID",
+        "DISCORD_FEATURE_CHANNEL_ID",
+    ] {
+        if let Some(id) = env.optional(name) {
+            if !is_snowflake(&id) {
+                problems.push(format!(
+                    "{name} {id:?} is not a numeric Discord id (Developer Mode > Copy ID)"
+                ));
+            }
+        }
+    }
+    if x_set.is_empty() && discord_set.is_empty() {
+        problems.push(
+            "neither X (X_*) nor Discord (DISCORD_*) is configured: set one platform's \
+             variables"
+                .into(),
+        );
+    }
+
+    Config {
+        base,
+        x_secret: env.optional("X_CONSUMER_SECRET"),
+        twilio_token,
+        discord_key,
+        chatbot: mode != "studio",
+        problems,
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(TIMEOUT)
+        // A redirect is an answer to report: X, Twilio and Discord do not follow them.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("TLS backend available")
+}
+
+/// A transport failure, said plainly.
+fn transport(method: &str, url: &str, err: &reqwest::Error) -> String {
+    let what = if err.is_timeout() {
+        format!("no answer within {} s", TIMEOUT.as_secs())
+    } else if err.is_connect() {
+        let mut cause = String::new();
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            cause = inner.to_string();
+            source = inner.source();
+        }
+        if cause.is_empty() {
+            "cannot connect".to_owned()
+        } else {
+            format!("cannot connect ({cause})")
+        }
+    } else {
+        err.to_string()
+    };
+    format!(
+        "{method} {url}: {what}; check PUBLIC_BASE_URL (or --url) is the deployed API's URL (the \
+         stack outputs list it) and that it is reachable from here"
+    )
+}
+
+/// At most 200 characters of a body, on one line.
+fn snippet(body: &str) -> String {
+    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &one_line[..end]),
+        None => one_line,
+    }
+}
+
+/// Status and body of an answer; a redirect says where to.
+async fn answer(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    let body = response.text().await.unwrap_or_default();
+    match location {
+        Some(location) => (
+            status,
+            format!("a redirect to {location}: set PUBLIC_BASE_URL to where it ends"),
+        ),
+        None => (status, snippet(&body)),
+    }
+}
+
+async fn reachable(client: &reqwest::Client, base: &str) -> Result<String, String> {
+    let url = format!("{base}/twitter/webhook");
+    match client.get(&url).send().await {
+        Ok(response) => Ok(format!("GET {url} answered {}", response.status().as_u16())),
+        Err(err) => Err(transport("GET", &url, &err)),
+    }
+}
+
+fn random_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+async fn x_crc(client: &reqwest::Client, base: &str, secret: &str) -> Result<String, String> {
+    let url = format!("{base}/twitter/webhook");
+    let token = random_token();
+    let response = client
+        .get(&url)
+        .query(&[("crc_token", &token)])
+        .send()
+        .await
+        .map_err(|err| transport("GET", &url, &err))?;
+    let (status, body) = answer(response).await;
+    if status != 200 {
+        return Err(format!(
+            "GET {url}?crc_token=… answered {status} ({body}), not 200: X would refuse the \
+             webhook; read twitter-crc's logs"
+        ));
+    }
+    let expected = shared::x::signature::crc_response_token(secret, &token);
+    let given = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("response_token")?.as_str().map(str::to_owned));
+    match given {
+        Some(given) if given == expected => Ok(String::new()),
+        Some(_) => Err(
+            "the bridge answered the CRC with another response_token: X_CONSUMER_SECRET here \
+             is not the secret the deployment has (XConsumerSecret); deploy with the app's \
+             consumer secret, or fix X_CONSUMER_SECRET here"
+                .into(),
+        ),
+        None => Err(format!(
+            "the CRC answer has no response_token: {body}; is PUBLIC_BASE_URL this bridge?"
+        )),
+    }
+}
+
+/// `signature` with one character of its base64 or hex part changed.
+fn flipped(signature: &str) -> String {
+    let mut chars: Vec<char> = signature.chars().collect();
+    if let Some(last) = chars.iter().rposition(|c| c.is_ascii_alphanumeric()) {
+        chars[last] = if chars[last] == 'A' { 'B' } else { 'A' };
+    }
+    chars.into_iter().collect()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
+    body: &str,
+) -> Result<(u16, String), String> {
+    let mut request = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|err| transport("POST", url, &err))?;
+    Ok(answer(response).await)
+}
+
+async fn x_signature(
+    client: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    account_id: &str,
+) -> Result<String, String> {
+    use shared::x::signature::{sign, HEADER};
+    let url = format!("{base}/twitter/webhook");
+    // An Account Activity delivery with no events: verified, parsed, and nothing to do.
+    let body =
+        serde_json::json!({"for_user_id": account_id, "direct_message_events": []}).to_string();
+    let signature = sign(secret, body.as_bytes());
+    let json = "application/json";
+    let (status, answer) = post(client, &url, &[(HEADER, &signature)], json, &body).await?;
+    match status {
+        200..=299 => {}
+        401 => {
+            return Err(format!(
+                "POST {url} signed with X_CONSUMER_SECRET got 401: the deployment checks \
+                 x-twitter-webhooks-signature with another secret; deploy with the app's \
+                 consumer secret (XConsumerSecret), or fix X_CONSUMER_SECRET here"
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "POST {url} (signed) answered {status} ({answer}), not 200: read \
+                 twitter-inbound's logs"
+            ))
+        }
+    }
+    let forged = flipped(&signature);
+    let (status, answer) = post(client, &url, &[(HEADER, &forged)], json, &body).await?;
+    if status != 401 {
+        return Err(format!(
+            "POST {url} with a flipped signature answered {status} ({answer}), not 401: the \
+             deployment does not check x-twitter-webhooks-signature"
+        ));
+    }
+    Ok(String::new())
+}
+
+async fn twilio_signature(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> Result<String, String> {
+    use shared::twilio::signature::{sign, HEADER};
+    let url = format!("{base}{path}");
+    // An event every Twilio handler verifies, then acknowledges and ignores.
+    let params: Vec<(String, String)> = [
+        ("EventType", "onConversationStateUpdated"),
+        ("ConversationSid", "CH00000000000000000000000000000000"),
+        ("StateTo", "active"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    let form = "application/x-www-form-urlencoded";
+    let signature = sign(token, &url, &params);
+    let (status, answer) = post(client, &url, &[(HEADER, &signature)], form, &body).await?;
+    match status {
+        200..=299 => {}
+        401 => {
+            return Err(format!(
+                "POST {url} signed with TWILIO_AUTH_TOKEN for exactly that URL got 401: this \
+                 usually means PUBLIC_BASE_URL is not exactly the URL Twilio calls (a custom \
+                 domain, CloudFront or a proxy that rewrites the host: deploy with \
+                 PublicBaseUrl=<that URL>) or the auth token is wrong (TwilioAuthToken must be \
+                 this account's, not a sub-account's)"
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "POST {url} (signed) answered {status} ({answer}), not 200: read the \
+                 function's logs"
+            ))
+        }
+    }
+    let forged = flipped(&signature);
+    let (status, answer) = post(client, &url, &[(HEADER, &forged)], form, &body).await?;
+    if status != 401 {
+        return Err(format!(
+            "POST {url} with a forged X-Twilio-Signature answered {status} ({answer}), not \
+             401: the deployment does not check Twilio's signature"
+        ));
+    }
+    Ok(String::new())
+}
+
+async fn discord_signature(client: &reqwest::Client, base: &str) -> Result<String, String> {
+    use shared::discord::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+    let url = format!("{base}/discord/interactions");
+    let body = r#"{"type":1}"#;
+    let timestamp = shared::now_epoch().to_string();
+    // A well-formed signature by a key that is not the app's.
+    let mut seed = [0u8; 32];
+    seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    seed[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let forged = sign(&seed, &timestamp, body.as_bytes());
+    let headers = [
+        (SIGNATURE_HEADER, forged.as_str()),
+        (TIMESTAMP_HEADER, timestamp.as_str()),
+    ];
+    let (status, answer) = post(client, &url, &headers, "application/json", body).await?;
+    if status != 401 {
+        return Err(format!(
+            "POST {url}, a PING with a forged signature, answered {status} ({answer}), not \
+             401: Discord will refuse the Interactions Endpoint URL; check \
+             DISCORD_PUBLIC_KEY and read discord-interactions' logs"
+        ));
+    }
+    Ok(
+        "a forged PING gets 401; a signed PING can only come from Discord: save the \
+         Interactions Endpoint URL in the Developer Portal to finish the check"
+            .into(),
+    )
+}
+
+/// Runs every check, printing one line each and a summary.
+pub async fn run(env: Env, url: Option<String>, out: &mut dyn Write) -> Result<(), Error> {
+    let config = read_config(&env, url);
+    let mut report = Report {
+        out,
+        ok: 0,
+        failed: 0,
+        skipped: 0,
+    };
+    if config.problems.is_empty() {
+        report.line(Status::Ok, CHECK_CONFIG, "")?;
+    } else {
+        report.line(Status::Fail, CHECK_CONFIG, &config.problems.join("; "))?;
+    }
+
+    let mut twilio_paths = vec![
+        shared::conversations::FLEX_OUTBOUND_PATH,
+        shared::conversations::CHANNEL_UPDATED_PATH,
+    ];
+    if config.chatbot {
+        twilio_paths.push(shared::bot::CHATBOT_PATH);
+    }
+    let twilio_check = |path: &str| format!("Twilio signature {path}");
+
+    // Without a base URL that answers, the platform checks cannot run: say why once each.
+    let base = match &config.base {
+        None => Err("no usable PUBLIC_BASE_URL (see configuration)".to_owned()),
+        Some(base) => {
+            let client = http_client();
+            let outcome = reachable(&client, base).await;
+            let answers = outcome.is_ok();
+            report.outcome(CHECK_REACHABLE, outcome)?;
+            if answers {
+                Ok((client, base.clone()))
+            } else {
+                Err("the public URL does not answer".to_owned())
+            }
+        }
+    };
+    let (client, base) = match base {
+        Ok(found) => found,
+        Err(why) => {
+            if config.base.is_none() {
+                report.line(Status::Skip, CHECK_REACHABLE, &why)?;
+            }
+            for check in [CHECK_X_CRC, CHECK_X_SIGNATURE] {
+                report.line(Status::Skip, check, &why)?;
+            }
+            for path in &twilio_paths {
+                report.line(Status::Skip, &twilio_check(path), &why)?;
+            }
+            report.line(Status::Skip, CHECK_DISCORD, &why)?;
+            return finish(report);
+        }
+    };
+
+    match &config.x_secret {
+        Some(secret) => {
+            let outcome = x_crc(&client, &base, secret).await;
+            report.outcome(CHECK_X_CRC, outcome)?;
+            let account = env.optional("X_ACCOUNT_ID").unwrap_or_default();
+            let outcome = x_signature(&client, &base, secret, &account).await;
+            report.outcome(CHECK_X_SIGNATURE, outcome)?;
+        }
+        None => {
+            for check in [CHECK_X_CRC, CHECK_X_SIGNATURE] {
+                report.line(Status::Skip, check, "X_CONSUMER_SECRET is not set (no X)")?;
+            }
+        }
+    }
+
+    for path in &twilio_paths {
+        let check = twilio_check(path);
+        match &config.twilio_token {
+            Some(token) => {
+                let outcome = twilio_signature(&client, &base, token, path).await;
+                report.outcome(&check, outcome)?;
+            }
+            None => report.line(Status::Skip, &check, "TWILIO_AUTH_TOKEN is not set")?,
+        }
+    }
+
+    match &config.discord_key {
+        Some(_) => {
+            let outcome = discord_signature(&client, &base).await;
+            report.outcome(CHECK_DISCORD, outcome)?;
+        }
+        None => report.line(
+            Status::Skip,
+            CHECK_DISCORD,
+            "DISCORD_PUBLIC_KEY is not set (no Discord)",
+        )?,
+    }
+    finish(report)
+}
+
+fn finish(report: Report<'_>) -> Result<(), Error> {
+    writeln!(
+        report.out,
+        "{} ok, {} failed, {} skipped",
+        report.ok, report.failed, report.skipped
+    )?;
+    if report.failed > 0 {
+        return Err(Error::Failed {
+            failed: report.failed,
+        });
+    }
+    Ok(())
+}
