@@ -40,7 +40,7 @@ use sandbox::control::{
 use sandbox::{DiscordReply, DiscordUser, Sandbox, XDelivery};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared::cases::{self, Case, CaseFilter, CaseKind, CaseStore};
+use shared::cases::{self, Case, CaseFilter, CaseStore};
 use shared::queue::Queue;
 use shared::store::Store;
 
@@ -358,19 +358,7 @@ impl Console {
     /// the delivery queue (as `flex-bridge cases resolve` does).
     pub async fn resolve_case(&self, id: &str, note: &str) -> Result<Case, ConsoleError> {
         let case = cases::resolve(&*self.inner.store, id, OPERATOR, note).await?;
-        let job = match case.kind {
-            CaseKind::Support => None,
-            CaseKind::Bug | CaseKind::Feature => shared::delivery::case_update_job(
-                &case,
-                &format!("resolved-{}", case.timeline.len()),
-                format!(
-                    "Your {} {} is resolved: {note}",
-                    case.kind.display_name().to_lowercase(),
-                    case.id
-                ),
-            ),
-        };
-        if let Some(job) = job {
+        if let Some(job) = shared::delivery::resolved_notice(&case, note) {
             job.enqueue(&*self.inner.queue)
                 .await
                 .map_err(|e| ConsoleError::Queue(format!("{} resolved, but {e}", case.id)))?;
@@ -686,7 +674,7 @@ async fn discord_command(
     State(console): State<Console>,
     Json(request): Json<DiscordCommand>,
 ) -> Response {
-    let user = DiscordUser::new(request.user_id, request.username);
+    let user = request.user();
     let options = string_pairs(&request.options);
     let reply = console
         .discord_command(&user, request.in_guild, &request.name, &borrowed(&options))
@@ -698,7 +686,7 @@ async fn discord_click(
     State(console): State<Console>,
     Json(request): Json<DiscordClick>,
 ) -> Response {
-    let user = DiscordUser::new(request.user_id, request.username);
+    let user = request.user();
     let reply = console
         .discord_click(&user, &request.message_id, &request.custom_id)
         .await;
@@ -709,7 +697,7 @@ async fn discord_modal(
     State(console): State<Console>,
     Json(request): Json<DiscordModal>,
 ) -> Response {
-    let user = DiscordUser::new(request.user_id, request.username);
+    let user = request.user();
     let fields = string_pairs(&request.fields);
     let reply = console
         .discord_modal(

@@ -335,7 +335,7 @@ async fn discord_command(
     State(sandbox): State<Sandbox>,
     Json(request): Json<DiscordCommand>,
 ) -> Response {
-    let user = DiscordUser::new(request.user_id, request.username);
+    let user = request.user();
     let options = string_pairs(&request.options);
     let reply = sandbox
         .discord_command(&user, request.in_guild, &request.name, &borrowed(&options))
@@ -356,7 +356,7 @@ async fn discord_click(
     State(sandbox): State<Sandbox>,
     Json(request): Json<DiscordClick>,
 ) -> Response {
-    let user = DiscordUser::new(request.user_id, request.username);
+    let user = request.user();
     let reply = sandbox
         .discord_click(&user, &request.message_id, &request.custom_id)
         .await;
@@ -379,11 +379,29 @@ fn yes() -> bool {
     true
 }
 
+impl DiscordCommand {
+    pub fn user(&self) -> DiscordUser {
+        DiscordUser::new(self.user_id.clone(), self.username.clone())
+    }
+}
+
+impl DiscordClick {
+    pub fn user(&self) -> DiscordUser {
+        DiscordUser::new(self.user_id.clone(), self.username.clone())
+    }
+}
+
+impl DiscordModal {
+    pub fn user(&self) -> DiscordUser {
+        DiscordUser::new(self.user_id.clone(), self.username.clone())
+    }
+}
+
 async fn discord_modal(
     State(sandbox): State<Sandbox>,
     Json(request): Json<DiscordModal>,
 ) -> Response {
-    let user = DiscordUser::new(request.user_id, request.username);
+    let user = request.user();
     let fields = string_pairs(&request.fields);
     let reply = sandbox
         .discord_modal_submit(

@@ -83,6 +83,21 @@ impl ConversationSettings {
     }
 }
 
+/// The attributes of a conversation the bridge opens: marked as ours (so a conversation left
+/// open in Twilio can be found again), with the customer's platform, identity and handle.
+pub fn conversation_attributes(
+    platform: Platform,
+    identity: &str,
+    handle: Option<&str>,
+) -> serde_json::Value {
+    json!({
+        "flex_bridge": true,
+        "platform": platform,
+        "customer_identity": identity,
+        "handle": handle,
+    })
+}
+
 #[derive(Clone)]
 pub struct Conversations {
     pub store: Arc<dyn Store>,
@@ -207,12 +222,7 @@ impl Conversations {
     ) -> Result<String, BridgeError> {
         let platform = message.platform;
         let handle = message.handle.as_deref().unwrap_or(identity);
-        let attributes = json!({
-            "flex_bridge": true,
-            "platform": platform,
-            "customer_identity": identity,
-            "handle": message.handle,
-        });
+        let attributes = conversation_attributes(platform, identity, message.handle.as_deref());
         let friendly_name = format!("{} {}", platform.display_name(), handle);
         let conversation = self
             .twilio

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::bot::{handoff, replies};
-use crate::cases::{self, views, Case, CaseError};
+use crate::cases::{self, views, Case, CaseError, CaseKind};
 use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
@@ -113,6 +113,20 @@ pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob>
 /// A job telling a case's reporter `text` (see [`notice_for`]); `key` makes it unique.
 pub fn case_update_job(case: &Case, key: &str, text: String) -> Option<OutboundJob> {
     notice_for(&case.reporter, &format!("case-{}-{key}", case.id), text)
+}
+
+/// After an operator resolved `case` with `note`: the job telling a bug's or a feature
+/// request's reporter (support cases were closed in the customer's own chat: none).
+pub fn resolved_notice(case: &Case, note: &str) -> Option<OutboundJob> {
+    if case.kind == CaseKind::Support {
+        return None;
+    }
+    let text = format!(
+        "Your {} {} is resolved: {note}",
+        case.kind.display_name().to_lowercase(),
+        case.id
+    );
+    case_update_job(case, &format!("resolved-{}", case.timeline.len()), text)
 }
 
 /// The Discord message(s) for what the customer is told.
@@ -325,11 +339,7 @@ impl Delivery {
             Err(CaseError::Store(err)) => return Err(err.into()),
             Err(other) => tracing::debug!(case_id = %case.id, reason = %other, "case not resolved"),
         }
-        let handled = case
-            .timeline
-            .iter()
-            .any(|e| e.event.ends_with("joined the chat"));
-        if !handled || case.satisfaction.is_some() {
+        if !case.had_agent() || case.satisfaction.is_some() {
             return Ok(None);
         }
         views::ask(self.store.as_ref(), &customer.identity, &case.id).await?;

@@ -8,6 +8,7 @@
 
 use serde_json::json;
 
+use crate::conversations::conversation_attributes;
 use crate::retry::HttpError;
 use crate::routing::FlexTaskRouting;
 use crate::store::{Customer, Store, StoreError};
@@ -75,7 +76,7 @@ pub async fn hand_off(
     };
     if let Some(case_id) = case_id {
         twilio
-            .set_attributes(sid, &conversation_attributes(customer, case_id))
+            .set_attributes(sid, &with_case(customer, case_id))
             .await?;
     }
     Ok(created)
@@ -97,13 +98,14 @@ pub fn task_attributes(customer: &Customer, case_id: Option<&str>) -> serde_json
     attributes
 }
 
-/// The conversation's attributes as the bridge created them, plus the case id.
-fn conversation_attributes(customer: &Customer, case_id: &str) -> serde_json::Value {
-    json!({
-        "flex_bridge": true,
-        "platform": customer.platform,
-        "customer_identity": customer.identity,
-        "handle": customer.handle,
-        "caseId": case_id,
-    })
+/// The conversation's attributes as the bridge created them, plus the case id (Twilio replaces
+/// attributes whole).
+fn with_case(customer: &Customer, case_id: &str) -> serde_json::Value {
+    let mut attributes = conversation_attributes(
+        customer.platform,
+        &customer.identity,
+        customer.handle.as_deref(),
+    );
+    attributes["caseId"] = json!(case_id);
+    attributes
 }

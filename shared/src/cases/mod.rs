@@ -146,6 +146,11 @@ impl Case {
         number_of(&self.id).unwrap_or_default()
     }
 
+    /// Whether an agent ever joined: the timeline says so (it outlives the status).
+    pub fn had_agent(&self) -> bool {
+        self.timeline.iter().any(|e| e.event.ends_with(JOINED))
+    }
+
     /// `x` or `discord`, from the reporter's identity.
     pub fn platform(&self) -> &str {
         self.reporter.split('-').next().unwrap_or_default()
@@ -246,6 +251,9 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<CasePage, StoreError>;
 }
 
+/// The end of the timeline event of an agent joining.
+const JOINED: &str = "joined the chat";
+
 /// Who the bridge is in timelines.
 pub const BRIDGE: &str = "Flex Bridge";
 
@@ -343,7 +351,7 @@ use CaseStatus::{InProgress, Open, Reopened, Resolved};
 
 /// An agent joined the case's conversation: open (or reopened) → in progress.
 pub async fn start(store: &dyn CaseStore, id: &str, agent: &str) -> Result<Case, CaseError> {
-    let event = entry(format!("{agent} joined the chat"), agent);
+    let event = entry(format!("{agent} {JOINED}"), agent);
     transition(store, id, (&[Open, Reopened], InProgress), event, "started").await
 }
 

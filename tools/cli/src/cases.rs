@@ -11,7 +11,7 @@ use std::io::Write;
 use shared::cases::views::date_time as utc;
 use shared::cases::{self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore};
 use shared::config::{ConfigError, Env};
-use shared::delivery::case_update_job;
+use shared::delivery::resolved_notice;
 use shared::queue::{Queue, QueueError, SqsQueue};
 use shared::store::DynamoStore;
 use shared::store_error::StoreError;
@@ -359,19 +359,7 @@ pub async fn resolve(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let case = cases::resolve(store, id, OPERATOR, note).await?;
-    let job = match case.kind {
-        CaseKind::Support => None,
-        CaseKind::Bug | CaseKind::Feature => case_update_job(
-            &case,
-            &format!("resolved-{}", case.timeline.len()),
-            format!(
-                "Your {} {} is resolved: {note}",
-                case.kind.display_name().to_lowercase(),
-                case.id
-            ),
-        ),
-    };
-    match job {
+    match resolved_notice(&case, note) {
         Some(job) => {
             job.enqueue(queue).await.map_err(|source| Error::NotTold {
                 id: case.id.clone(),
