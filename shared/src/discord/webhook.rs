@@ -222,7 +222,10 @@ mod tests {
                 )
                 .with_header(signature::TIMESTAMP_HEADER, &timestamp)
         };
-        for stale in [-301, 301, -86_400] {
+        // Well past the window: the handler reads the clock a moment after the signing, so a
+        // 301 s offset could cross a second boundary and land on 300. The exact edge is checked
+        // on `is_fresh` below with a fixed clock.
+        for stale in [-360, 360, -86_400] {
             assert!(
                 matches!(
                     endpoint.handle(&at(stale)).await,
@@ -235,6 +238,11 @@ mod tests {
         let fresh = endpoint.handle(&at(-30)).await.unwrap();
         assert_eq!(fresh.status, StatusCode::OK);
         assert!(!queue.is_idle());
+        let now = 1_786_012_400;
+        assert!(signature::is_fresh(Some("1786012100"), now, 300));
+        assert!(signature::is_fresh(Some("1786012700"), now, 300));
+        assert!(!signature::is_fresh(Some("1786012099"), now, 300));
+        assert!(!signature::is_fresh(Some("1786012701"), now, 300));
         assert!(!signature::is_fresh(Some("soon"), now_epoch(), 300));
         assert!(!signature::is_fresh(None, now_epoch(), 300));
     }
