@@ -183,7 +183,7 @@ impl Console {
                 store,
                 queue,
                 bot_name: bot_name.into(),
-                http: reqwest::Client::builder()
+                http: shared::lambda::http_client_builder()
                     .timeout(Duration::from_secs(30))
                     .build()
                     .unwrap_or_default(),

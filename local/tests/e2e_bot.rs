@@ -270,7 +270,7 @@ async fn chatbot_webhook(
         "not-the-token"
     };
     let signature = shared::twilio::signature::sign(secret, &url, &params);
-    reqwest::Client::new()
+    shared::lambda::http_client()
         .post(&url)
         .header(shared::twilio::signature::HEADER, signature)
         .form(&params)

@@ -319,7 +319,7 @@ async fn forged_interactions_are_refused() {
         ("garbage signature", body.clone(), "zz".into(), timestamp),
     ];
     sandbox.reset_counts();
-    let client = reqwest::Client::new();
+    let client = shared::lambda::http_client();
     for (case, payload, signature, ts) in cases {
         let response = client
             .post(&url)

@@ -18,7 +18,7 @@ use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
 use crate::idempotency::{Once, Outcome};
-use crate::lambda::{http_client, Aws};
+use crate::lambda::Aws;
 use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
@@ -169,9 +169,9 @@ impl Delivery {
             name: "DELIVERY_MAX_RECEIVES",
             reason: "expected a whole number".into(),
         })?;
-        let http = http_client();
+        let Aws { store, http, .. } = Aws::new(table).await;
         Ok(Self {
-            store: Aws::new(table).await.store,
+            store,
             twilio: TwilioClient::new(http.clone(), twilio),
             x: x.map(|config| XClient::new(http.clone(), config)),
             discord: discord.map(|config| DiscordClient::new(http.clone(), config)),

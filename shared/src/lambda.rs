@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::queue::{Queue, SqsQueue};
+use crate::sdk_http::SdkHttpClient;
 use crate::store::{DynamoStore, Store};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -17,23 +18,35 @@ use crate::web::{respond, ApiError, WebRequest, WebResponse};
 
 pub type Error = lambda_runtime::Error;
 
-/// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators).
+/// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators), for a
+/// process that calls only AWS.
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws_config_on(&http_client()).await
 }
 
-/// The AWS back end of a function: the DynamoDB store on `table` and, when it sends work, the
-/// SQS queue at `queue_url`, both on one AWS configuration.
+/// The same, sending through `http`, the process's one HTTP client.
+pub async fn aws_config_on(http: &reqwest::Client) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(SdkHttpClient::new(http.clone()))
+        .load()
+        .await
+}
+
+/// The clients of a function, built once per cold start on one HTTP client: `http` for Twilio, X
+/// and Discord, the DynamoDB store on `table` and, when it sends work, the SQS queue at
+/// `queue_url`.
 pub struct Aws {
     pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
     sdk: aws_config::SdkConfig,
 }
 
 impl Aws {
     pub async fn new(table: String) -> Self {
-        let sdk = aws_config().await;
+        let http = http_client();
+        let sdk = aws_config_on(&http).await;
         let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
-        Self { store, sdk }
+        Self { store, http, sdk }
     }
 
     pub fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
@@ -44,15 +57,36 @@ impl Aws {
     }
 }
 
-/// The one HTTP client for Twilio, X and Discord. Its timeout stays well under the functions'
-/// Lambda timeout, so a hung remote becomes a retry, not a killed invocation.
+/// The one HTTP client of a process, for Twilio, X, Discord and the AWS SDK. Its timeout stays
+/// well under the functions' Lambda timeout, so a hung remote becomes a retry, not a killed
+/// invocation.
 pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    http_client_builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(3))
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .expect("TLS backend available")
+}
+
+/// A reqwest client builder on the bridge's TLS configuration, for clients with other timeouts
+/// (the CLI, the emulators). `reqwest::Client::new()` would panic: ring is installed per client,
+/// not as a process-wide default.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_backend_preconfigured(tls_config())
+}
+
+/// TLS 1.2 and 1.3 with ring, trusting Mozilla's root program as compiled into `webpki-roots`:
+/// building it reads no file, so a cold start pays nothing for certificates.
+fn tls_config() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
 }
 
 pub fn to_web_request(request: Request) -> WebRequest {

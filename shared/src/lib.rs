@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod queue;
 pub mod quick_replies;
 pub mod retry;
+pub mod sdk_http;
 pub mod routing;
 pub mod store;
 pub mod store_error;

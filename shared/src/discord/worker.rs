@@ -10,7 +10,7 @@ use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::idempotency::{Once, Outcome};
-use crate::lambda::{http_client, Aws};
+use crate::lambda::Aws;
 use crate::queue::{process_in_order, QueueRecord};
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
@@ -63,10 +63,10 @@ impl DiscordWorker {
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         env.finish()?;
-        let http = http_client();
+        let Aws { store, http, .. } = Aws::new(table).await;
         Ok(Self {
             conversations: Conversations {
-                store: Aws::new(table).await.store,
+                store,
                 twilio: TwilioClient::new(http.clone(), twilio),
                 settings,
             },

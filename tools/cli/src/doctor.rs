@@ -337,7 +337,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
 }
 
 fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    shared::lambda::http_client_builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         // A redirect is an answer to report: X, Twilio and Discord do not follow them.
