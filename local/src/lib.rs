@@ -272,6 +272,7 @@ impl LocalBridge {
                 public_url: PublicUrl::new(url.clone()),
                 routing: options.routing.clone(),
                 close_after: "PT24H".into(),
+                set_up_deadline: Duration::from_secs(20),
             },
         };
         let functions = Arc::new(Functions {

@@ -90,7 +90,7 @@ async fn dm_to_flex_agent_reply_close_and_a_new_conversation() {
     assert!(sent[2].starts_with("This chat has ended"), "{sent:?}");
     assert_eq!(
         bridge.store.customer(customer).await.unwrap(),
-        CustomerSlot::Empty
+        CustomerSlot::Returning
     );
 
     sandbox

@@ -48,6 +48,10 @@ pub struct Fault {
     /// keeps its own answer). E.g. a 500 after the Interactions API created the task.
     #[serde(default)]
     pub after_processing: bool,
+    /// Hold each matching request this long first (a slow provider). With `status` 200 the
+    /// request then goes through as usual: see [`Fault::slow`].
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 fn one() -> u32 {
@@ -63,6 +67,15 @@ impl Fault {
             retry_after: 0,
             path_prefix: None,
             after_processing: false,
+            delay_ms: 0,
+        }
+    }
+
+    /// Not a failure: the matching requests are answered as usual, `delay` late.
+    pub fn slow(service: Service, delay: Duration) -> Self {
+        Self {
+            delay_ms: delay.as_millis().try_into().unwrap_or(u64::MAX),
+            ..Self::new(service, 200)
         }
     }
 
@@ -97,6 +110,7 @@ struct Queued {
     global: bool,
     path_prefix: Option<String>,
     after_processing: bool,
+    delay: Duration,
 }
 
 impl Queued {
@@ -139,6 +153,7 @@ impl Faults {
                 global: false,
                 path_prefix: fault.path_prefix,
                 after_processing: fault.after_processing,
+                delay: Duration::from_millis(fault.delay_ms),
             },
         );
     }
@@ -160,6 +175,7 @@ impl Faults {
                 global,
                 path_prefix: None,
                 after_processing: false,
+                delay: Duration::ZERO,
             },
         );
     }
@@ -225,6 +241,13 @@ async fn gate(sandbox: &Sandbox, service: Service, request: Request, next: Next)
     let Some(fault) = faults.take(service, &path) else {
         return next.run(request).await;
     };
+    if !fault.delay.is_zero() {
+        tracing::info!(?service, %path, delay_ms = fault.delay.as_millis(), "sandbox: slow answer");
+        tokio::time::sleep(fault.delay).await;
+    }
+    if fault.status == 200 {
+        return next.run(request).await;
+    }
     if fault.after_processing {
         let response = next.run(request).await;
         if !response.status().is_success() {
@@ -369,6 +392,7 @@ mod tests {
                 global: false,
                 path_prefix: None,
                 after_processing: false,
+                delay: Duration::ZERO,
             },
         );
         assert_eq!(response.status(), 429);

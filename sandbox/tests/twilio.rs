@@ -10,29 +10,26 @@ const FLEX_OUTBOUND: &str = "/twilio/flex-outbound";
 const CHANNEL_UPDATED: &str = "/twilio/channel-updated";
 const FLOW_SID: &str = "FW0123456789abcdef0123456789abcdef";
 
-/// A conversation set up as the bridge sets one up: customer participant, the two webhooks
-/// and a Studio webhook.
+/// A conversation set up as the bridge sets one up: the conversation with its customer
+/// participant in one call, then the two webhooks and a Studio webhook.
 async fn bridge_conversation(twilio: &Twilio, receiver: &Receiver) -> String {
     let (status, conversation) = twilio
         .form(
-            "/v1/Conversations",
+            "/v1/ConversationWithParticipants",
             &[
                 ("FriendlyName", "X @jordan_cust"),
                 ("Attributes", r#"{"flex_bridge":true}"#),
                 ("Timers.Closed", "PT24H"),
+                (
+                    "Participant",
+                    r#"{"identity":"x-2900000001","attributes":"{}"}"#,
+                ),
             ],
         )
         .await;
     assert_eq!(status, 201, "{conversation}");
     let sid = conversation["sid"].as_str().unwrap().to_owned();
     let base = format!("/v1/Conversations/{sid}");
-    let (status, _) = twilio
-        .form(
-            &format!("{base}/Participants"),
-            &[("Identity", "x-2900000001"), ("Attributes", "{}")],
-        )
-        .await;
-    assert_eq!(status, 201);
     let outbound = format!("{}{FLEX_OUTBOUND}", receiver.url);
     let updated = format!("{}{CHANNEL_UPDATED}", receiver.url);
     for form in [
@@ -405,6 +402,78 @@ async fn participants_and_participant_conversations() {
     assert_eq!(list["webhooks"][2]["configuration"]["flow_sid"], FLOW_SID);
 }
 
+/// ConversationWithParticipants: the conversation and its participants in one request, all or
+/// nothing; each participant a JSON object of snake-case participant fields.
+#[tokio::test]
+async fn conversations_with_participants_are_created_whole() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let twilio = Twilio::new(&sandbox);
+    let path = "/v1/ConversationWithParticipants";
+    let (status, c) = twilio
+        .form(
+            path,
+            &[
+                ("FriendlyName", "Discord jordan"),
+                ("Timers.Closed", "PT24H"),
+                (
+                    "Participant",
+                    r#"{"identity":"discord-1","attributes":"{\"a\":1}"}"#,
+                ),
+                (
+                    "Participant",
+                    r#"{"messaging_binding":{"address":"+15550100","proxy_address":"+15550199"}}"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let sid = c["sid"].as_str().unwrap();
+    assert!(c["timers"]["date_closed"].as_str().is_some(), "{c}");
+    let stored = sandbox.conversation(sid).unwrap();
+    assert_eq!(stored.participants.len(), 2);
+    assert_eq!(stored.participants[0].identity, "discord-1");
+    assert_eq!(stored.participants[0].attributes, r#"{"a":1}"#);
+    let (status, page) = send(
+        twilio
+            .get("/v1/ParticipantConversations")
+            .query(&[("Identity", "discord-1")]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["conversations"][0]["conversation_sid"], sid);
+
+    for bad in [
+        r#"{"identity":"discord-2","colour":"red"}"#,
+        r#"{"identity":"discord-2","attributes":"not json"}"#,
+        r#"{"attributes":"{}"}"#,
+        r#"["discord-2"]"#,
+        "discord-2",
+    ] {
+        let before = sandbox.conversations().len();
+        let (status, body) = twilio
+            .form(path, &[("FriendlyName", "x"), ("Participant", bad)])
+            .await;
+        assert_eq!(
+            (status, body["code"].as_u64()),
+            (400, Some(20001)),
+            "{bad}: {body}"
+        );
+        assert_eq!(
+            sandbox.conversations().len(),
+            before,
+            "{bad}: nothing created"
+        );
+    }
+    let twice = r#"{"identity":"discord-3"}"#;
+    let before = sandbox.conversations().len();
+    let (status, _) = twilio
+        .form(path, &[("Participant", twice), ("Participant", twice)])
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(sandbox.conversations().len(), before, "all or nothing");
+}
+
 #[tokio::test]
 async fn injected_faults_come_before_auth_and_are_counted() {
     let receiver = Receiver::start().await;
@@ -447,15 +516,16 @@ async fn the_bridge_client_is_accepted() {
         .create_conversation(&NewConversation {
             friendly_name: "X @jordan_cust",
             attributes: &attributes,
+            identity: "x-2900000001",
+            participant_attributes: &json!({"platform": "x"}),
             close_after: "PT24H",
         })
         .await
         .unwrap();
     let sid = conversation.sid;
-    client
-        .add_participant(&sid, "x-2900000001", &json!({}))
-        .await
-        .unwrap();
+    let participant = &sandbox.conversation(&sid).unwrap().participants[0];
+    assert_eq!(participant.identity, "x-2900000001");
+    assert_eq!(participant.attributes, r#"{"platform":"x"}"#);
     let url = format!("{}{FLEX_OUTBOUND}", receiver.url);
     client
         .add_webhook(

@@ -4,7 +4,9 @@
 //! Warm path: one DynamoDB read (the customer's record) and one Twilio call (the message).
 //! Opening a conversation: a conditional lease in the store makes exactly one request do the
 //! Twilio set-up while concurrent first messages wait for it and then post into the same
-//! conversation.
+//! conversation. The set-up is the conversation with its participant (one call), its three
+//! webhooks and, for a customer the store has never seen, a look-up of a conversation left
+//! open in Twilio first.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,9 +25,14 @@ use crate::twilio::{NewConversation, NewMessage, ScopedWebhook, TwilioClient};
 pub const FLEX_OUTBOUND_PATH: &str = "/twilio/flex-outbound";
 pub const CHANNEL_UPDATED_PATH: &str = "/twilio/channel-updated";
 
-/// How long one request may hold the right to open a customer's conversation.
-const LEASE_SECS: i64 = 15;
-const WAIT_ROUNDS: u32 = 40;
+/// How long one request may hold the right to open a customer's conversation. Its set-up has
+/// a deadline well inside it (`ConversationSettings::set_up_deadline`).
+const LEASE_SECS: i64 = 30;
+/// The default deadline for the set-up: room for a retried call or two, then the lease's
+/// remaining 10 s cover recording it and closing what was created.
+const SET_UP_DEADLINE: Duration = Duration::from_secs(20);
+/// Waiting for another request's set-up: 50, 100, 200, then 400 ms rounds, about 30 s.
+const WAIT_ROUNDS: u32 = 78;
 
 /// A message from a customer on X or Discord.
 #[derive(Clone, Debug)]
@@ -50,6 +57,8 @@ pub enum BridgeError {
     Twilio(#[from] HttpError),
     #[error("the customer's conversation is still being opened")]
     Busy,
+    #[error("opening the conversation took longer than its deadline")]
+    Deadline,
 }
 
 impl BridgeError {
@@ -58,7 +67,7 @@ impl BridgeError {
         match self {
             BridgeError::Twilio(e) => e.retry_after,
             BridgeError::Busy => Some(2),
-            BridgeError::Store(_) => None,
+            BridgeError::Deadline | BridgeError::Store(_) => None,
         }
     }
 }
@@ -71,6 +80,8 @@ pub struct ConversationSettings {
     pub routing: Routing,
     /// ISO 8601 duration for `Timers.Closed`.
     pub close_after: String,
+    /// How long opening a conversation in Twilio may take (shorter than the lease).
+    pub set_up_deadline: Duration,
 }
 
 impl ConversationSettings {
@@ -79,6 +90,7 @@ impl ConversationSettings {
             public_url: PublicUrl::from_env(env),
             routing: Routing::from_env(env),
             close_after: env.or_default("CONVERSATION_CLOSE_AFTER", "PT24H"),
+            set_up_deadline: SET_UP_DEADLINE,
         }
     }
 }
@@ -148,27 +160,34 @@ impl Conversations {
     ) -> Result<Customer, BridgeError> {
         let mut wait = Duration::from_millis(50);
         for _ in 0..WAIT_ROUNDS {
-            match self.store.customer(identity).await? {
+            let slot = self.store.customer(identity).await?;
+            match slot {
                 CustomerSlot::Open(customer) => return Ok(customer),
                 CustomerSlot::Opening { .. } => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_millis(400));
                 }
-                CustomerSlot::Empty => {
+                CustomerSlot::Returning | CustomerSlot::Empty => {
                     let owner = uuid::Uuid::new_v4().to_string();
-                    if self
+                    if !self
                         .store
                         .lease_customer(identity, &owner, LEASE_SECS)
                         .await?
                     {
-                        let opened = self.open(message, identity, &owner).await;
-                        if opened.is_err() {
+                        continue;
+                    }
+                    let known = slot == CustomerSlot::Returning;
+                    match self.open(message, identity, &owner, known).await {
+                        Ok(Some(customer)) => return Ok(customer),
+                        // The lease ran out and another request took it: post into theirs.
+                        Ok(None) => continue,
+                        Err(err) => {
                             // Let the next message (or the sender's retry) try again at once.
                             if let Err(err) = self.store.release_lease(identity, &owner).await {
                                 tracing::warn!(error = %err, "could not release lease");
                             }
+                            return Err(err);
                         }
-                        return opened;
                     }
                 }
             }
@@ -176,32 +195,88 @@ impl Conversations {
         Err(BridgeError::Busy)
     }
 
-    /// Sets up a conversation in Twilio and records it. Only the lease holder gets here.
+    /// Sets up a conversation in Twilio and records it; only the lease holder gets here. The
+    /// set-up has a deadline shorter than the lease, so no second request can take the lease
+    /// while this one still works; whatever stops it (an error, the deadline, a lease lost all
+    /// the same) closes the conversation it created, so none is left without its record.
+    /// `Ok(None)`: the lease was lost.
     async fn open(
         &self,
         message: &CustomerMessage,
         identity: &str,
         owner: &str,
-    ) -> Result<Customer, BridgeError> {
-        let sid = match self.find_open_in_twilio(identity).await? {
-            Some(sid) => sid,
-            None => self.create_in_twilio(message, identity).await?,
+        known: bool,
+    ) -> Result<Option<Customer>, BridgeError> {
+        let mut created = None;
+        let set_up = tokio::time::timeout(
+            self.settings.set_up_deadline,
+            self.find_or_create(message, identity, known, &mut created),
+        )
+        .await;
+        let recorded = match set_up {
+            Ok(Ok(sid)) => {
+                let customer = Customer {
+                    identity: identity.to_owned(),
+                    platform: message.platform,
+                    address: message.address.clone(),
+                    conversation_sid: sid,
+                    handle: message.handle.clone(),
+                    quick_replies: Vec::new(),
+                };
+                match self.store.open_conversation(&customer, owner).await {
+                    Ok(true) => Ok(Some(customer)),
+                    Ok(false) => Ok(None),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(BridgeError::Deadline),
         };
-        let customer = Customer {
-            identity: identity.to_owned(),
-            platform: message.platform,
-            address: message.address.clone(),
-            conversation_sid: sid,
-            handle: message.handle.clone(),
-            quick_replies: Vec::new(),
-        };
-        self.store.open_conversation(&customer, owner).await?;
-        tracing::info!(conversation_sid = %customer.conversation_sid, event_id = %message.event_id, "conversation opened");
-        Ok(customer)
+        match (&recorded, created) {
+            (Ok(Some(customer)), _) => {
+                tracing::info!(conversation_sid = %customer.conversation_sid, event_id = %message.event_id, "conversation opened");
+            }
+            (_, Some(sid)) => self.close_unrecorded(&sid).await,
+            _ => {}
+        }
+        recorded
     }
 
-    /// A bridge conversation still open in Twilio though the store has none (a missed close
-    /// webhook, a restored table): reuse it rather than open a second one.
+    /// The conversation to open: one left open in Twilio (only asked for a customer the store
+    /// has never seen), or a new one. `created` holds a new one's SID as soon as Twilio made it.
+    async fn find_or_create(
+        &self,
+        message: &CustomerMessage,
+        identity: &str,
+        known: bool,
+        created: &mut Option<String>,
+    ) -> Result<String, BridgeError> {
+        if !known {
+            if let Some(sid) = self.find_open_in_twilio(identity).await? {
+                return Ok(sid);
+            }
+        }
+        let sid = self.create_in_twilio(message, identity).await?;
+        *created = Some(sid.clone());
+        self.set_up(&sid).await?;
+        Ok(sid)
+    }
+
+    /// Closes a conversation this request created but could not record, so no one reuses it
+    /// (it may lack its webhooks) and it does not linger open in Flex.
+    async fn close_unrecorded(&self, sid: &str) {
+        match self.twilio.set_state(sid, "closed").await {
+            Ok(()) => {
+                tracing::warn!(conversation_sid = %sid, "closed a conversation that could not be recorded")
+            }
+            Err(err) => {
+                tracing::error!(conversation_sid = %sid, error = %err, "could not close a conversation that could not be recorded")
+            }
+        }
+    }
+
+    /// A bridge conversation still open in Twilio though the store has none (a restored
+    /// table): reuse it rather than open a second one.
     async fn find_open_in_twilio(&self, identity: &str) -> Result<Option<String>, BridgeError> {
         let found = self.twilio.participant_conversations(identity).await?;
         Ok(found
@@ -215,6 +290,7 @@ impl Conversations {
             .map(|c| c.conversation_sid))
     }
 
+    /// The conversation with the customer as its participant, in one call.
     async fn create_in_twilio(
         &self,
         message: &CustomerMessage,
@@ -223,36 +299,23 @@ impl Conversations {
         let platform = message.platform;
         let handle = message.handle.as_deref().unwrap_or(identity);
         let attributes = conversation_attributes(platform, identity, message.handle.as_deref());
+        let participant = json!({"platform": platform, "handle": message.handle});
         let friendly_name = format!("{} {}", platform.display_name(), handle);
         let conversation = self
             .twilio
             .create_conversation(&NewConversation {
                 friendly_name: &friendly_name,
                 attributes: &attributes,
+                identity,
+                participant_attributes: &participant,
                 close_after: &self.settings.close_after,
             })
             .await?;
-        let sid = conversation.sid;
-        if let Err(err) = self.set_up(&sid, identity, message).await {
-            // Close the half-made conversation so no one reuses it without its webhooks.
-            if let Err(close) = self.twilio.set_state(&sid, "closed").await {
-                tracing::warn!(conversation_sid = %sid, error = %close, "could not close half-made conversation");
-            }
-            return Err(err);
-        }
-        Ok(sid)
+        Ok(conversation.sid)
     }
 
-    async fn set_up(
-        &self,
-        sid: &str,
-        identity: &str,
-        message: &CustomerMessage,
-    ) -> Result<(), BridgeError> {
-        let participant = json!({"platform": message.platform, "handle": message.handle});
-        self.twilio
-            .add_participant(sid, identity, &participant)
-            .await?;
+    /// The conversation's webhooks: the agent's side, its state, and who answers first.
+    async fn set_up(&self, sid: &str) -> Result<(), BridgeError> {
         let outbound = self.settings.public_url.route(FLEX_OUTBOUND_PATH);
         self.twilio
             .add_webhook(

@@ -64,7 +64,9 @@ impl Connector {
         let (parts, body) = request.into_parts();
         let body = body
             .bytes()
-            .ok_or_else(|| ConnectorError::user("streaming request bodies are not supported".into()))?
+            .ok_or_else(|| {
+                ConnectorError::user("streaming request bodies are not supported".into())
+            })?
             .to_vec();
         let mut outgoing = self
             .http

@@ -224,6 +224,10 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
     Router::new()
         .route("/v1/Conversations", post(rest::create_conversation))
         .route(
+            "/v1/ConversationWithParticipants",
+            post(rest::create_conversation_with_participants),
+        )
+        .route(
             "/v1/Conversations/{sid}",
             get(rest::fetch_conversation).post(rest::update_conversation),
         )

@@ -164,6 +164,100 @@ pub(super) async fn create_conversation(
     let form = Form::body(&headers, &body, spec::CONVERSATION_FIELDS)?;
     // Valid but without effect here: no service-level webhooks are emulated.
     spec::webhook_enabled(&headers)?;
+    let conversation = new_conversation(&form)?;
+    let mut store = sandbox.twilio_store();
+    check_unique_name(&store, &conversation)?;
+    let value = json::conversation(&sandbox, &conversation);
+    store.conversations.push(conversation);
+    created(value)
+}
+
+/// `POST /v1/ConversationWithParticipants`: a conversation and up to 10 participants in one
+/// request, all or nothing. No conversation-scoped webhook exists yet, so none fires.
+pub(super) async fn create_conversation_with_participants(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let form = Form::body(&headers, &body, spec::CONVERSATION_WITH_PARTICIPANTS_FIELDS)?;
+    spec::webhook_enabled(&headers)?;
+    let participants = form
+        .all("Participant")
+        .iter()
+        .map(|raw| participant_from_json(raw))
+        .collect::<Result<Vec<_>>>()?;
+    if participants.len() > 10 {
+        return Err(TwilioError::invalid(
+            "At most 10 participants can be added in a single request",
+        ));
+    }
+    let conversation = new_conversation(&form)?;
+    let sid = conversation.sid.clone();
+    let mut store = sandbox.twilio_store();
+    check_unique_name(&store, &conversation)?;
+    store.conversations.push(conversation);
+    for participant in participants {
+        if let Err(err) = store.add_participant(&sid, participant, false) {
+            store.conversations.retain(|c| c.sid != sid);
+            return Err(err);
+        }
+    }
+    created(json::conversation(&sandbox, store.find(&sid)?))
+}
+
+/// One `Participant` of ConversationWithParticipants: a JSON object of the participant's
+/// fields in snake case; anything else is refused as Twilio refuses an unknown parameter.
+fn participant_from_json(raw: &str) -> Result<NewParticipant> {
+    let invalid = |why: String| TwilioError::invalid(format!("Invalid Participant: {why}"));
+    let value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|_| invalid(format!("{raw:?} is not JSON")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| invalid(format!("{raw:?} is not a JSON object")))?;
+    if let Some(key) = object
+        .keys()
+        .find(|k| !spec::PARTICIPANT_JSON_KEYS.contains(&k.as_str()))
+    {
+        return Err(invalid(format!("unknown field {key:?}")));
+    }
+    let text = |v: &serde_json::Value, name: &str| -> Result<Option<String>> {
+        match v.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(invalid(format!("{name} must be a string"))),
+        }
+    };
+    let attributes = text(&value, "attributes")?.unwrap_or_else(|| "{}".into());
+    if serde_json::from_str::<serde_json::Value>(&attributes).is_err() {
+        return Err(invalid("attributes must be a valid JSON string".into()));
+    }
+    let binding = value.get("messaging_binding").cloned().unwrap_or_default();
+    let role_sid = text(&value, "role_sid")?;
+    if role_sid.as_deref().is_some_and(|r| !spec::is_sid(r, "RL")) {
+        return Err(invalid("role_sid is not an RL SID".into()));
+    }
+    let participant = NewParticipant {
+        identity: text(&value, "identity")?,
+        attributes,
+        address: text(&binding, "address")?,
+        proxy_address: text(&binding, "proxy_address")?,
+        projected_address: text(&binding, "projected_address")?,
+        role_sid,
+        ..NewParticipant::default()
+    };
+    if participant.identity.is_none()
+        && participant.address.is_none()
+        && participant.projected_address.is_none()
+    {
+        return Err(invalid(
+            "needs identity or messaging_binding.address".into(),
+        ));
+    }
+    Ok(participant)
+}
+
+/// A conversation from Create's fields.
+fn new_conversation(form: &Form) -> Result<Conversation> {
     let date_created = form.datetime("DateCreated")?.unwrap_or_else(now);
     let mut conversation = Conversation {
         sid: time::sid("CH"),
@@ -184,15 +278,11 @@ pub(super) async fn create_conversation(
         messages: Vec::new(),
         studio_executions: 0,
     };
-    apply_conversation_fields(&mut conversation, &form)?;
+    apply_conversation_fields(&mut conversation, form)?;
     if let Some(state) = form.one_of("State", spec::CONVERSATION_STATES)? {
         conversation.state = state;
     }
-    let mut store = sandbox.twilio_store();
-    check_unique_name(&store, &conversation)?;
-    let value = json::conversation(&sandbox, &conversation);
-    store.conversations.push(conversation);
-    created(value)
+    Ok(conversation)
 }
 
 /// The fields Create and Update share; `State` is left to the caller.

@@ -28,6 +28,28 @@ pub const CONVERSATION_FIELDS: &[&str] = &[
     "Bindings.Email.Name",
 ];
 
+/// `POST /v1/ConversationWithParticipants` (CreateConversationWithParticipants): a
+/// conversation's fields (no `UniqueName`-less variant) and up to 10 `Participant`s, each a JSON
+/// object of a participant's fields in snake case.
+pub const CONVERSATION_WITH_PARTICIPANTS_FIELDS: &[&str] = &[
+    "FriendlyName",
+    "UniqueName",
+    "DateCreated",
+    "DateUpdated",
+    "MessagingServiceSid",
+    "Attributes",
+    "State",
+    "Timers.Inactive",
+    "Timers.Closed",
+    "Bindings.Email.Address",
+    "Bindings.Email.Name",
+    "Participant",
+];
+
+/// The keys of one `Participant` JSON object in ConversationWithParticipants.
+pub const PARTICIPANT_JSON_KEYS: &[&str] =
+    &["identity", "attributes", "messaging_binding", "role_sid"];
+
 /// `POST /v1/Conversations/{ConversationSid}/Participants` (CreateConversationParticipant).
 pub const PARTICIPANT_FIELDS: &[&str] = &[
     "Identity",
@@ -68,6 +90,7 @@ pub const WEBHOOK_FIELDS: &[&str] = &[
 /// Fields of type `array`: sent once per value, so they may repeat (`AssignmentStatus` is
 /// TaskRouter's `ListTask` filter).
 pub const ARRAY_FIELDS: &[&str] = &[
+    "Participant",
     "Configuration.Filters",
     "Configuration.Triggers",
     "AssignmentStatus",

@@ -219,20 +219,18 @@ impl Store for DynamoStore {
         lease_secs: i64,
     ) -> Result<bool, StoreError> {
         let now = now_epoch();
-        let item = Item {
-            pk: customer_key(identity),
-            lease_owner: Some(owner.into()),
-            lease_until: Some(now + lease_secs),
-            ..Item::default()
-        };
+        // An update, not a put: a returning customer stays returning.
         let result = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
+            .set_key(Some(key(customer_key(identity))))
+            .update_expression("SET lease_owner = :owner, lease_until = :until")
             .condition_expression(
-                "attribute_not_exists(pk) OR (attribute_not_exists(customer) AND lease_until <= :now)",
+                "attribute_not_exists(customer) AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
             )
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":until", n(now + lease_secs))
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
@@ -242,9 +240,10 @@ impl Store for DynamoStore {
     async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError> {
         let result = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(customer_key(identity))))
+            .update_expression("REMOVE lease_owner, lease_until")
             .condition_expression("lease_owner = :owner AND attribute_not_exists(customer)")
             .expression_attribute_values(":owner", s(owner))
             .send()
@@ -253,7 +252,11 @@ impl Store for DynamoStore {
         conditional(result).map(drop)
     }
 
-    async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError> {
+    async fn open_conversation(
+        &self,
+        customer: &Customer,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
         let open = |pk: String| Item {
             pk,
             customer: Some(customer.clone()),
@@ -273,14 +276,15 @@ impl Store for DynamoStore {
             )))?))
             .build()
             .map_err(error)?;
-        self.client
+        let result = self
+            .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(forward).build())
             .transact_items(TransactWriteItem::builder().put(reverse).build())
             .send()
-            .await
-            .map_err(|e| error(e.into_service_error()))?;
-        Ok(())
+            .await;
+        // Cancelled: the lease's condition failed (the only condition here).
+        conditional(result)
     }
 
     async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
@@ -311,13 +315,17 @@ impl Store for DynamoStore {
         else {
             return Ok(None);
         };
+        // The record stays, marked returning, so their next conversation skips the look-up
+        // in Twilio.
         let result = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(customer_key(&customer.identity))))
+            .update_expression("REMOVE customer SET returning = :returning")
             .condition_expression("customer.conversation_sid = :sid")
             .expression_attribute_values(":sid", s(conversation_sid))
+            .expression_attribute_values(":returning", AttributeValue::Bool(true))
             .send()
             .await;
         // The customer may already be in a newer conversation: then only the reverse item goes.

@@ -86,19 +86,15 @@ impl Store for MemoryStore {
     ) -> Result<bool, StoreError> {
         Ok(self.with(|items, now| {
             let pk = customer_key(identity);
-            let free = items
-                .get(&pk)
-                .is_none_or(|item| matches!(item.clone().slot(now), CustomerSlot::Empty));
+            let item = items.entry(pk.clone()).or_insert_with(|| Item {
+                pk,
+                ..Item::default()
+            });
+            let free = item.clone().slot(now).is_free();
             if free {
-                items.insert(
-                    pk.clone(),
-                    Item {
-                        pk,
-                        lease_owner: Some(owner.into()),
-                        lease_until: Some(now + lease_secs),
-                        ..Item::default()
-                    },
-                );
+                // An update, as in DynamoDB: a returning customer stays returning.
+                item.lease_owner = Some(owner.into());
+                item.lease_until = Some(now + lease_secs);
             }
             free
         }))
@@ -106,25 +102,28 @@ impl Store for MemoryStore {
 
     async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError> {
         self.with(|items, _| {
-            let pk = customer_key(identity);
-            let held = items
-                .get(&pk)
-                .is_some_and(|i| i.customer.is_none() && i.lease_owner.as_deref() == Some(owner));
-            if held {
-                items.remove(&pk);
+            if let Some(item) = items.get_mut(&customer_key(identity)) {
+                if item.customer.is_none() && item.lease_owner.as_deref() == Some(owner) {
+                    item.lease_owner = None;
+                    item.lease_until = None;
+                }
             }
         });
         Ok(())
     }
 
-    async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError> {
-        self.with(|items, _| {
+    async fn open_conversation(
+        &self,
+        customer: &Customer,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|items, _| {
             let pk = customer_key(&customer.identity);
             let held = items
                 .get(&pk)
                 .is_some_and(|i| i.customer.is_none() && i.lease_owner.as_deref() == Some(owner));
             if !held {
-                return Err(StoreError(format!("lease on {} lost", customer.identity)));
+                return false;
             }
             let open = |pk: String| Item {
                 pk,
@@ -134,8 +133,8 @@ impl Store for MemoryStore {
             items.insert(pk.clone(), open(pk));
             let reverse = conversation_key(&customer.conversation_sid);
             items.insert(reverse.clone(), open(reverse));
-            Ok(())
-        })
+            true
+        }))
     }
 
     async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
@@ -161,7 +160,14 @@ impl Store for MemoryStore {
                 .map(|c| c.conversation_sid.as_str())
                 == Some(conversation_sid);
             if same {
-                items.remove(&pk);
+                items.insert(
+                    pk.clone(),
+                    Item {
+                        pk,
+                        returning: Some(true),
+                        ..Item::default()
+                    },
+                );
             }
             Some(customer)
         }))

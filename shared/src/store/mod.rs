@@ -88,7 +88,18 @@ pub enum CustomerSlot {
     Opening {
         lease_until: i64,
     },
+    /// No open conversation, but the customer had one: the bridge knows them, so a conversation
+    /// left open in Twilio by a lost record is not worth a look-up.
+    Returning,
+    /// Never seen (or their record is gone).
     Empty,
+}
+
+impl CustomerSlot {
+    /// Free to open a conversation.
+    pub fn is_free(&self) -> bool {
+        matches!(self, Self::Returning | Self::Empty)
+    }
 }
 
 pub use crate::store_error::StoreError;
@@ -116,8 +127,9 @@ pub trait Store: CaseStore + Send + Sync {
     ) -> Result<bool, StoreError>;
     async fn release_lease(&self, identity: &str, owner: &str) -> Result<(), StoreError>;
     /// Turns the lease held by `owner` into the open conversation, and records the reverse
-    /// look-up. Fails if the lease was lost.
-    async fn open_conversation(&self, customer: &Customer, owner: &str) -> Result<(), StoreError>;
+    /// look-up. `false`: the lease was lost (expired and taken), nothing written.
+    async fn open_conversation(&self, customer: &Customer, owner: &str)
+        -> Result<bool, StoreError>;
 
     /// The customer behind a conversation, while it is open.
     async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
@@ -185,6 +197,9 @@ pub(crate) struct Item {
     pub lease_until: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// A customer record whose conversation ended (`CUSTOMER#` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returning: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<Case>,
     /// The bot state (`CONVERSATION#` records only).
@@ -232,6 +247,7 @@ impl Item {
         match (self.customer, self.lease_until) {
             (Some(customer), _) => CustomerSlot::Open(customer),
             (None, Some(until)) if until > now => CustomerSlot::Opening { lease_until: until },
+            _ if self.returning == Some(true) => CustomerSlot::Returning,
             _ => CustomerSlot::Empty,
         }
     }
@@ -267,7 +283,7 @@ pub mod contract {
         assert_eq!(store.bot_turn("CH5").await.unwrap(), None);
         assert!(store.lease_customer("x-5", "a", 30).await.unwrap());
         let c = customer("x-5", "CH5");
-        store.open_conversation(&c, "a").await.unwrap();
+        assert!(store.open_conversation(&c, "a").await.unwrap());
         let (found, state) = store.bot_turn("CH5").await.unwrap().unwrap();
         assert_eq!((found, state.clone()), (c.clone(), BotState::default()));
         let next = BotState {
@@ -321,14 +337,14 @@ pub mod contract {
             CustomerSlot::Opening { .. }
         ));
         // Only the holder can open.
-        assert!(store
+        assert!(!store
             .open_conversation(&customer("x-1", "CH1"), "b")
             .await
-            .is_err());
-        store
+            .unwrap());
+        assert!(store
             .open_conversation(&customer("x-1", "CH1"), "a")
             .await
-            .unwrap();
+            .unwrap());
         assert_eq!(
             store.customer("x-1").await.unwrap(),
             CustomerSlot::Open(customer("x-1", "CH1"))
@@ -349,24 +365,49 @@ pub mod contract {
 
     async fn ending_is_idempotent_and_frees_the_customer(store: &dyn Store) {
         assert!(store.lease_customer("x-3", "a", 30).await.unwrap());
-        store
+        assert!(store
             .open_conversation(&customer("x-3", "CH3"), "a")
             .await
-            .unwrap();
+            .unwrap());
         assert_eq!(
             store.end_conversation("CH3").await.unwrap(),
             Some(customer("x-3", "CH3"))
         );
         assert_eq!(store.end_conversation("CH3").await.unwrap(), None);
-        assert_eq!(store.customer("x-3").await.unwrap(), CustomerSlot::Empty);
+        // The customer is remembered as returning, through a lease that is released or lost.
+        assert_eq!(
+            store.customer("x-3").await.unwrap(),
+            CustomerSlot::Returning
+        );
         assert_eq!(store.conversation("CH3").await.unwrap(), None);
         assert!(store.lease_customer("x-3", "b", 30).await.unwrap());
+        assert!(!store.lease_customer("x-3", "c", 30).await.unwrap());
+        store.release_lease("x-3", "b").await.unwrap();
+        assert_eq!(
+            store.customer("x-3").await.unwrap(),
+            CustomerSlot::Returning
+        );
+        assert!(store.lease_customer("x-3", "d", -1).await.unwrap());
+        assert!(store.lease_customer("x-3", "e", 30).await.unwrap());
+        assert!(!store
+            .open_conversation(&customer("x-3", "CH5"), "d")
+            .await
+            .unwrap());
+        assert!(store
+            .open_conversation(&customer("x-3", "CH6"), "e")
+            .await
+            .unwrap());
+        assert_eq!(
+            store.customer("x-3").await.unwrap(),
+            CustomerSlot::Open(customer("x-3", "CH6"))
+        );
+        assert_eq!(store.conversation("CH5").await.unwrap(), None);
     }
 
     async fn quick_replies_are_remembered(store: &dyn Store) {
         assert!(store.lease_customer("x-4", "a", 30).await.unwrap());
         let c = customer("x-4", "CH4");
-        store.open_conversation(&c, "a").await.unwrap();
+        assert!(store.open_conversation(&c, "a").await.unwrap());
         let labels = vec!["Track".to_string(), "Refund".to_string()];
         store.set_quick_replies(&c, &labels).await.unwrap();
         match store.customer("x-4").await.unwrap() {
@@ -376,6 +417,9 @@ pub mod contract {
         // A stale conversation (ended since) does not resurrect the customer.
         store.end_conversation("CH4").await.unwrap();
         store.set_quick_replies(&c, &labels).await.unwrap();
-        assert_eq!(store.customer("x-4").await.unwrap(), CustomerSlot::Empty);
+        assert_eq!(
+            store.customer("x-4").await.unwrap(),
+            CustomerSlot::Returning
+        );
     }
 }

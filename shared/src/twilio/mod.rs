@@ -119,6 +119,9 @@ pub struct NewInteraction<'a> {
 pub struct NewConversation<'a> {
     pub friendly_name: &'a str,
     pub attributes: &'a serde_json::Value,
+    /// The customer, its only participant at creation.
+    pub identity: &'a str,
+    pub participant_attributes: &'a serde_json::Value,
     /// ISO 8601 duration after which Twilio closes an idle conversation, e.g. `PT24H`.
     pub close_after: &'a str,
 }
@@ -216,33 +219,24 @@ impl TwilioClient {
     }
 
     /// `POST /v1/Conversations`
+    /// `POST /v1/ConversationWithParticipants`: the conversation and its customer, a chat
+    /// participant with `identity`, in one call.
     pub async fn create_conversation(
         &self,
         new: &NewConversation<'_>,
     ) -> Result<Conversation, HttpError> {
+        let participant = serde_json::json!({
+            "identity": new.identity,
+            "attributes": new.participant_attributes.to_string(),
+        });
         let form = [
             ("FriendlyName", new.friendly_name.to_owned()),
             ("Attributes", new.attributes.to_string()),
             ("Timers.Closed", new.close_after.to_owned()),
+            ("Participant", participant.to_string()),
         ];
-        self.post_form("/v1/Conversations", &form, None).await
-    }
-
-    /// `POST /v1/Conversations/{ConversationSid}/Participants` for a chat (non-SMS) participant.
-    pub async fn add_participant(
-        &self,
-        conversation_sid: &str,
-        identity: &str,
-        attributes: &serde_json::Value,
-    ) -> Result<(), HttpError> {
-        let form = [
-            ("Identity", identity.to_owned()),
-            ("Attributes", attributes.to_string()),
-        ];
-        let path = format!("/v1/Conversations/{conversation_sid}/Participants");
-        self.post_form::<serde_json::Value>(&path, &form, None)
+        self.post_form("/v1/ConversationWithParticipants", &form, None)
             .await
-            .map(drop)
     }
 
     /// `POST /v1/Conversations/{ConversationSid}/Webhooks`

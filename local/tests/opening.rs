@@ -1,0 +1,136 @@
+//! Opening a customer's conversation in Twilio: the calls it costs for a first-time and a
+//! returning customer, and a set-up that overruns its deadline, against the sandbox.
+
+use std::time::Duration;
+
+use local::test_secrets::{TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN};
+use local::{Backend, LocalBridge, Options};
+use sandbox::{Fault, Service};
+use shared::config::{PublicUrl, Secret};
+use shared::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
+use shared::routing::Routing;
+use shared::store::{CustomerSlot, Platform};
+use shared::twilio::{TwilioClient, TwilioConfig};
+
+const WAIT: Duration = Duration::from_secs(10);
+const FLOW_SID: &str = "FW0123456789abcdef0123456789abcdef";
+
+/// The bridge's conversations on the local bridge's store and sandbox. Studio routing, so the
+/// only Twilio calls are the opening's and the message's (no bot answer follows).
+async fn conversations(set_up_deadline: Duration) -> (LocalBridge, Conversations) {
+    let bridge = LocalBridge::start(Backend::Memory, Options::default())
+        .await
+        .unwrap();
+    let twilio = TwilioClient::new(
+        shared::lambda::http_client(),
+        TwilioConfig::at(
+            &bridge.sandbox.url(),
+            TWILIO_ACCOUNT_SID,
+            Secret::new(TWILIO_AUTH_TOKEN),
+        ),
+    );
+    let conversations = Conversations {
+        store: bridge.store.clone(),
+        twilio,
+        settings: ConversationSettings {
+            public_url: PublicUrl::new(bridge.url.clone()),
+            routing: Routing::Studio {
+                flow_sid: FLOW_SID.into(),
+            },
+            close_after: "PT24H".into(),
+            set_up_deadline,
+        },
+    };
+    (bridge, conversations)
+}
+
+fn message(user: &str, text: &str) -> CustomerMessage {
+    CustomerMessage {
+        platform: Platform::X,
+        user_id: user.into(),
+        address: user.into(),
+        handle: Some("jordan_cust".into()),
+        text: text.into(),
+        event_id: format!("evt-{text}"),
+        agent_requested: false,
+    }
+}
+
+#[tokio::test]
+async fn a_returning_customer_costs_five_calls_a_new_one_six() {
+    let (bridge, conversations) = conversations(Duration::from_secs(20)).await;
+    let sandbox = &bridge.sandbox;
+
+    sandbox.reset_counts();
+    let first = conversations
+        .post_from_customer(&message("2900000101", "hello"))
+        .await
+        .unwrap();
+    // Look-up of a conversation left open, conversation with participant, 3 webhooks, message.
+    assert_eq!(sandbox.request_count(Service::Twilio), 6);
+    let opened = sandbox.conversation(&first).unwrap();
+    assert_eq!(opened.participants.len(), 1);
+    assert_eq!(opened.participants[0].identity, "x-2900000101");
+    assert_eq!(opened.webhooks.len(), 3);
+    assert_eq!(opened.messages.len(), 1);
+
+    sandbox.close(&first).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bridge.store.customer("x-2900000101").await.unwrap() != CustomerSlot::Returning {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the closed conversation leaves a returning customer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    sandbox.reset_counts();
+    let second = conversations
+        .post_from_customer(&message("2900000101", "me again"))
+        .await
+        .unwrap();
+    assert_ne!(second, first);
+    // Known to the store: no look-up in Twilio.
+    assert_eq!(sandbox.request_count(Service::Twilio), 5);
+    assert_eq!(sandbox.conversation(&second).unwrap().state, "active");
+}
+
+#[tokio::test]
+async fn a_set_up_past_its_deadline_closes_the_conversation_it_created() {
+    let (bridge, conversations) = conversations(Duration::from_millis(300)).await;
+    let sandbox = &bridge.sandbox;
+    // The first webhook is slower than the deadline.
+    sandbox.inject(
+        Fault::slow(Service::Twilio, Duration::from_millis(1500)).path_prefix("/v1/Conversations/"),
+    );
+    let err = conversations
+        .post_from_customer(&message("2900000102", "hello"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BridgeError::Deadline), "{err}");
+    let made = sandbox.conversations();
+    assert_eq!(made.len(), 1);
+    assert_eq!(
+        made[0].state, "closed",
+        "what the late request created is closed"
+    );
+    assert_eq!(
+        bridge.store.customer("x-2900000102").await.unwrap(),
+        CustomerSlot::Empty,
+        "the lease is released for the retry"
+    );
+
+    // The sender's retry opens one conversation, fully set up.
+    let sid = conversations
+        .post_from_customer(&message("2900000102", "hello"))
+        .await
+        .unwrap();
+    let open: Vec<_> = sandbox
+        .conversations()
+        .into_iter()
+        .filter(|c| c.state != "closed")
+        .collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].sid, sid);
+    assert_eq!(open[0].webhooks.len(), 3);
+}
