@@ -163,7 +163,7 @@ impl Delivery {
         let discord = env
             .optional("DISCORD_BOT_TOKEN")
             .map(|_| DiscordApiConfig::from_env(&mut env));
-        let max_receives = env.or_default("DELIVERY_MAX_RECEIVES", "5");
+        let max_receives = env.or_default("DELIVERY_MAX_RECEIVES", "8");
         env.finish()?;
         let max_receives = max_receives.parse().map_err(|_| ConfigError::Invalid {
             name: "DELIVERY_MAX_RECEIVES",

@@ -1,11 +1,12 @@
 //! The Lambda side of every function: build once per cold start, then run a handler per event.
 //! `main` in each function is three lines around these.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::queue::{Queue, SqsQueue};
+use crate::queue::{backoff, delay_retry, Queue, SqsQueue};
 use crate::sdk_http::SdkHttpClient;
 use crate::store::{DynamoStore, Store};
 
@@ -136,7 +137,16 @@ where
     F: Fn(Vec<QueueRecord>) -> Fut,
     Fut: Future<Output = Vec<String>> + Send,
 {
+    // Built on the first failure only: most invocations never need it.
+    let sqs = tokio::sync::OnceCell::new();
+    let sqs = &sqs;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let tries: HashMap<String, Try> = event
+            .payload
+            .records
+            .iter()
+            .filter_map(|m| Some((m.message_id.clone()?, Try::of(m))))
+            .collect();
         let records = event
             .payload
             .records
@@ -146,6 +156,7 @@ where
         let fut = handler(records);
         async move {
             let failed = fut.await;
+            delay_retries(sqs, &failed, &tries).await;
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = failed
                 .into_iter()
@@ -159,4 +170,60 @@ where
         }
     }))
     .await
+}
+
+/// Where a received message came from, to hide it again after a failure.
+struct Try {
+    queue_url: Option<String>,
+    receipt_handle: Option<String>,
+    receive_count: u32,
+}
+
+impl Try {
+    fn of(message: &aws_lambda_events::sqs::SqsMessage) -> Self {
+        Self {
+            queue_url: message
+                .event_source_arn
+                .as_deref()
+                .and_then(backoff::queue_url_from_arn),
+            receipt_handle: message.receipt_handle.clone(),
+            receive_count: message
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1),
+        }
+    }
+}
+
+/// Failed messages wait [`backoff::retry_delay`] before their next try instead of the queue's
+/// visibility timeout. If that fails, SQS retries them after the visibility timeout: sooner,
+/// never lost.
+async fn delay_retries(
+    sqs: &tokio::sync::OnceCell<aws_sdk_sqs::Client>,
+    failed: &[String],
+    tries: &HashMap<String, Try>,
+) {
+    for id in failed {
+        let Some(Try {
+            queue_url: Some(url),
+            receipt_handle: Some(receipt),
+            receive_count,
+        }) = tries.get(id)
+        else {
+            continue;
+        };
+        let client = sqs
+            .get_or_init(|| async { aws_sdk_sqs::Client::new(&aws_config().await) })
+            .await;
+        let delay = backoff::retry_delay(*receive_count);
+        match delay_retry(client, url, receipt, delay).await {
+            Ok(()) => {
+                tracing::info!(message_id = %id, attempt = receive_count, delay_secs = delay.as_secs(), "retry delayed")
+            }
+            Err(err) => {
+                tracing::warn!(message_id = %id, error = %err, "could not delay the retry; SQS retries after the visibility timeout")
+            }
+        }
+    }
 }

@@ -2,11 +2,12 @@
 //! grouped by conversation SID: order holds per conversation, an outage of X or Discord only
 //! delays delivery (SQS retries, then the DLQ), and a FIFO deduplication id drops webhook retries.
 
+pub mod backoff;
 mod memory;
 mod sqs;
 
 pub use memory::MemoryQueue;
-pub use sqs::SqsQueue;
+pub use sqs::{delay_retry, SqsQueue};
 
 use std::collections::HashSet;
 use std::future::Future;

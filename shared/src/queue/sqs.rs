@@ -1,5 +1,7 @@
 //! The SQS `Queue`. FIFO queues (URL ending in `.fifo`) get the group and deduplication ids.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 
@@ -45,4 +47,24 @@ impl Queue for SqsQueue {
             .map_err(|e| QueueError(e.into_service_error().to_string()))?;
         Ok(())
     }
+}
+
+/// Hides a received message for `delay` before its next try (`ChangeMessageVisibility`; SQS
+/// allows up to 12 hours).
+pub async fn delay_retry(
+    client: &Client,
+    queue_url: &str,
+    receipt_handle: &str,
+    delay: Duration,
+) -> Result<(), QueueError> {
+    let secs = delay.as_secs().min(12 * 3600) as i32;
+    client
+        .change_message_visibility()
+        .queue_url(queue_url)
+        .receipt_handle(receipt_handle)
+        .visibility_timeout(secs)
+        .send()
+        .await
+        .map_err(|e| QueueError(e.into_service_error().to_string()))?;
+    Ok(())
 }
