@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod discord;
+pub mod dlq;
 pub mod doctor;
 pub mod kb;
 pub mod x;
@@ -44,6 +45,16 @@ pub enum Command {
     /// All read X_API_URL (default https://api.x.com).
     #[command(subcommand)]
     X(XCommand),
+    /// The dead-letter queues: what is waiting there, and moving it back once fixed
+    ///
+    /// A queued message (a DM for Flex, an agent reply for a customer, a Discord command)
+    /// lands in its queue's DLQ after all its tries failed, with growing waits in between
+    /// (about two hours with the default 8 tries). Reads the work queues from --queue or from
+    /// DELIVERY_QUEUE_URL, X_INTAKE_QUEUE_URL and DISCORD_QUEUE_URL (the stack's outputs); each
+    /// one's DLQ from its RedrivePolicy. AWS region and credentials as the AWS CLI does, and
+    /// AWS_ENDPOINT_URL for an emulator.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
     /// Check a deployment from the outside: configuration, reachability and every webhook's
     /// signature check
     ///
@@ -60,6 +71,26 @@ pub enum Command {
         /// The API's public URL, instead of PUBLIC_BASE_URL
         #[arg(long, value_name = "PUBLIC_BASE_URL")]
         url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// How many messages wait in each work queue's DLQ
+    Status {
+        /// A work queue's URL (repeatable); default: every queue the environment names
+        #[arg(long = "queue", value_name = "URL")]
+        queues: Vec<String>,
+    },
+    /// Move the messages of each DLQ back to its work queue, once the cause is fixed
+    ///
+    /// One SQS StartMessageMoveTask per DLQ that has messages; SQS moves them in the
+    /// background. Messages the bridge had in fact handled are dropped by its dedupe, so a
+    /// redrive never doubles what a customer or agent sees.
+    Redrive {
+        /// A work queue's URL (repeatable); default: every queue the environment names
+        #[arg(long = "queue", value_name = "URL")]
+        queues: Vec<String>,
     },
 }
 
@@ -266,6 +297,8 @@ pub enum Error {
     X(#[from] x::Error),
     #[error(transparent)]
     Doctor(#[from] doctor::Error),
+    #[error(transparent)]
+    Dlq(#[from] dlq::Error),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -296,6 +329,14 @@ pub async fn run(
         }) => kb::eval(&questions, dir.as_deref(), verbose, out)?,
         Command::Cases(command) => cases::run(command, env, out).await?,
         Command::X(command) => x::run(command, env, out).await?,
+        Command::Dlq(DlqCommand::Status { queues }) => {
+            let queues = dlq::queues(env, queues)?;
+            dlq::status(&dlq::client().await?, &queues, out).await?
+        }
+        Command::Dlq(DlqCommand::Redrive { queues }) => {
+            let queues = dlq::queues(env, queues)?;
+            dlq::redrive(&dlq::client().await?, &queues, out).await?
+        }
         Command::Doctor { url } => doctor::run(env, url, out).await?,
     }
     Ok(())
