@@ -57,8 +57,8 @@ INVOKE_TIMEOUT_S = 5.0
 # routing configured: outbound-delivery then builds both its X and Discord clients (its largest
 # init). Every URL points at the discard port on loopback, so nothing can reach a real service
 # (nothing is called at init anyway). Read by, in shared/src: config.rs PublicUrl,
-# x/webhook.rs CrcConfig/XInbound, x/mod.rs, flex.rs FlexWebhooks, delivery.rs Delivery,
-# bot/mod.rs Chatbot, routing.rs, conversations.rs, twilio/mod.rs, discord/mod.rs,
+# x/webhook.rs CrcConfig/XInbound, x/worker.rs XWorker, x/mod.rs, flex.rs FlexWebhooks,
+# delivery.rs Delivery, bot/mod.rs Chatbot, routing.rs, conversations.rs, twilio/mod.rs, discord/mod.rs,
 # discord/webhook.rs DiscordInteractions, discord/worker.rs DiscordWorker.
 NOWHERE = "http://127.0.0.1:9"
 APP_ENV = {
@@ -67,6 +67,7 @@ APP_ENV = {
     "TABLE_NAME": "flex-bridge-bench",
     "DELIVERY_QUEUE_URL": f"{NOWHERE}/{ACCOUNT}/flex-bridge-bench-delivery.fifo",
     "DISCORD_QUEUE_URL": f"{NOWHERE}/{ACCOUNT}/flex-bridge-bench-discord.fifo",
+    "X_INTAKE_QUEUE_URL": f"{NOWHERE}/{ACCOUNT}/flex-bridge-bench-x-intake.fifo",
     "DELIVERY_MAX_RECEIVES": "5",
     "CONVERSATION_CLOSE_AFTER": "PT24H",
     "ROUTING": "bot",

@@ -1,7 +1,9 @@
-//! Inbound X DM benchmark: the `twitter-inbound` handler in-process against DynamoDB (moto server)
-//! and the sandbox's Twilio. Counts Twilio calls (sandbox) and DynamoDB operations (an SDK
-//! interceptor) per message, for a new conversation and a warm one, with 1 and 1,000
-//! conversations already open, and times the handler and the cold-start set-up.
+//! Inbound X DM benchmark: the `twitter-inbound` handler (verify, queue) and then the `x-worker`
+//! handler (claim, post to Flex, confirm) in-process, against DynamoDB (moto server) and the
+//! sandbox's Twilio; the intake queue between them is the in-process one. Counts Twilio calls
+//! (sandbox) and DynamoDB operations (an SDK interceptor) per message, webhook and worker
+//! together, for a new conversation and a warm one, with 1 and 1,000 conversations already
+//! open, and times both handlers and their cold-start set-up.
 //! Run with `make bench` (starts moto server). Figures are printed, never asserted.
 
 mod common;
@@ -13,12 +15,17 @@ use common::{counted_store, CountOperations};
 use local::{environment, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
 use shared::config::Env;
+use shared::queue::MemoryQueue;
 use shared::web::WebRequest;
 use shared::x::webhook::XInbound;
+use shared::x::worker::XWorker;
+use shared::x::INTAKE_QUEUE_URL;
 
 struct Bench {
     bridge: LocalBridge,
-    handler: XInbound,
+    webhook: XInbound,
+    intake: Arc<MemoryQueue>,
+    worker: XWorker,
     dynamodb_ops: CountOperations,
     next_event: u64,
 }
@@ -27,7 +34,8 @@ struct Bench {
 struct Sample {
     twilio: Vec<u64>,
     dynamodb: Vec<u64>,
-    time: Vec<Duration>,
+    webhook: Vec<Duration>,
+    worker: Vec<Duration>,
 }
 
 impl Bench {
@@ -54,9 +62,15 @@ impl Bench {
         let twilio_before = self.bridge.sandbox.request_count(Service::Twilio);
         let dynamodb_before = self.dynamodb_ops.count();
         let started = Instant::now();
-        let response = self.handler.handle(&request).await.expect("handled");
-        sample.time.push(started.elapsed());
+        let response = self.webhook.handle(&request).await.expect("handled");
+        sample.webhook.push(started.elapsed());
         assert_eq!(response.status, 200);
+        let batch = self.intake.receive(10).await;
+        let started = Instant::now();
+        let failed = self.worker.handle_batch(batch.clone()).await;
+        sample.worker.push(started.elapsed());
+        assert!(failed.is_empty(), "the worker failed {failed:?}");
+        self.intake.settle(batch, &failed);
         sample
             .twilio
             .push(self.bridge.sandbox.request_count(Service::Twilio) - twilio_before);
@@ -66,38 +80,54 @@ impl Bench {
     }
 }
 
+fn percentile(times: &mut [Duration], p: f64) -> f64 {
+    times.sort();
+    times[((times.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3
+}
+
 fn report(label: &str, sample: &mut Sample) {
-    let n = sample.time.len().max(1) as f64;
-    sample.time.sort();
-    let pct = |p: f64| sample.time[((sample.time.len() - 1) as f64 * p) as usize];
+    let n = sample.webhook.len().max(1) as f64;
     println!(
-        "| {label} | {} | {:.2} | {:.2} | {:.1} ms | {:.1} ms |",
-        sample.time.len(),
+        "| {label} | {} | {:.2} | {:.2} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+        sample.webhook.len(),
         sample.twilio.iter().sum::<u64>() as f64 / n,
         sample.dynamodb.iter().sum::<u64>() as f64 / n,
-        pct(0.5).as_secs_f64() * 1e3,
-        pct(0.95).as_secs_f64() * 1e3,
+        percentile(&mut sample.webhook, 0.5),
+        percentile(&mut sample.webhook, 0.95),
+        percentile(&mut sample.worker, 0.5),
+        percentile(&mut sample.worker, 0.95),
     );
 }
 
-async fn handler_for(bridge: &LocalBridge) -> (XInbound, CountOperations) {
+/// The webhook on an in-process intake queue, and the worker on a counted DynamoDB store.
+async fn handlers_for(
+    bridge: &LocalBridge,
+) -> (XInbound, Arc<MemoryQueue>, XWorker, CountOperations) {
     let aws = bridge.aws.as_ref().expect("AWS back end");
     let mut vars = environment(&bridge.url, &bridge.sandbox.url());
     vars.insert("TABLE_NAME".into(), aws.table.clone());
     vars.insert("DELIVERY_QUEUE_URL".into(), aws.queue_url.clone());
-    let mut handler = XInbound::from_env(Env::from_map(vars))
+    vars.insert(INTAKE_QUEUE_URL.into(), aws.x_queue_url.clone());
+    let mut webhook = XInbound::from_env(Env::from_map(vars.clone()))
+        .await
+        .expect("configured");
+    let intake = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+    webhook.intake = intake.clone();
+    let mut worker = XWorker::from_env(Env::from_map(vars))
         .await
         .expect("configured");
     let counter = CountOperations::default();
-    handler.conversations.store = Arc::new(counted_store(&aws.table, &counter).await);
-    (handler, counter)
+    worker.conversations.store = Arc::new(counted_store(&aws.table, &counter).await);
+    (webhook, intake, worker, counter)
 }
 
 #[tokio::main]
 async fn main() {
-    println!("## twitter-inbound, per message (DynamoDB on moto server, Twilio on the sandbox)\n");
-    println!("| case | messages | Twilio calls | DynamoDB ops | handler p50 | handler p95 |");
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "## twitter-inbound + x-worker, per message (DynamoDB on moto server, Twilio on the sandbox)\n"
+    );
+    println!("| case | messages | Twilio calls | DynamoDB ops | webhook p50 | webhook p95 | worker p50 | worker p95 |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for existing in [1u64, 1000] {
         let prefix = format!(
             "bench-{existing}-{}",
@@ -113,10 +143,12 @@ async fn main() {
         let bridge = LocalBridge::start(Backend::Aws { prefix }, studio)
             .await
             .expect("bridge");
-        let (handler, dynamodb_ops) = handler_for(&bridge).await;
+        let (webhook, intake, worker, dynamodb_ops) = handlers_for(&bridge).await;
         let mut bench = Bench {
             bridge,
-            handler,
+            webhook,
+            intake,
+            worker,
             dynamodb_ops,
             next_event: existing * 1_000_000,
         };
@@ -133,12 +165,12 @@ async fn main() {
     }
 
     println!(
-        "\n## cold start: building the twitter-inbound handler (config, AWS config, clients)\n"
+        "\n## cold start: building the twitter-inbound and x-worker handlers (config, AWS config, clients)\n"
     );
     let bridge = LocalBridge::start(Backend::Memory, Options::default())
         .await
         .expect("bridge");
-    let mut times = Vec::new();
+    let (mut webhook_times, mut worker_times) = (Vec::new(), Vec::new());
     for _ in 0..20 {
         let mut vars = environment(&bridge.url, &bridge.sandbox.url());
         vars.insert("TABLE_NAME".into(), "cold".into());
@@ -146,18 +178,32 @@ async fn main() {
             "DELIVERY_QUEUE_URL".into(),
             "https://sqs.us-east-1.amazonaws.com/000000000000/cold.fifo".into(),
         );
+        vars.insert(
+            INTAKE_QUEUE_URL.into(),
+            "https://sqs.us-east-1.amazonaws.com/000000000000/cold-x-intake.fifo".into(),
+        );
         let started = Instant::now();
-        let handler = XInbound::from_env(Env::from_map(vars))
+        let webhook = XInbound::from_env(Env::from_map(vars.clone()))
             .await
             .expect("configured");
-        times.push(started.elapsed());
-        drop(handler);
+        webhook_times.push(started.elapsed());
+        drop(webhook);
+        let started = Instant::now();
+        let worker = XWorker::from_env(Env::from_map(vars))
+            .await
+            .expect("configured");
+        worker_times.push(started.elapsed());
+        drop(worker);
     }
-    times.sort();
-    println!(
-        "median {:.2} ms, max {:.2} ms over {} builds",
-        times[10].as_secs_f64() * 1e3,
-        times[19].as_secs_f64() * 1e3,
-        times.len()
-    );
+    for (name, times) in [
+        ("twitter-inbound", &mut webhook_times),
+        ("x-worker", &mut worker_times),
+    ] {
+        println!(
+            "{name}: median {:.2} ms, max {:.2} ms over {} builds",
+            percentile(times, 0.5),
+            percentile(times, 1.0),
+            times.len()
+        );
+    }
 }

@@ -19,6 +19,8 @@ pub struct AwsResources {
     pub table: String,
     pub queue_url: String,
     pub discord_queue_url: String,
+    /// The X intake queue (`X_INTAKE_QUEUE_URL`) that `x-worker` consumes.
+    pub x_queue_url: String,
 }
 
 impl AwsResources {
@@ -44,12 +46,20 @@ impl AwsResources {
         .await?;
         let discord_queue_url =
             fifo_queue(&sqs, &format!("{prefix}-discord"), max_receives, visibility).await?;
+        let x_queue_url = fifo_queue(
+            &sqs,
+            &format!("{prefix}-x-intake"),
+            max_receives,
+            visibility,
+        )
+        .await?;
         Ok(Self {
             dynamodb,
             sqs,
             table,
             queue_url,
             discord_queue_url,
+            x_queue_url,
         })
     }
 
@@ -63,6 +73,10 @@ impl AwsResources {
 
     pub fn discord_queue(&self) -> SqsQueue {
         SqsQueue::new(self.sqs.clone(), self.discord_queue_url.clone())
+    }
+
+    pub fn x_queue(&self) -> SqsQueue {
+        SqsQueue::new(self.sqs.clone(), self.x_queue_url.clone())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Flex Bridge on one machine: every function's handler served on the paths API Gateway uses,
-//! the delivery queue consumed as the Lambda event source mapping would, and the sandbox playing
-//! Twilio and X. The local runner (`flex-bridge-local`) and the end-to-end tests both start it.
+//! the queues (delivery, Discord work, X intake) consumed as the Lambda event source mappings
+//! would, and the sandbox playing Twilio and X. The local runner (`flex-bridge-local`) and the
+//! end-to-end tests both start it.
 //!
 //! Two back ends: in-memory (no account, no emulator) for the local run, and DynamoDB + SQS at
 //! `AWS_ENDPOINT_URL` (moto server in tests) for the real parts.
@@ -30,6 +31,7 @@ use shared::routing::{FlexTaskRouting, Routing};
 use shared::store::{MemoryStore, Store};
 use shared::twilio::{TwilioClient, TwilioConfig};
 use shared::x::webhook::{CrcConfig, XInbound};
+use shared::x::worker::XWorker;
 use shared::x::{XApiConfig, XClient, XWebhookConfig};
 
 pub use aws::AwsResources;
@@ -72,9 +74,19 @@ struct Parts {
     store: Arc<dyn Store>,
     queue: Arc<dyn Queue>,
     discord_queue: Arc<dyn Queue>,
+    /// The X intake queue: `twitter-inbound` puts DMs on it, `x-worker` consumes it.
+    x_queue: Arc<dyn Queue>,
     aws: Option<AwsResources>,
-    /// The delivery and Discord queues, when in memory (their consumers are ours to run).
-    memory_queues: Option<(Arc<MemoryQueue>, Arc<MemoryQueue>)>,
+    /// The delivery, Discord and X intake queues, when in memory (their consumers are ours to
+    /// run).
+    memory_queues: Option<MemoryQueues>,
+}
+
+/// The in-process queues, whose consumers the local bridge runs.
+struct MemoryQueues {
+    delivery: Arc<MemoryQueue>,
+    discord: Arc<MemoryQueue>,
+    x: Arc<MemoryQueue>,
 }
 
 impl Backend {
@@ -83,13 +95,18 @@ impl Backend {
             Backend::Memory => {
                 let memory =
                     || Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
-                let (delivery, discord) = (memory(), memory());
+                let (delivery, discord, x) = (memory(), memory(), memory());
                 Parts {
                     store: Arc::new(MemoryStore::new()),
                     queue: delivery.clone(),
                     discord_queue: discord.clone(),
+                    x_queue: x.clone(),
                     aws: None,
-                    memory_queues: Some((delivery, discord)),
+                    memory_queues: Some(MemoryQueues {
+                        delivery,
+                        discord,
+                        x,
+                    }),
                 }
             }
             Backend::Aws { prefix } => {
@@ -99,6 +116,7 @@ impl Backend {
                     store: Arc::new(aws.store()),
                     queue: Arc::new(aws.queue()),
                     discord_queue: Arc::new(aws.discord_queue()),
+                    x_queue: Arc::new(aws.x_queue()),
                     aws: Some(aws),
                     memory_queues: None,
                 }
@@ -195,6 +213,7 @@ pub fn sandbox_config(x_webhook_url: String) -> SandboxConfig {
 pub struct Functions {
     pub crc: CrcConfig,
     pub x_inbound: XInbound,
+    pub x_worker: XWorker,
     pub flex: FlexWebhooks,
     pub chatbot: Chatbot,
     pub delivery: Delivery,
@@ -209,6 +228,10 @@ impl Functions {
 
     async fn work_discord(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
         self.discord_worker.handle_batch(batch).await
+    }
+
+    async fn work_x(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
+        self.x_worker.handle_batch(batch).await
     }
 }
 
@@ -226,6 +249,7 @@ impl LocalBridge {
             store,
             queue,
             discord_queue,
+            x_queue,
             aws,
             memory_queues,
         } = backend.create(&options).await?;
@@ -284,6 +308,9 @@ impl LocalBridge {
                     consumer_secret: Secret::new(X_CONSUMER_SECRET),
                     account_id: X_ACCOUNT_ID.into(),
                 },
+                intake: x_queue,
+            },
+            x_worker: XWorker {
                 conversations: conversations.clone(),
                 queue: queue.clone(),
             },
@@ -325,10 +352,11 @@ impl LocalBridge {
         });
 
         tokio::spawn(server::serve(listener, functions.clone(), console.router()));
-        // The two queue consumers, as their event source mappings would invoke them.
-        let (f, g) = (functions.clone(), functions);
+        // The queue consumers, as their event source mappings would invoke them.
+        let (f, g, h) = (functions.clone(), functions.clone(), functions);
         let delivery = move |batch| f.clone().deliver(batch);
         let worker = move |batch| g.clone().work_discord(batch);
+        let x_worker = move |batch| h.clone().work_x(batch);
         match (&aws, memory_queues) {
             (Some(aws), _) => {
                 tokio::spawn(aws::consume(
@@ -341,10 +369,16 @@ impl LocalBridge {
                     aws.discord_queue_url.clone(),
                     worker,
                 ));
+                tokio::spawn(aws::consume(
+                    aws.sqs.clone(),
+                    aws.x_queue_url.clone(),
+                    x_worker,
+                ));
             }
-            (None, Some((delivery_queue, discord_queue))) => {
-                tokio::spawn(consume_memory(delivery_queue, delivery));
-                tokio::spawn(consume_memory(discord_queue, worker));
+            (None, Some(queues)) => {
+                tokio::spawn(consume_memory(queues.delivery, delivery));
+                tokio::spawn(consume_memory(queues.discord, worker));
+                tokio::spawn(consume_memory(queues.x, x_worker));
             }
             _ => unreachable!("one back end is always chosen"),
         }

@@ -1,14 +1,19 @@
 //! X DMs ↔ Flex, end to end: the real handlers over HTTP, DynamoDB and SQS on moto server, and
-//! the sandbox playing Twilio Conversations and X.
+//! the sandbox playing Twilio Conversations and X. A DM goes `twitter-inbound` → the X intake
+//! queue → `x-worker` → Flex, so the tests wait for the worker.
 
 mod common;
 
 use std::time::Duration;
 
 use common::*;
-use local::wait_for;
-use sandbox::Service;
+use local::{environment, test_secrets, wait_for, LocalBridge};
+use sandbox::{ConversationView, Fault, Service};
+use shared::config::Env;
+use shared::queue::QueueRecord;
 use shared::store::CustomerSlot;
+use shared::x::webhook::XJob;
+use shared::x::worker::XWorker;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dm_to_flex_agent_reply_close_and_a_new_conversation() {
@@ -277,7 +282,7 @@ async fn an_undeliverable_message_leaves_a_note_for_the_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crc_challenge_is_answered() {
     let bridge = start("crc").await;
-    let client = reqwest::Client::new();
+    let client = shared::lambda::http_client();
     let ok = client
         .get(format!("{}/twitter/webhook?crc_token=abc", bridge.url))
         .send()
@@ -313,4 +318,203 @@ where
         out.push(handle.await.expect("task"));
     }
     out
+}
+
+/// The conversation whose participant is `identity`, once it has `messages` messages.
+async fn conversation_of(
+    bridge: &LocalBridge,
+    identity: &str,
+    messages: usize,
+) -> ConversationView {
+    wait_for(WAIT, || {
+        bridge.sandbox.conversations().into_iter().find(|c| {
+            c.participants.iter().any(|p| p.identity == identity) && c.messages.len() >= messages
+        })
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "no conversation of {identity} with {messages} messages: {:#?}",
+            bridge.sandbox.conversations()
+        )
+    })
+}
+
+/// A second `x-worker` on the bridge's table and Twilio, to hand records to directly (as SQS
+/// would redeliver them).
+async fn worker_for(bridge: &LocalBridge) -> XWorker {
+    let aws = bridge.aws.as_ref().expect("AWS back end");
+    let mut vars = environment(&bridge.url, &bridge.sandbox.url());
+    vars.insert("TABLE_NAME".into(), aws.table.clone());
+    vars.insert("DELIVERY_QUEUE_URL".into(), aws.queue_url.clone());
+    vars.insert("ROUTING".into(), "studio".into());
+    vars.insert(
+        "STUDIO_FLOW_SID".into(),
+        "FW00000000000000000000000000000001".into(),
+    );
+    XWorker::from_env(Env::from_map(vars))
+        .await
+        .expect("configured")
+}
+
+/// The intake queue's record of the DM in an X webhook body.
+fn record_of(body: &[u8], message_id: &str) -> (XJob, QueueRecord) {
+    let parsed = shared::x::events::parse(body, test_secrets::X_ACCOUNT_ID).expect("parsed");
+    let job = XJob::from(parsed.messages[0].clone());
+    let record = QueueRecord {
+        message_id: message_id.into(),
+        body: serde_json::to_string(&job).unwrap(),
+        receive_count: 1,
+        group: Some(job.sender_id.clone()),
+    };
+    (job, record)
+}
+
+/// Twilio fails for longer than X keeps retrying (4 attempts of 4 calls each would have been
+/// 16 failures inside the webhook, then a 503 and a lost DM): X gets its 200 at once, the DM
+/// waits on the intake queue and reaches Flex once Twilio is back, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dm_outlasts_a_twilio_outage_longer_than_x_retries() {
+    let bridge = start_with(
+        "twilio-outage",
+        local::Options {
+            max_receives: 10,
+            ..studio()
+        },
+    )
+    .await;
+    let sandbox = &bridge.sandbox;
+    sandbox.inject(Fault::new(Service::Twilio, 500).times(20));
+    let delivery = sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "Is anyone there?")
+        .await;
+    assert_eq!(
+        (delivery.status, delivery.attempts),
+        (200, 1),
+        "X is answered at once"
+    );
+    let conversation = conversation_of(&bridge, "x-2900000001", 1).await;
+    assert!(
+        sandbox.request_count(Service::Twilio) > 20,
+        "delivered only after the outage"
+    );
+    assert_eq!(bodies(&conversation), ["Is anyone there?"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let conversation = sandbox.conversation(&conversation.sid).unwrap();
+    assert_eq!(
+        bodies(&conversation),
+        ["Is anyone there?"],
+        "delivered once"
+    );
+    assert_eq!(sandbox.conversations().len(), 1);
+}
+
+/// The webhook never calls Twilio: with Twilio down, X still gets 200 on its first attempt,
+/// and the DM arrives once Twilio answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_webhook_answers_x_without_waiting_on_twilio() {
+    let bridge = start("no-twilio").await;
+    let sandbox = &bridge.sandbox;
+    sandbox.customer_dm(CUSTOMER, "jordan_cust", "first").await;
+    conversation_of(&bridge, "x-2900000001", 1).await;
+    sandbox.inject(Fault::new(Service::Twilio, 503).times(6));
+    let started = std::time::Instant::now();
+    let delivery = sandbox.customer_dm(CUSTOMER, "jordan_cust", "second").await;
+    assert_eq!((delivery.status, delivery.attempts), (200, 1));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered without Twilio's retries: {:?}",
+        started.elapsed()
+    );
+    let conversation = conversation_of(&bridge, "x-2900000001", 2).await;
+    assert_eq!(bodies(&conversation), ["first", "second"]);
+}
+
+/// X redelivers an event after SQS's five-minute deduplication window (a new queue message):
+/// the worker's claim drops it. And a worker killed mid-post leaves a claim that lapses before
+/// SQS retries the message, so the retry posts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn x_redelivery_later_posts_once_and_a_killed_worker_is_retried() {
+    let bridge = start("redelivery").await;
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/x/aaa-v2-dm-inbound-text.json"
+    ))
+    .unwrap();
+    assert_eq!(bridge.sandbox.deliver_x_webhook(&body, 2).await, [200, 200]);
+    let conversation = conversation_with(&bridge, 1).await;
+    let worker = worker_for(&bridge).await;
+    let (_, redelivered) = record_of(&body, "redelivered-after-the-window");
+    assert!(worker.handle_batch(vec![redelivered]).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        bridge
+            .sandbox
+            .conversation(&conversation.sid)
+            .unwrap()
+            .messages
+            .len(),
+        1,
+        "a redelivered event is not posted twice"
+    );
+
+    let sender = &conversation.participants[0].identity["x-".len()..];
+    let (_, next) = bridge
+        .sandbox
+        .customer_dm_body(sender, "jordan_cust", "Still waiting");
+    let (job, record) = record_of(&next, "killed-mid-post");
+    // The killed invocation's claim, lapsed by the time SQS makes the message visible again.
+    assert!(bridge
+        .store
+        .claim_event(&format!("x#{}", job.event_id), -1)
+        .await
+        .unwrap());
+    assert!(worker.handle_batch(vec![record]).await.is_empty());
+    let conversation = sandbox_conversation(&bridge, &conversation.sid);
+    assert_eq!(conversation.messages.len(), 2);
+    assert_eq!(conversation.messages[1].body, "Still waiting");
+}
+
+fn sandbox_conversation(bridge: &LocalBridge, sid: &str) -> ConversationView {
+    bridge.sandbox.conversation(sid).expect("conversation")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dms_in_a_row_keep_their_order_per_customer() {
+    dms_in_a_row_keep_order(start("order").await).await;
+}
+
+/// The same with the in-process queue, whose batches hold several DMs of one customer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dms_in_a_row_keep_their_order_with_multi_message_batches() {
+    let bridge = LocalBridge::start(local::Backend::Memory, studio())
+        .await
+        .unwrap();
+    dms_in_a_row_keep_order(bridge).await;
+}
+
+/// Two customers write in turns, six DMs each, without waiting, while Twilio fails for a while.
+async fn dms_in_a_row_keep_order(bridge: LocalBridge) {
+    let sandbox = &bridge.sandbox;
+    let customers = [CUSTOMER, "2900000002"];
+    sandbox.inject(Fault::new(Service::Twilio, 500).times(6));
+    for i in 1..=6 {
+        for customer in customers {
+            let delivery = sandbox
+                .customer_dm(customer, "cust", &format!("{customer} says {i}"))
+                .await;
+            assert_eq!((delivery.status, delivery.attempts), (200, 1));
+        }
+    }
+    for customer in customers {
+        let identity = format!("x-{customer}");
+        let conversation = conversation_of(&bridge, &identity, 6).await;
+        let expected: Vec<String> = (1..=6).map(|i| format!("{customer} says {i}")).collect();
+        assert_eq!(bodies(&conversation), expected, "{identity}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sandbox.conversations().len(), 2);
+    for conversation in sandbox.conversations() {
+        assert_eq!(conversation.messages.len(), 6, "nothing posted twice");
+    }
 }

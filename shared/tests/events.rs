@@ -21,7 +21,8 @@ use shared::routing::{FlexTaskRouting, Routing};
 use shared::store::{Customer, MemoryStore, Platform, Store};
 use shared::twilio::events::Event;
 use shared::web::{ApiError, WebRequest};
-use shared::x::webhook::{crc, CrcConfig};
+use shared::x::webhook::{crc, CrcConfig, XInbound, XJob};
+use shared::x::XWebhookConfig;
 
 // TEST-ONLY values, documented in events/README.md and used by events/sign.py.
 const X_CONSUMER_SECRET: &str = "TEST_ONLY_consumer_secret_0123456789abcdefghijklmnopqrstuv";
@@ -36,6 +37,7 @@ const DISCORD_PUBLIC_KEY: &str = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d
 /// The queues' names in template.yaml (stack `flex-bridge`).
 const DELIVERY_QUEUE_SUFFIX: &str = "-delivery.fifo";
 const DISCORD_QUEUE_SUFFIX: &str = "-discord.fifo";
+const X_INTAKE_QUEUE_SUFFIX: &str = "-x-intake.fifo";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -106,6 +108,8 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
                 "sqs delivery".to_owned()
             } else if arn.ends_with(DISCORD_QUEUE_SUFFIX) {
                 "sqs discord".to_owned()
+            } else if arn.ends_with(X_INTAKE_QUEUE_SUFFIX) {
+                "sqs x intake".to_owned()
             } else {
                 panic!("{name}: from an unknown queue {arn}")
             }
@@ -147,6 +151,7 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
         "POST /discord/interactions",
         "sqs delivery",
         "sqs discord",
+        "sqs x intake",
     ] {
         assert!(kinds.contains_key(kind), "no sample event for {kind}");
     }
@@ -795,6 +800,67 @@ fn the_x_sample_dm_comes_from_the_customer_of_the_delivery_sample() {
         assert_eq!(dm.sender_id, job.customer.address, "{name}");
         assert_eq!(dm.handle, job.customer.handle, "{name}");
     }
+}
+
+/// events/x-worker.json is exactly what twitter-inbound queues for events/twitter-inbound.json:
+/// the DM as an `XJob`, grouped by the customer, deduplicated by X's event id; X's retry of the
+/// same delivery queues nothing more.
+#[tokio::test]
+async fn the_x_webhook_sample_queues_the_x_worker_sample() {
+    let mut samples = Vec::new();
+    for (name, event) in sqs_events(X_INTAKE_QUEUE_SUFFIX) {
+        assert!(!event.records.is_empty(), "{name}: no records");
+        for message in event.records {
+            let attributes = message.attributes.clone();
+            assert_eq!(message.event_source.as_deref(), Some("aws:sqs"), "{name}");
+            let record = QueueRecord::from_sqs(message);
+            assert_eq!(record.receive_count, 1, "{name}: a first delivery");
+            let job: XJob = serde_json::from_str(&record.body)
+                .unwrap_or_else(|e| panic!("{name}: body is not an XJob: {e}"));
+            assert_eq!(
+                record.group.as_deref(),
+                Some(job.sender_id.as_str()),
+                "{name}: MessageGroupId is the customer's X user id"
+            );
+            assert_eq!(
+                attributes.get("MessageDeduplicationId"),
+                Some(&job.event_id),
+                "{name}: MessageDeduplicationId is X's event id"
+            );
+            samples.push(record.body);
+        }
+    }
+    assert!(!samples.is_empty(), "no x-worker sample");
+    let mut seen = 0;
+    for (name, json, request) in http_events() {
+        if route_of(&json) != ("POST", "/twitter/webhook") {
+            continue;
+        }
+        seen += 1;
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let inbound = XInbound {
+            config: XWebhookConfig {
+                consumer_secret: Secret::new(X_CONSUMER_SECRET),
+                account_id: X_ACCOUNT_ID.into(),
+            },
+            intake: queue.clone(),
+        };
+        for _ in 0..2 {
+            let response = inbound
+                .handle(&request)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
+            assert_eq!(response.status, 200, "{name}");
+        }
+        let queued = queue.receive(10).await;
+        assert_eq!(queued.len(), 1, "{name}: one DM, queued once");
+        assert!(
+            samples.contains(&queued[0].body),
+            "{name}: queued {}, not the x-worker sample's job",
+            queued[0].body
+        );
+    }
+    assert!(seen > 0);
 }
 
 #[test]

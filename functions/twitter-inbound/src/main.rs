@@ -1,4 +1,4 @@
-//! `POST /twitter/webhook`: customer DMs from X into Flex.
+//! `POST /twitter/webhook`: verify, then put customer DMs on the X intake queue for `x-worker`.
 
 use shared::config::Env;
 use shared::lambda::{run_http, Error};

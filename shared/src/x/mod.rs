@@ -7,6 +7,7 @@
 pub mod events;
 pub mod signature;
 pub mod webhook;
+pub mod worker;
 
 use serde::Deserialize;
 
@@ -16,6 +17,9 @@ use crate::config::{Env, Secret};
 use crate::retry::{HttpError, RetryPolicy};
 
 pub const DEFAULT_API_URL: &str = "https://api.x.com";
+
+/// The FIFO queue `twitter-inbound` puts customer DMs on and `x-worker` consumes.
+pub const INTAKE_QUEUE_URL: &str = "X_INTAKE_QUEUE_URL";
 
 /// X refuses DM text longer than this many characters; longer agent messages are split.
 pub const MAX_DM_CHARS: usize = 10_000;

@@ -1,26 +1,20 @@
 //! The two X webhook functions: `twitter-crc` (GET) and `twitter-inbound` (POST).
+//!
+//! `twitter-inbound` verifies, parses, drops echoes, and puts each customer DM on the X intake
+//! queue (FIFO, grouped by customer, deduplicated by X's event id) for `x-worker`, then answers
+//! X at once: no Twilio call and no table access, so a slow or failing Twilio, or a killed
+//! invocation, can no longer lose a DM that X will not send again.
 
 use std::sync::Arc;
 
-use crate::cases::views;
+use serde::{Deserialize, Serialize};
+
 use crate::config::{ConfigError, Env, Secret};
-use crate::conversations::{ConversationSettings, Conversations, CustomerMessage};
-use crate::delivery;
-use crate::idempotency::{Once, Outcome};
-use crate::lambda::{http_client, Aws};
-use crate::queue::Queue;
-use crate::store::Platform;
-use crate::twilio::{TwilioClient, TwilioConfig};
+use crate::lambda::aws_config;
+use crate::queue::{Queue, SqsQueue};
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
-use super::{events, signature, XWebhookConfig};
-
-/// An X event is claimed for a week at once (one write on the warm path): a failure lets it go
-/// so X's retry posts it; dedupe records outlive X's retries (minutes) by a wide margin.
-const FORWARD_ONCE: Once = Once {
-    claim_secs: 7 * 24 * 3600,
-    keep_secs: 7 * 24 * 3600,
-};
+use super::{events, signature, XWebhookConfig, INTAKE_QUEUE_URL};
 
 /// `twitter-crc` needs only the consumer secret.
 #[derive(Clone, Debug)]
@@ -49,36 +43,61 @@ pub fn crc(config: &CrcConfig, request: &WebRequest) -> Result<WebResponse, ApiE
     ))
 }
 
+/// One customer DM on the X intake queue: what `x-worker` needs to post it to Flex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XJob {
+    /// X's DM event id: the queue's deduplication id and the worker's dedupe key.
+    pub event_id: String,
+    /// The customer's X user id: the queue's message group, so their DMs stay in order.
+    pub sender_id: String,
+    #[serde(default)]
+    pub handle: Option<String>,
+    pub text: String,
+}
+
+impl From<events::InboundDm> for XJob {
+    fn from(dm: events::InboundDm) -> Self {
+        Self {
+            event_id: dm.event_id,
+            sender_id: dm.sender_id,
+            handle: dm.handle,
+            text: dm.text,
+        }
+    }
+}
+
+impl XJob {
+    /// Puts the DM on the intake queue: grouped by customer, deduplicated by event id.
+    pub async fn enqueue(&self, queue: &dyn Queue) -> Result<(), crate::queue::QueueError> {
+        let body =
+            serde_json::to_string(self).map_err(|e| crate::queue::QueueError(e.to_string()))?;
+        queue.send(&self.sender_id, &self.event_id, &body).await
+    }
+}
+
+/// `twitter-inbound`: holds its config and the intake queue, and nothing else (no store, no
+/// HTTP client): answering X never waits on Twilio or DynamoDB.
 pub struct XInbound {
     pub config: XWebhookConfig,
-    pub conversations: Conversations,
-    /// The delivery lane, for the bridge's own answers (a customer's cases, thanks for a
-    /// rating) that never go to Flex.
-    pub queue: Arc<dyn Queue>,
+    /// The X intake queue `x-worker` consumes.
+    pub intake: Arc<dyn Queue>,
 }
 
 impl XInbound {
     /// Everything `twitter-inbound` needs, built once per cold start.
     pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
         let config = XWebhookConfig::from_env(&mut env);
-        let twilio = TwilioConfig::from_env(&mut env);
-        let settings = ConversationSettings::from_env(&mut env);
-        let table = env.required("TABLE_NAME");
-        let queue_url = env.required("DELIVERY_QUEUE_URL");
+        let queue_url = env.required(INTAKE_QUEUE_URL);
         env.finish()?;
-        let aws = Aws::new(table).await;
+        let aws = aws_config().await;
         Ok(Self {
             config,
-            queue: aws.queue(queue_url),
-            conversations: Conversations {
-                store: aws.store,
-                twilio: TwilioClient::new(http_client(), twilio),
-                settings,
-            },
+            intake: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
         })
     }
 
-    /// `POST /twitter/webhook`: verify, parse, drop echoes and duplicates, post to Flex.
+    /// `POST /twitter/webhook`: verify, parse, drop echoes, queue each customer DM, answer 200.
+    /// A queue failure answers 503, so X retries (the DMs already queued are deduplicated).
     pub async fn handle(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {
         request.check_size()?;
         let secret = self.config.consumer_secret.expose();
@@ -92,92 +111,131 @@ impl XInbound {
             return Ok(WebResponse::ignored("no customer messages"));
         }
         for dm in parsed.messages {
-            self.forward(dm).await?;
+            let job = XJob::from(dm);
+            job.enqueue(self.intake.as_ref()).await.map_err(|err| {
+                tracing::error!(event_id = %job.event_id, error = %err, "could not queue the DM; X will retry");
+                ApiError::Unavailable { retry_after: None }
+            })?;
+            tracing::info!(event_id = %job.event_id, "DM queued for x-worker");
         }
         Ok(WebResponse::ok())
     }
-
-    #[tracing::instrument(name = "x_dm", skip_all, fields(event_id = %dm.event_id, conversation_sid = tracing::field::Empty))]
-    async fn forward(&self, dm: events::InboundDm) -> Result<(), ApiError> {
-        let store = self.conversations.store.as_ref();
-        let key = format!("x#{}", dm.event_id);
-        let outcome = FORWARD_ONCE
-            .run(store, &key, || self.post(&dm))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "dedupe claim failed");
-                ApiError::Unavailable { retry_after: None }
-            })?;
-        match outcome {
-            Outcome::Done(()) | Outcome::AlreadyDone => Ok(()),
-            // Forgotten, so X's retry is not taken for a duplicate.
-            Outcome::Failed(retry_after) => Err(ApiError::Unavailable { retry_after }),
-        }
-    }
-
-    /// The DM to Flex, or answered by the bridge; on failure, the wait to suggest to X.
-    async fn post(&self, dm: &events::InboundDm) -> Result<(), Option<u64>> {
-        let identity = Platform::X.identity(&dm.sender_id);
-        match self.answer_from_the_bridge(&identity, dm).await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(err) => {
-                tracing::error!(error = %err, "could not answer from the bridge; X will retry");
-                return Err(None);
-            }
-        }
-        let message = CustomerMessage {
-            platform: Platform::X,
-            address: dm.sender_id.clone(),
-            user_id: dm.sender_id.clone(),
-            handle: dm.handle.clone(),
-            text: dm.text.clone(),
-            event_id: dm.event_id.clone(),
-            agent_requested: false,
-        };
-        self.conversations
-            .post_from_customer(&message)
-            .await
-            .map(drop)
-            .map_err(|err| {
-                tracing::error!(error = %err, "could not post the DM to Flex; X will retry");
-                err.retry_after()
-            })
-    }
-
-    /// A question about the customer's cases, or their 1–5 after a chat, is answered by the
-    /// bridge through the delivery lane and goes neither to the bot nor to an agent (nor opens
-    /// a conversation). `false`: an ordinary message. Only such short messages cost a read.
-    async fn answer_from_the_bridge(
-        &self,
-        identity: &str,
-        dm: &events::InboundDm,
-    ) -> Result<bool, BridgeAnswerError> {
-        let store = self.conversations.store.as_ref();
-        let answer = if let Some(query) = views::parse_query(&dm.text) {
-            Some(views::answer_query(store, identity, &query).await?)
-        } else if let Some(score) = views::rating(&dm.text) {
-            views::answer_rating(store, identity, score).await?
-        } else {
-            None
-        };
-        let Some(text) = answer else {
-            return Ok(false);
-        };
-        let job = delivery::notice_for(identity, &format!("x-{}", dm.event_id), text)
-            .ok_or(BridgeAnswerError::Identity)?;
-        job.enqueue(self.queue.as_ref()).await?;
-        tracing::info!("answered by the bridge");
-        Ok(true)
-    }
 }
 
-#[derive(Debug, thiserror::Error)]
-enum BridgeAnswerError {
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Queue(#[from] crate::queue::QueueError),
-    #[error("not a customer identity")]
-    Identity,
+#[cfg(test)]
+mod tests {
+    //! The endpoint holds no HTTP client and no store: every answer below is made with nothing
+    //! but the queue.
+    use super::*;
+    use crate::queue::{MemoryQueue, QueueError};
+    use async_trait::async_trait;
+    use std::time::Duration;
+
+    const SECRET: &str = "TEST_ONLY_consumer_secret";
+    const BRAND: &str = "1514100000000000001";
+
+    fn endpoint(queue: Arc<dyn Queue>) -> XInbound {
+        XInbound {
+            config: XWebhookConfig {
+                consumer_secret: Secret::new(SECRET),
+                account_id: BRAND.into(),
+            },
+            intake: queue,
+        }
+    }
+
+    fn dm(event_id: &str, sender: &str, text: &str) -> String {
+        serde_json::json!({
+            "for_user_id": BRAND,
+            "direct_message_events": [{
+                "type": "message_create", "id": event_id, "created_timestamp": "1786012345678",
+                "message_create": {
+                    "target": {"recipient_id": BRAND}, "sender_id": sender,
+                    "message_data": {"text": text, "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}}
+                }
+            }],
+            "users": {sender: {"id": sender, "screen_name": "jordan_cust"}}
+        })
+        .to_string()
+    }
+
+    fn signed(body: &str) -> WebRequest {
+        WebRequest::post(body.to_owned())
+            .with_header(signature::HEADER, &signature::sign(SECRET, body.as_bytes()))
+    }
+
+    #[tokio::test]
+    async fn queues_each_dm_grouped_by_customer_and_answers_at_once() {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let endpoint = endpoint(queue.clone());
+        let body = dm("1900000000000000001", "2900000001", "Where is my order?");
+        for _ in 0..3 {
+            let response = endpoint.handle(&signed(&body)).await.expect("answered");
+            assert_eq!(response.status, http::StatusCode::OK);
+        }
+        let queued = queue.receive(10).await;
+        assert_eq!(queued.len(), 1, "X's retries are deduplicated by event id");
+        assert_eq!(queued[0].group.as_deref(), Some("2900000001"));
+        let job: XJob = serde_json::from_str(&queued[0].body).unwrap();
+        assert_eq!(
+            job,
+            XJob {
+                event_id: "1900000000000000001".into(),
+                sender_id: "2900000001".into(),
+                handle: Some("@jordan_cust".into()),
+                text: "Where is my order?".into(),
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_signatures_before_queueing_anything() {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let endpoint = endpoint(queue.clone());
+        let body = dm("1900000000000000002", "2900000001", "hi");
+        let mut forged = signed(&body);
+        forged.body = body.replace("hi", "ho").into();
+        assert!(matches!(
+            endpoint.handle(&forged).await,
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(matches!(
+            endpoint.handle(&WebRequest::post(body)).await,
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(queue.is_idle());
+        assert!(matches!(
+            endpoint.handle(&signed("not json")).await,
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn echoes_are_not_queued() {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let endpoint = endpoint(queue.clone());
+        let echo = dm("1900000000000000003", BRAND, "Thanks for waiting!");
+        let response = endpoint.handle(&signed(&echo)).await.expect("answered");
+        assert_eq!(response.status, http::StatusCode::OK);
+        assert!(queue.is_idle());
+    }
+
+    struct Down;
+
+    #[async_trait]
+    impl Queue for Down {
+        async fn send(&self, _: &str, _: &str, _: &str) -> Result<(), QueueError> {
+            Err(QueueError("unreachable".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_queue_failure_asks_x_to_retry() {
+        let endpoint = endpoint(Arc::new(Down));
+        let body = dm("1900000000000000004", "2900000001", "hello");
+        assert!(matches!(
+            endpoint.handle(&signed(&body)).await,
+            Err(ApiError::Unavailable { .. })
+        ));
+    }
 }

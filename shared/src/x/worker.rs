@@ -1,0 +1,150 @@
+//! `x-worker` (SQS FIFO, grouped by customer): the X intake queue's consumer. Each DM is
+//! claimed once by X's event id, then answered by the bridge (a customer's cases, a 1–5 after a
+//! chat) or posted to Flex (finding or opening the customer's conversation), then the claim is
+//! kept for a week. A failure lets the claim go and fails that record only, so SQS retries it
+//! (and the customer's later DMs after it, in order) and, after `maxReceiveCount`, parks it in
+//! the DLQ: a Twilio outage delays DMs instead of losing them.
+//!
+//! Warm path: three DynamoDB operations (claim, the customer's look-up, confirm) and one Twilio
+//! call (the message).
+
+use std::sync::Arc;
+
+use crate::cases::views;
+use crate::config::{ConfigError, Env};
+use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
+use crate::delivery;
+use crate::idempotency::{Once, Outcome};
+use crate::lambda::{http_client, Aws};
+use crate::queue::{process_in_order, Queue, QueueRecord};
+use crate::store::Platform;
+use crate::twilio::{TwilioClient, TwilioConfig};
+
+use super::webhook::XJob;
+
+/// A DM is claimed for longer than one invocation (the function's 60 s timeout) and shorter
+/// than the queue's visibility timeout (360 s), so the retry of a killed invocation finds the
+/// claim lapsed and posts it; once done it is kept for a week, far longer than X redelivers an
+/// event (SQS FIFO drops X's fast retries within five minutes; this drops the later ones).
+pub const FORWARD_ONCE: Once = Once {
+    claim_secs: 90,
+    keep_secs: 7 * 24 * 3600,
+};
+
+pub struct XWorker {
+    pub conversations: Conversations,
+    /// The delivery lane, for the bridge's own answers (a customer's cases, thanks for a
+    /// rating) that never go to Flex.
+    pub queue: Arc<dyn Queue>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum WorkError {
+    #[error(transparent)]
+    Bridge(#[from] BridgeError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+    #[error("not a customer identity")]
+    Identity,
+}
+
+impl XWorker {
+    /// Everything `x-worker` needs, built once per cold start.
+    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let twilio = TwilioConfig::from_env(&mut env);
+        let settings = ConversationSettings::from_env(&mut env);
+        let table = env.required("TABLE_NAME");
+        let queue_url = env.required("DELIVERY_QUEUE_URL");
+        env.finish()?;
+        let aws = Aws::new(table).await;
+        Ok(Self {
+            queue: aws.queue(queue_url),
+            conversations: Conversations {
+                store: aws.store,
+                twilio: TwilioClient::new(http_client(), twilio),
+                settings,
+            },
+        })
+    }
+
+    /// One SQS batch; returns the ids to report as `batchItemFailures`. A failed DM fails the
+    /// rest of its customer's DMs in the batch unhandled, so order holds per customer.
+    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
+        process_in_order(records, |record| async move { self.handle(&record).await }).await
+    }
+
+    async fn handle(&self, record: &QueueRecord) -> bool {
+        let job: XJob = match serde_json::from_str(&record.body) {
+            Ok(job) => job,
+            Err(err) => {
+                // Retried, then parked in the DLQ for a person to look at.
+                tracing::error!(message_id = %record.message_id, error = %err, "malformed X job");
+                return false;
+            }
+        };
+        let span = tracing::info_span!("x_dm", event_id = %job.event_id, conversation_sid = tracing::field::Empty);
+        let _entered = span.enter();
+        let key = format!("x#{}", job.event_id);
+        let outcome = FORWARD_ONCE
+            .run(self.conversations.store.as_ref(), &key, || self.post(&job))
+            .await;
+        match outcome {
+            Ok(Outcome::Done(())) | Ok(Outcome::AlreadyDone) => true,
+            Ok(Outcome::Failed(err)) => {
+                tracing::warn!(
+                    error = %err,
+                    receive_count = record.receive_count,
+                    "could not hand the DM over; SQS will retry"
+                );
+                false
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "dedupe claim failed; SQS will retry");
+                false
+            }
+        }
+    }
+
+    /// The DM to Flex, or answered by the bridge.
+    async fn post(&self, job: &XJob) -> Result<(), WorkError> {
+        let identity = Platform::X.identity(&job.sender_id);
+        if self.answer_from_the_bridge(&identity, job).await? {
+            return Ok(());
+        }
+        let message = CustomerMessage {
+            platform: Platform::X,
+            address: job.sender_id.clone(),
+            user_id: job.sender_id.clone(),
+            handle: job.handle.clone(),
+            text: job.text.clone(),
+            event_id: job.event_id.clone(),
+            agent_requested: false,
+        };
+        self.conversations.post_from_customer(&message).await?;
+        Ok(())
+    }
+
+    /// A question about the customer's cases, or their 1–5 after a chat, is answered by the
+    /// bridge through the delivery lane and goes neither to the bot nor to an agent (nor opens
+    /// a conversation). `false`: an ordinary message. Only such short messages cost a read.
+    async fn answer_from_the_bridge(&self, identity: &str, job: &XJob) -> Result<bool, WorkError> {
+        let store = self.conversations.store.as_ref();
+        let answer = if let Some(query) = views::parse_query(&job.text) {
+            Some(views::answer_query(store, identity, &query).await?)
+        } else if let Some(score) = views::rating(&job.text) {
+            views::answer_rating(store, identity, score).await?
+        } else {
+            None
+        };
+        let Some(text) = answer else {
+            return Ok(false);
+        };
+        let notice = delivery::notice_for(identity, &format!("x-{}", job.event_id), text)
+            .ok_or(WorkError::Identity)?;
+        notice.enqueue(self.queue.as_ref()).await?;
+        tracing::info!("answered by the bridge");
+        Ok(true)
+    }
+}
