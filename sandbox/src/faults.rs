@@ -52,6 +52,9 @@ pub struct Fault {
     /// request then goes through as usual: see [`Fault::slow`].
     #[serde(default)]
     pub delay_ms: u64,
+    /// Let this many matching requests through first (fail the second part of a message).
+    #[serde(default)]
+    pub after: u32,
 }
 
 fn one() -> u32 {
@@ -68,7 +71,14 @@ impl Fault {
             path_prefix: None,
             after_processing: false,
             delay_ms: 0,
+            after: 0,
         }
+    }
+
+    /// The fault starts after `passed` matching requests went through.
+    pub fn after(mut self, passed: u32) -> Self {
+        self.after = passed;
+        self
     }
 
     /// Not a failure: the matching requests are answered as usual, `delay` late.
@@ -111,6 +121,8 @@ struct Queued {
     path_prefix: Option<String>,
     after_processing: bool,
     delay: Duration,
+    /// Matching requests still to let through before the fault starts.
+    pass: u32,
 }
 
 impl Queued {
@@ -154,6 +166,7 @@ impl Faults {
                 path_prefix: fault.path_prefix,
                 after_processing: fault.after_processing,
                 delay: Duration::from_millis(fault.delay_ms),
+                pass: fault.after,
             },
         );
     }
@@ -176,6 +189,7 @@ impl Faults {
                 path_prefix: None,
                 after_processing: false,
                 delay: Duration::ZERO,
+                pass: 0,
             },
         );
     }
@@ -191,6 +205,10 @@ impl Faults {
         let mut queue = lock(&self.queues[index(service)]);
         let at = queue.iter().position(|f| f.applies_to(path))?;
         let front = &mut queue[at];
+        if front.pass > 0 {
+            front.pass -= 1;
+            return None;
+        }
         let fault = front.clone();
         front.remaining -= 1;
         if front.remaining == 0 {
@@ -393,6 +411,7 @@ mod tests {
                 path_prefix: None,
                 after_processing: false,
                 delay: Duration::ZERO,
+                pass: 0,
             },
         );
         assert_eq!(response.status(), 429);

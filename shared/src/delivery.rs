@@ -17,7 +17,7 @@ use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
-use crate::idempotency::{Once, Outcome};
+use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
 use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
@@ -352,8 +352,19 @@ impl Delivery {
             Platform::X => {
                 let x = self.x.as_ref().ok_or(DeliveryError::NotConfigured("X"))?;
                 let text = self.x_text(job, kind).await?;
-                for piece in split_for_dm(&text) {
-                    x.send_dm(&job.customer.address, &piece).await?;
+                let pieces = split_for_dm(&text);
+                if let [only] = pieces.as_slice() {
+                    x.send_dm(&job.customer.address, only).await?;
+                    return Ok(());
+                }
+                // A retry after a later part failed does not send the earlier parts again.
+                for (n, piece) in pieces.iter().enumerate() {
+                    let part = format!("delivery#{}#part{n}", job.id);
+                    STEP.step(self.store.as_ref(), &part, || async {
+                        x.send_dm(&job.customer.address, piece).await?;
+                        Ok::<_, DeliveryError>(())
+                    })
+                    .await?;
                 }
                 Ok(())
             }

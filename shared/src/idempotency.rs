@@ -66,6 +66,29 @@ impl Once {
     }
 }
 
+/// The steps of a piece of work that a customer or agent sees (a message posted, a DM sent):
+/// each done once, so a retry of the whole skips the steps an earlier try completed. Held a
+/// day, longer than any retry of the work (about two hours of queue back-off).
+pub const STEP: Once = Once {
+    claim_secs: 90,
+    keep_secs: 24 * 3600,
+};
+
+impl Once {
+    /// Runs one step of a longer piece of work under `key` unless it was done already.
+    pub async fn step<E, F, Fut>(&self, store: &dyn Store, key: &str, work: F) -> Result<(), E>
+    where
+        E: From<StoreError>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        match self.run(store, key, work).await? {
+            Outcome::Done(()) | Outcome::AlreadyDone => Ok(()),
+            Outcome::Failed(err) => Err(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

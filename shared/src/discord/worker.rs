@@ -9,7 +9,7 @@ use crate::cases::views::{self, CaseQuery};
 use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
-use crate::idempotency::{Once, Outcome};
+use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
 use crate::queue::{process_in_order, QueueRecord};
 use crate::retry::HttpError;
@@ -218,9 +218,14 @@ impl DiscordWorker {
 
     /// `/helpme`: the DM channel is where agents answer, so open it first, then post the
     /// question, then prove the DM works with a short confirmation there.
+    /// A retry after a failed confirmation does not post the question to Flex again.
     async fn help_me(&self, job: &DiscordJob, question: &str) -> Result<String, WorkError> {
         let dm_channel = self.discord.open_dm(&job.context.user_id).await?;
-        self.post(job, &dm_channel, question).await?;
+        let posted = format!("discord#{}#posted", job.context.interaction_id);
+        STEP.step(self.conversations.store.as_ref(), &posted, || async {
+            self.post(job, &dm_channel, question).await.map(drop)
+        })
+        .await?;
         let confirmation = OutgoingMessage::text(&format!(
             "Thanks, we've got your question:\n> {}\nWe'll answer here. Use the Reply button or /reply to add more.",
             question.lines().next().unwrap_or_default()

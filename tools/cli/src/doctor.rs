@@ -1,12 +1,17 @@
-//! `flex-bridge doctor [--url PUBLIC_BASE_URL]`: checks a deployment from the outside, with the
-//! configuration it was deployed with (the variables of README's Configuration table).
+//! `flex-bridge doctor [--url PUBLIC_BASE_URL | --stack NAME]`: checks a deployment from the
+//! outside, with the configuration it was deployed with (the variables of README's Configuration
+//! table). With `--stack`, the deployed stack's outputs (CloudFormation `DescribeStacks`) give
+//! the public URL, the table and the queues ([`from_stack_outputs`]); the secrets still come from
+//! the environment (the stack's parameters are `NoEcho`).
 //!
 //! One line per check, `ok   <check>`, `FAIL <check>: <what is wrong and how to fix it>` or
 //! `skip <check>: <why>`, then a summary; any failure makes the command fail (exit code 1).
 //!
 //! | check | how |
 //! | --- | --- |
-//! | configuration | every missing or malformed value, named |
+//! | stack (`--stack`) | the stack exists and has the outputs doctor reads |
+//! | configuration | every missing or malformed value, named; with `--stack`, webhook outputs that are not the base URL + their route |
+//! | table and queues (`--stack`) | the stack's table and queues answer `DescribeTable` / `GetQueueAttributes` |
 //! | public URL answers | `GET /twitter/webhook` without a token: any HTTP answer will do |
 //! | X CRC | `GET /twitter/webhook?crc_token=<random>` answers `crc_response_token(secret, token)` |
 //! | X signature | a minimal Account Activity body, signed: 200; with a flipped signature: 401 |
@@ -16,6 +21,7 @@
 //! Nothing here changes the deployment's state: every request is one the handlers verify and
 //! then acknowledge and ignore.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -52,7 +58,27 @@ const ROUTES: [&str; 5] = [
     "/discord/interactions",
 ];
 
+/// The stack outputs `--stack` reads: each one's variable, and whether a stack must have it.
+pub const STACK_OUTPUTS: [(&str, &str, bool); 5] = [
+    ("ApiBaseUrl", "PUBLIC_BASE_URL", true),
+    ("TableName", "TABLE_NAME", true),
+    ("DeliveryQueueUrl", "DELIVERY_QUEUE_URL", true),
+    ("DiscordQueueUrl", "DISCORD_QUEUE_URL", false),
+    ("XIntakeQueueUrl", "X_INTAKE_QUEUE_URL", false),
+];
+
+/// The stack outputs that are `ApiBaseUrl` + a route.
+pub const STACK_ROUTE_OUTPUTS: [(&str, &str); 5] = [
+    ("TwitterWebhookUrl", "/twitter/webhook"),
+    ("FlexOutboundWebhookUrl", "/twilio/flex-outbound"),
+    ("ChannelUpdatedWebhookUrl", "/twilio/channel-updated"),
+    ("ChatbotWebhookUrl", "/twilio/chatbot"),
+    ("DiscordInteractionsUrl", "/discord/interactions"),
+];
+
+const CHECK_STACK: &str = "stack";
 const CHECK_CONFIG: &str = "configuration";
+const CHECK_RESOURCES: &str = "table and queues";
 const CHECK_REACHABLE: &str = "public URL answers";
 const CHECK_X_CRC: &str = "X CRC";
 const CHECK_X_SIGNATURE: &str = "X signature";
@@ -62,8 +88,175 @@ const CHECK_DISCORD: &str = "Discord signature";
 pub enum Error {
     #[error("{failed} check(s) failed")]
     Failed { failed: usize },
+    /// `--stack`: the stack or one of its outputs cannot be read (one line, with what to do).
+    #[error("{0}")]
+    Stack(String),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+/// What a deployed stack tells doctor: its outputs as the variables they stand for, and the
+/// outputs that disagree with `ApiBaseUrl`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackConfig {
+    /// `(variable, value)`, e.g. `("PUBLIC_BASE_URL", "https://…/Prod")`, in [`STACK_OUTPUTS`]'s
+    /// order.
+    pub vars: Vec<(&'static str, String)>,
+    pub problems: Vec<String>,
+}
+
+impl StackConfig {
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Maps the outputs of stack `stack` (`OutputKey` → `OutputValue`) to the configuration doctor
+/// checks. A missing required output is an error naming it (and every other missing one).
+pub fn from_stack_outputs(
+    stack: &str,
+    outputs: &HashMap<String, String>,
+) -> Result<StackConfig, Error> {
+    let value = |key: &str| {
+        outputs
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let missing: Vec<&str> = STACK_OUTPUTS
+        .iter()
+        .filter(|(key, _, required)| *required && value(key).is_none())
+        .map(|(key, _, _)| *key)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Stack(format!(
+            "stack {stack} has no output {}: is it a Flex Bridge stack? Deploy it with this \
+             repository's template.yaml (sam deploy), or pass the bridge's stack name",
+            missing.join(", ")
+        )));
+    }
+    let vars: Vec<(&'static str, String)> = STACK_OUTPUTS
+        .iter()
+        .filter_map(|(key, var, _)| value(key).map(|v| (*var, v)))
+        .collect();
+    let base = value("ApiBaseUrl")
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_owned();
+    let problems = STACK_ROUTE_OUTPUTS
+        .iter()
+        .filter_map(|(key, route)| {
+            let given = value(key)?;
+            (given.trim_end_matches('/') != format!("{base}{route}")).then(|| {
+                format!(
+                    "stack output {key} is {given:?}, not ApiBaseUrl + {route}: the stack was \
+                     deployed from another template; deploy it again with this repository's \
+                     template.yaml"
+                )
+            })
+        })
+        .collect();
+    Ok(StackConfig { vars, problems })
+}
+
+/// An AWS error in one line: its code and message, or what kept the request from AWS.
+fn aws_problem<E>(err: &E) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_sdk_sqs::error::DisplayErrorContext(err)
+            .to_string()
+            .replace('\n', " "),
+    }
+}
+
+/// The outputs of stack `name`, by `DescribeStacks`.
+async fn stack_outputs(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<HashMap<String, String>, Error> {
+    use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+    let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+        Error::Stack(format!(
+            "cannot look up stack {name}: no AWS region; set AWS_REGION (or AWS_PROFILE) \
+                 to the region it is deployed in"
+        ))
+    })?;
+    let client = aws_sdk_cloudformation::Client::new(sdk);
+    let answer = client.describe_stacks().stack_name(name).send().await;
+    let stacks = match answer {
+        Ok(answer) => answer.stacks.unwrap_or_default(),
+        Err(err) if err.message().is_some_and(|m| m.contains("does not exist")) => {
+            return Err(Error::Stack(format!(
+                "stack {name} does not exist in {region}: check the name (samconfig.toml's \
+                 stack_name) and the region (AWS_REGION, AWS_PROFILE), or deploy it (sam deploy)"
+            )))
+        }
+        Err(err) => {
+            let why = aws_problem(&err);
+            return Err(Error::Stack(format!(
+                "cannot read stack {name} in {region}: {why}; check the AWS credentials \
+                 (AWS_PROFILE, AWS_ACCESS_KEY_ID) allow cloudformation:DescribeStacks"
+            )));
+        }
+    };
+    let stack = stacks.into_iter().next().ok_or_else(|| {
+        Error::Stack(format!(
+            "stack {name} does not exist in {region}: check the name and the region, or deploy \
+             it (sam deploy)"
+        ))
+    })?;
+    Ok(stack
+        .outputs
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|o| Some((o.output_key?, o.output_value?)))
+        .collect())
+}
+
+/// The stack's table and queues answer.
+async fn resources(sdk: &aws_config::SdkConfig, stack: &StackConfig) -> Result<String, String> {
+    let mut problems = Vec::new();
+    if let Some(table) = stack.var("TABLE_NAME") {
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        if let Err(err) = client.describe_table().table_name(table).send().await {
+            problems.push(format!("table {table}: {}", aws_problem(&err)));
+        }
+    }
+    let client = aws_sdk_sqs::Client::new(sdk);
+    let mut queues = 0;
+    for name in [
+        "DELIVERY_QUEUE_URL",
+        "DISCORD_QUEUE_URL",
+        "X_INTAKE_QUEUE_URL",
+    ] {
+        let Some(url) = stack.var(name) else { continue };
+        queues += 1;
+        let answer = client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await;
+        if let Err(err) = answer {
+            problems.push(format!("queue {url}: {}", aws_problem(&err)));
+        }
+    }
+    if problems.is_empty() {
+        Ok(format!("the table and {queues} queue(s) answer"))
+    } else {
+        Err(format!(
+            "{}; check the AWS credentials can read them (dynamodb:DescribeTable, \
+             sqs:GetQueueAttributes)",
+            problems.join("; ")
+        ))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -596,15 +789,41 @@ async fn discord_signature(client: &reqwest::Client, base: &str) -> Result<Strin
     )
 }
 
-/// Runs every check, printing one line each and a summary.
-pub async fn run(env: Env, url: Option<String>, out: &mut dyn Write) -> Result<(), Error> {
-    let config = read_config(&env, url);
+/// Runs every check, printing one line each and a summary. With `stack`, its outputs give the
+/// public URL (instead of `url` or PUBLIC_BASE_URL), the table and the queues.
+pub async fn run(
+    env: Env,
+    url: Option<String>,
+    stack: Option<String>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let from_stack = match &stack {
+        Some(name) => {
+            let sdk = shared::lambda::aws_config().await;
+            let outputs = stack_outputs(&sdk, name).await?;
+            Some((name, sdk, from_stack_outputs(name, &outputs)?))
+        }
+        None => None,
+    };
+    let url = match &from_stack {
+        Some((_, _, stack)) => stack.var("PUBLIC_BASE_URL").map(str::to_owned),
+        None => url,
+    };
+    let mut config = read_config(&env, url);
     let mut report = Report {
         out,
         ok: 0,
         failed: 0,
         skipped: 0,
     };
+    if let Some((name, sdk, stack)) = &from_stack {
+        let base = stack.var("PUBLIC_BASE_URL").unwrap_or_default();
+        let check = format!("{CHECK_STACK} {name}");
+        report.line(Status::Ok, &check, &format!("ApiBaseUrl {base}"))?;
+        let outcome = resources(sdk, stack).await;
+        report.outcome(CHECK_RESOURCES, outcome)?;
+        config.problems.extend(stack.problems.iter().cloned());
+    }
     if config.problems.is_empty() {
         report.line(Status::Ok, CHECK_CONFIG, "")?;
     } else {
@@ -704,4 +923,114 @@ fn finish(report: Report<'_>) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://abc123.execute-api.eu-west-1.amazonaws.com";
+
+    fn outputs(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Every output `template.yaml` declares, as a deployed stack has them.
+    fn deployed() -> HashMap<String, String> {
+        let mut all = outputs(&[
+            ("ApiBaseUrl", BASE),
+            ("ExecuteApiUrl", BASE),
+            ("TableName", "flex-bridge-BridgeTable-1A2B"),
+            (
+                "DeliveryQueueUrl",
+                "https://sqs.eu-west-1.amazonaws.com/1/flex-bridge-delivery.fifo",
+            ),
+            (
+                "DiscordQueueUrl",
+                "https://sqs.eu-west-1.amazonaws.com/1/flex-bridge-discord.fifo",
+            ),
+            (
+                "XIntakeQueueUrl",
+                "https://sqs.eu-west-1.amazonaws.com/1/flex-bridge-x.fifo",
+            ),
+            (
+                "DeliveryDlqUrl",
+                "https://sqs.eu-west-1.amazonaws.com/1/flex-bridge-dlq.fifo",
+            ),
+        ]);
+        for (key, route) in STACK_ROUTE_OUTPUTS {
+            all.insert(key.into(), format!("{BASE}{route}"));
+        }
+        all
+    }
+
+    #[test]
+    fn outputs_map_to_the_variables_doctor_reads() {
+        let stack = from_stack_outputs("flex-bridge", &deployed()).unwrap();
+        assert_eq!(stack.problems, Vec::<String>::new());
+        assert_eq!(stack.var("PUBLIC_BASE_URL"), Some(BASE));
+        assert_eq!(
+            stack.var("TABLE_NAME"),
+            Some("flex-bridge-BridgeTable-1A2B")
+        );
+        assert!(stack
+            .var("DELIVERY_QUEUE_URL")
+            .unwrap()
+            .ends_with("delivery.fifo"));
+        assert!(stack
+            .var("DISCORD_QUEUE_URL")
+            .unwrap()
+            .ends_with("discord.fifo"));
+        assert!(stack.var("X_INTAKE_QUEUE_URL").unwrap().ends_with("x.fifo"));
+        // A custom domain with a path and a trailing slash.
+        let mut custom = deployed();
+        custom.insert(
+            "ApiBaseUrl".into(),
+            "https://support.example.com/bridge/".into(),
+        );
+        for (key, route) in STACK_ROUTE_OUTPUTS {
+            custom.insert(
+                key.into(),
+                format!("https://support.example.com/bridge{route}"),
+            );
+        }
+        assert_eq!(from_stack_outputs("s", &custom).unwrap().problems.len(), 0);
+    }
+
+    #[test]
+    fn a_missing_output_is_one_line_naming_it() {
+        let mut partial = deployed();
+        partial.remove("ApiBaseUrl");
+        partial.remove("TableName");
+        let err = from_stack_outputs("flex-bridge", &partial)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("stack flex-bridge has no output ApiBaseUrl, TableName"),
+            "{err}"
+        );
+        assert!(err.contains("sam deploy"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+        // The optional ones may be missing (a stack from before they existed).
+        let mut older = deployed();
+        older.remove("XIntakeQueueUrl");
+        older.remove("DiscordQueueUrl");
+        let stack = from_stack_outputs("s", &older).unwrap();
+        assert_eq!(stack.var("X_INTAKE_QUEUE_URL"), None);
+    }
+
+    #[test]
+    fn a_webhook_output_off_the_base_url_is_a_problem_naming_it() {
+        let mut stale = deployed();
+        stale.insert(
+            "DiscordInteractionsUrl".into(),
+            "https://old.example.com/discord/interactions".into(),
+        );
+        let stack = from_stack_outputs("s", &stale).unwrap();
+        assert_eq!(stack.problems.len(), 1, "{:?}", stack.problems);
+        assert!(stack.problems[0].starts_with("stack output DiscordInteractionsUrl"));
+    }
 }
