@@ -67,10 +67,19 @@ pub enum Command {
     /// /twilio/channel-updated and (ROUTING bot or agent) /twilio/chatbot. Discord: a PING
     /// with a forged signature gets 401. Nothing the requests carry changes any state. Each
     /// request times out after 5 s.
+    ///
+    /// With --stack NAME, the deployed stack's outputs (CloudFormation DescribeStacks) give the
+    /// public URL (ApiBaseUrl), the table and the queues, which are checked too (DescribeTable,
+    /// GetQueueAttributes); the secrets still come from the environment. Reads AWS region and
+    /// credentials as the AWS CLI does, and AWS_ENDPOINT_URL for an emulator.
     Doctor {
         /// The API's public URL, instead of PUBLIC_BASE_URL
-        #[arg(long, value_name = "PUBLIC_BASE_URL")]
+        #[arg(long, value_name = "PUBLIC_BASE_URL", conflicts_with = "stack")]
         url: Option<String>,
+        /// Read the public URL, table and queues from this deployed CloudFormation stack's
+        /// outputs (the stack_name `sam deploy` used)
+        #[arg(long, value_name = "NAME")]
+        stack: Option<String>,
     },
 }
 
@@ -337,7 +346,7 @@ pub async fn run(
             let queues = dlq::queues(env, queues)?;
             dlq::redrive(&dlq::client().await?, &queues, out).await?
         }
-        Command::Doctor { url } => doctor::run(env, url, out).await?,
+        Command::Doctor { url, stack } => doctor::run(env, url, stack, out).await?,
     }
     Ok(())
 }
