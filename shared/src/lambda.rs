@@ -6,8 +6,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::{ConfigError, Env};
 use crate::queue::{backoff, delay_retry, Queue, SqsQueue};
 use crate::sdk_http::SdkHttpClient;
+use crate::secrets;
 use crate::store::{DynamoStore, Store};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -18,6 +20,26 @@ use crate::queue::QueueRecord;
 use crate::web::{respond, ApiError, WebRequest, WebResponse};
 
 pub type Error = lambda_runtime::Error;
+
+/// A function's configuration, read once per cold start: the process environment and, when
+/// `SECRETS_ARN` names the stack's secret, the variables that secret holds.
+pub async fn environment() -> Result<Env, ConfigError> {
+    with_secrets(std::env::vars().collect()).await
+}
+
+/// `vars` and, when they name a secret in `SECRETS_ARN`, its variables (which win: the
+/// template passes credentials only through the secret).
+pub async fn with_secrets(mut vars: HashMap<String, String>) -> Result<Env, ConfigError> {
+    let arn = vars
+        .get(secrets::SECRETS_ARN)
+        .map(|arn| arn.trim().to_owned())
+        .filter(|arn| !arn.is_empty());
+    if let Some(arn) = arn {
+        let client = aws_sdk_secretsmanager::Client::new(&aws_config().await);
+        vars.extend(secrets::read(&client, &arn).await?);
+    }
+    Ok(Env::from_map(vars))
+}
 
 /// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators), for a
 /// process that calls only AWS.

@@ -18,6 +18,7 @@ pub mod quick_replies;
 pub mod retry;
 pub mod routing;
 pub mod sdk_http;
+pub mod secrets;
 pub mod store;
 pub mod store_error;
 pub mod telemetry;

@@ -2,12 +2,11 @@
 //! knowledge base compiled into this binary and queues the answer or the hand-off.
 
 use shared::bot::Chatbot;
-use shared::config::Env;
-use shared::lambda::{run_http, Error};
+use shared::lambda::{environment, run_http, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json();
-    let chatbot = &Chatbot::from_env(Env::from_process()).await?;
+    let chatbot = &Chatbot::from_env(environment().await?).await?;
     run_http(move |request| async move { chatbot.handle(&request).await }).await
 }

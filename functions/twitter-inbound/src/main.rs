@@ -1,12 +1,11 @@
 //! `POST /twitter/webhook`: verify, then put customer DMs on the X intake queue for `x-worker`.
 
-use shared::config::Env;
-use shared::lambda::{run_http, Error};
+use shared::lambda::{environment, run_http, Error};
 use shared::x::webhook::XInbound;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json();
-    let inbound = &XInbound::from_env(Env::from_process()).await?;
+    let inbound = &XInbound::from_env(environment().await?).await?;
     run_http(move |request| async move { inbound.handle(&request).await }).await
 }

@@ -1,12 +1,11 @@
 //! SQS consumer of the X intake queue: customer DMs into Flex, with partial batch failures.
 
-use shared::config::Env;
-use shared::lambda::{run_sqs, Error};
+use shared::lambda::{environment, run_sqs, Error};
 use shared::x::worker::XWorker;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json();
-    let worker = &XWorker::from_env(Env::from_process()).await?;
+    let worker = &XWorker::from_env(environment().await?).await?;
     run_sqs(move |records| async move { worker.handle_batch(records).await }).await
 }

@@ -1,0 +1,98 @@
+//! Credentials from the stack's Secrets Manager secret (moto server): read once at cold start
+//! into the configuration the functions already read; errors name the secret, never a value.
+
+use std::collections::HashMap;
+
+use shared::config::ConfigError;
+use shared::lambda::with_secrets;
+use shared::secrets::SECRETS_ARN;
+
+async fn secret(name: &str, text: &str) -> String {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
+    );
+    let client = aws_sdk_secretsmanager::Client::new(&shared::lambda::aws_config().await);
+    let name = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(text)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap()
+}
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_secrets_join_the_configuration_the_functions_read() {
+    let arn = secret(
+        "bridge",
+        r#"{"TWILIO_AUTH_TOKEN":"TEST_ONLY_token","X_CONSUMER_KEY":"","DISCORD_BOT_TOKEN":"TEST_ONLY_bot"}"#,
+    )
+    .await;
+    let mut env = with_secrets(vars(&[
+        (SECRETS_ARN, &arn),
+        ("TABLE_NAME", "bridge-table"),
+        ("TWILIO_AUTH_TOKEN", "stale"),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(
+        env.required_secret("TWILIO_AUTH_TOKEN").expose(),
+        "TEST_ONLY_token"
+    );
+    assert_eq!(env.required("DISCORD_BOT_TOKEN"), "TEST_ONLY_bot");
+    assert_eq!(env.required("TABLE_NAME"), "bridge-table");
+    // An unconfigured platform's empty value reads as unset, as an absent variable would.
+    assert_eq!(env.optional("X_CONSUMER_KEY"), None);
+    env.finish().unwrap();
+
+    // No SECRETS_ARN (local runs, tests): the variables as given, nothing read.
+    let mut env = with_secrets(vars(&[("TWILIO_AUTH_TOKEN", "local")]))
+        .await
+        .unwrap();
+    assert_eq!(env.required("TWILIO_AUTH_TOKEN"), "local");
+}
+
+#[tokio::test]
+async fn a_bad_secret_stops_the_cold_start_naming_it_not_its_values() {
+    for text in [
+        r#"["TEST_ONLY_value"]"#,
+        r#"{"TWILIO_AUTH_TOKEN": 42}"#,
+        "TEST_ONLY_value",
+    ] {
+        let arn = secret("bad", text).await;
+        let err = with_secrets(vars(&[(SECRETS_ARN, &arn)]))
+            .await
+            .err()
+            .expect("refused");
+        let message = err.to_string();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    name: "SECRETS_ARN",
+                    ..
+                }
+            ),
+            "{message}"
+        );
+        assert!(message.contains(&arn), "{message}");
+        assert!(!message.contains("TEST_ONLY_value"), "{message}");
+    }
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf";
+    let err = with_secrets(vars(&[(SECRETS_ARN, missing)]))
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("cannot read the secret"), "{err}");
+}
