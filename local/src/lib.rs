@@ -8,6 +8,7 @@
 
 mod aws;
 pub mod console;
+pub mod real;
 mod server;
 
 use std::collections::HashMap;

@@ -6,11 +6,17 @@
 //! X customer and a Discord customer: the virtual agent answers, they ask for a person, a case
 //! and a Flex task are opened, an agent takes over) and prints their transcript.
 //!
+//! With a `.env` in the repository root (real Twilio, X and Discord credentials and a tunnel's
+//! URL as `PUBLIC_BASE_URL`; `.env.example` lists them), it serves the handlers built from it on
+//! `127.0.0.1:PORT` instead, calling the real services, and prints the URLs to paste
+//! ([`local::real`]). `FLEX_BRIDGE_SANDBOX=1` keeps the sandbox anyway.
+//!
 //! Logs go to a file, named at start (`FLEX_BRIDGE_LOG` overrides; `RUST_LOG` picks the level),
 //! so the terminal stays readable.
 
 use std::time::Duration;
 
+use local::real::{self, Mode, RealBridge, RealConfig};
 use local::{wait_for, Backend, LocalBridge, Options};
 
 const CUSTOMER: &str = "2900000001";
@@ -26,6 +32,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let log_path = std::env::var_os("FLEX_BRIDGE_LOG")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join(format!("flex-bridge-local-{port}.log")));
+    let sandbox_var = std::env::var(real::SANDBOX_VAR).ok();
+    let candidates = real::env_file_candidates();
+    if let Mode::Real(env_file) = real::mode(sandbox_var.as_deref(), demo_mode, &candidates) {
+        return run_real(&env_file, port, &log_path).await;
+    }
     log_to(&log_path)?;
     let bridge = match LocalBridge::start(
         Backend::Memory,
@@ -60,6 +71,43 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         bridge.sandbox.url()
     );
     println!("  Logs: {}   Ctrl-C to stop.", log_path.display());
+    println!("  Real accounts instead: copy .env.example to .env and fill it (README: Real accounts from your machine).");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// Real accounts: the handlers built from `env_file`, the real services, no sandbox.
+async fn run_real(
+    env_file: &std::path::Path,
+    port: u16,
+    log_path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let config = real::read_dotenv(env_file).and_then(|vars| {
+        RealConfig::from_map(vars).map_err(|err| format!("{}: {err}", env_file.display()))
+    });
+    let config = match config {
+        Ok(config) => config,
+        Err(problem) => {
+            eprintln!("cannot start with real accounts: {problem}");
+            eprintln!(
+                "(.env.example says where each value is; FLEX_BRIDGE_SANDBOX=1 make run for the sandbox)"
+            );
+            std::process::exit(1);
+        }
+    };
+    log_to(log_path)?;
+    let bridge = match RealBridge::start(&config, port).await {
+        Ok(bridge) => bridge,
+        Err(err) => {
+            eprintln!("could not start on 127.0.0.1:{port}: {err}");
+            eprintln!(
+                "(another program on that port? try PORT={} make run)",
+                port + 1
+            );
+            std::process::exit(1);
+        }
+    };
+    print!("{}", config.banner(&bridge.url, env_file, log_path));
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
