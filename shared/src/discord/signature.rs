@@ -3,7 +3,9 @@
 //! the raw body, made with the key whose public half is the app's `DISCORD_PUBLIC_KEY` (hex).
 //! Discord probes the endpoint with badly signed requests and expects `401` for them.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
+#[cfg(any(test, feature = "testing"))]
+use ed25519_dalek::{Signer, SigningKey};
 
 /// Header names as API Gateway hands them over (lower case).
 pub const SIGNATURE_HEADER: &str = "x-signature-ed25519";
@@ -51,6 +53,7 @@ pub fn parse_public_key(public_key_hex: &str) -> Option<VerifyingKey> {
 
 /// Signs an interaction as Discord would. For tests and the sandbox (which plays Discord) only:
 /// the bridge itself never holds a signing key.
+#[cfg(any(test, feature = "testing"))]
 pub fn sign(seed: &[u8; 32], timestamp: &str, raw_body: &[u8]) -> String {
     let key = SigningKey::from_bytes(seed);
     let mut message = Vec::with_capacity(timestamp.len() + raw_body.len());
@@ -60,11 +63,13 @@ pub fn sign(seed: &[u8; 32], timestamp: &str, raw_body: &[u8]) -> String {
 }
 
 /// The hex public key for a signing seed: what the sandbox puts in `DISCORD_PUBLIC_KEY`.
+#[cfg(any(test, feature = "testing"))]
 pub fn public_key_hex(seed: &[u8; 32]) -> String {
     encode_hex(SigningKey::from_bytes(seed).verifying_key().as_bytes())
 }
 
 /// A 32-byte signing seed from 64 hex digits (e.g. the test vector's), if well formed.
+#[cfg(any(test, feature = "testing"))]
 pub fn seed_from_hex(seed_hex: &str) -> Option<[u8; 32]> {
     decode_hex::<32>(seed_hex.trim())
 }
@@ -84,6 +89,7 @@ fn decode_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+#[cfg(any(test, feature = "testing"))]
 fn encode_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

@@ -3,9 +3,11 @@
 //! delays delivery (SQS retries, then the DLQ), and a FIFO deduplication id drops webhook retries.
 
 pub mod backoff;
+#[cfg(any(test, feature = "testing"))]
 mod memory;
 mod sqs;
 
+#[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryQueue;
 pub use sqs::{delay_retry, SqsQueue};
 

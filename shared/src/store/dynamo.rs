@@ -5,18 +5,12 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use super::*;
 use crate::cases::{CaseFilter, CasePage, CaseStatus, CaseUpdate, Satisfaction, TimelineEntry};
 use crate::now_epoch;
-
-pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -73,65 +67,6 @@ impl DynamoStore {
             client,
             table: table.into(),
         }
-    }
-
-    /// Creates the table as `template.yaml` does (local runs and tests against moto).
-    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-        let attribute = |name: &str, kind: ScalarAttributeType| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(kind)
-                .build()
-                .map_err(error)
-        };
-        let key_part = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .map_err(error)
-        };
-        let index = |name: &str, hash: &str| -> Result<GlobalSecondaryIndex, StoreError> {
-            GlobalSecondaryIndex::builder()
-                .index_name(name)
-                .key_schema(key_part(hash, KeyType::Hash)?)
-                .key_schema(key_part("case_number", KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .map_err(error)
-        };
-        client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
-            .attribute_definitions(attribute("case_reporter", ScalarAttributeType::S)?)
-            .attribute_definitions(attribute("case_status", ScalarAttributeType::S)?)
-            .attribute_definitions(attribute("case_number", ScalarAttributeType::N)?)
-            .key_schema(key_part("pk", KeyType::Hash)?)
-            .global_secondary_indexes(index(CASES_BY_REPORTER, "case_reporter")?)
-            .global_secondary_indexes(index(CASES_BY_STATUS, "case_status")?)
-            .send()
-            .await
-            .map_err(|e| error(e.into_service_error()))?;
-        client
-            .update_time_to_live()
-            .table_name(table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(TTL_ATTRIBUTE)
-                    .build()
-                    .map_err(error)?,
-            )
-            .send()
-            .await
-            .map_err(|e| error(e.into_service_error()))?;
-        Ok(())
     }
 
     /// Writes `item` whole, unconditionally (records only their own request writes).
@@ -692,5 +627,80 @@ impl CaseStore for DynamoStore {
             None => None,
         };
         Ok(CasePage { cases, next })
+    }
+}
+
+/// The table as `template.yaml` declares it, for local runs and tests against moto.
+#[cfg(any(test, feature = "testing"))]
+mod table {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    };
+    use aws_sdk_dynamodb::Client;
+
+    use super::*;
+
+    const TTL_ATTRIBUTE: &str = "expires_at";
+
+    impl DynamoStore {
+        /// Creates the table as `template.yaml` does (local runs and tests against moto).
+        pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+            let attribute = |name: &str, kind: ScalarAttributeType| {
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(kind)
+                    .build()
+                    .map_err(error)
+            };
+            let key_part = |name: &str, kind: KeyType| {
+                KeySchemaElement::builder()
+                    .attribute_name(name)
+                    .key_type(kind)
+                    .build()
+                    .map_err(error)
+            };
+            let index = |name: &str, hash: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+                GlobalSecondaryIndex::builder()
+                    .index_name(name)
+                    .key_schema(key_part(hash, KeyType::Hash)?)
+                    .key_schema(key_part("case_number", KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(error)
+            };
+            client
+                .create_table()
+                .table_name(table)
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
+                .attribute_definitions(attribute("case_reporter", ScalarAttributeType::S)?)
+                .attribute_definitions(attribute("case_status", ScalarAttributeType::S)?)
+                .attribute_definitions(attribute("case_number", ScalarAttributeType::N)?)
+                .key_schema(key_part("pk", KeyType::Hash)?)
+                .global_secondary_indexes(index(CASES_BY_REPORTER, "case_reporter")?)
+                .global_secondary_indexes(index(CASES_BY_STATUS, "case_status")?)
+                .send()
+                .await
+                .map_err(|e| error(e.into_service_error()))?;
+            client
+                .update_time_to_live()
+                .table_name(table)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .enabled(true)
+                        .attribute_name(TTL_ATTRIBUTE)
+                        .build()
+                        .map_err(error)?,
+                )
+                .send()
+                .await
+                .map_err(|e| error(e.into_service_error()))?;
+            Ok(())
+        }
     }
 }

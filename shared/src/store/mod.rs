@@ -12,9 +12,11 @@
 //! in moto), so reads treat an expired record as absent.
 
 mod dynamo;
+#[cfg(any(test, feature = "testing"))]
 mod memory;
 
 pub use dynamo::DynamoStore;
+#[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryStore;
 
 use async_trait::async_trait;
@@ -256,6 +258,7 @@ impl Item {
 /// The behaviour every `Store` must have: run against memory in unit tests and against
 /// DynamoDB (moto server) in `local/tests/store_dynamodb.rs`.
 #[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod contract {
     use super::*;
 
