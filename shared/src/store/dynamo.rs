@@ -257,8 +257,10 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(customer_key(&customer.identity))))
-            .update_expression("REMOVE customer SET returning = :returning")
+            // RETURNING is a reserved word in DynamoDB expressions.
+            .update_expression("REMOVE customer SET #returning = :returning")
             .condition_expression("customer.conversation_sid = :sid")
+            .expression_attribute_names("#returning", "returning")
             .expression_attribute_values(":sid", s(conversation_sid))
             .expression_attribute_values(":returning", AttributeValue::Bool(true))
             .send()
