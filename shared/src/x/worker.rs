@@ -148,3 +148,120 @@ impl XWorker {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The worker without Twilio: the bridge's own answers need none, and a Twilio that cannot
+    //! be reached shows what a failure does to the claim and to the batch.
+    use super::*;
+    use crate::config::Secret;
+    use crate::queue::MemoryQueue;
+    use crate::retry::RetryPolicy;
+    use crate::store::{MemoryStore, Store};
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    fn worker() -> (XWorker, Arc<MemoryStore>, Arc<MemoryQueue>) {
+        let store = Arc::new(MemoryStore::new());
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let vars: HashMap<String, String> = [
+            ("PUBLIC_BASE_URL", "https://bridge.example.com"),
+            ("ROUTING", "studio"),
+            ("STUDIO_FLOW_SID", "FW00000000000000000000000000000001"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let settings = ConversationSettings::from_env(&mut Env::from_map(vars));
+        // The discard port: every Twilio call fails at once, and is not retried.
+        let twilio = TwilioClient::new(
+            http_client(),
+            TwilioConfig::at(
+                "http://127.0.0.1:9",
+                "AC00000000000000000000000000000000",
+                Secret::new("TEST_ONLY_token"),
+            ),
+        )
+        .with_retry(RetryPolicy {
+            attempts: 1,
+            ..RetryPolicy::default()
+        });
+        let worker = XWorker {
+            conversations: Conversations {
+                store: store.clone(),
+                twilio,
+                settings,
+            },
+            queue: queue.clone(),
+        };
+        (worker, store, queue)
+    }
+
+    fn record(id: &str, sender: &str, text: &str) -> QueueRecord {
+        let job = XJob {
+            event_id: format!("19000000000000000{id}"),
+            sender_id: sender.into(),
+            handle: Some("@cust".into()),
+            text: text.into(),
+        };
+        QueueRecord {
+            message_id: id.into(),
+            body: serde_json::to_string(&job).unwrap(),
+            receive_count: 1,
+            group: Some(sender.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_lets_the_claim_go_and_fails_only_its_customers_records() {
+        let (worker, store, queue) = worker();
+        let batch = vec![
+            record("01", "2900000001", "Where is my order?"),
+            record("02", "2900000002", "cases"),
+            record("03", "2900000001", "my cases"),
+        ];
+        let failed = worker.handle_batch(batch).await;
+        assert_eq!(
+            failed,
+            ["01", "03"],
+            "the customer's later DM waits its turn"
+        );
+        // The failed DM's claim was let go, and the one after it was never claimed: SQS's
+        // retry of both does the work.
+        assert!(store
+            .claim_event("x#1900000000000000001", 60)
+            .await
+            .unwrap());
+        assert!(store
+            .claim_event("x#1900000000000000003", 60)
+            .await
+            .unwrap());
+        // The other customer's question was answered by the bridge, through the delivery lane.
+        let answered = queue.receive(10).await;
+        assert_eq!(answered.len(), 1);
+        assert!(
+            answered[0].body.contains("x-2900000002"),
+            "{}",
+            answered[0].body
+        );
+        queue.settle(answered, &[]);
+        // Done is kept: SQS's (or X's) redelivery of it does nothing more.
+        assert!(worker
+            .handle_batch(vec![record("02", "2900000002", "cases")])
+            .await
+            .is_empty());
+        assert!(!store
+            .claim_event("x#1900000000000000002", 60)
+            .await
+            .unwrap());
+        assert!(queue.is_idle());
+    }
+
+    #[tokio::test]
+    async fn a_malformed_record_fails() {
+        let (worker, _, _) = worker();
+        let mut bad = record("04", "2900000001", "hi");
+        bad.body = "not json".into();
+        assert_eq!(worker.handle_batch(vec![bad]).await, ["04"]);
+    }
+}
