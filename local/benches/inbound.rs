@@ -16,6 +16,7 @@ use local::{environment, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
 use shared::config::Env;
 use shared::queue::MemoryQueue;
+use shared::store::CustomerSlot;
 use shared::web::WebRequest;
 use shared::x::webhook::XInbound;
 use shared::x::worker::XWorker;
@@ -80,6 +81,33 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// Ends the conversations of customers 1..=`count` in Flex, and waits until the bridge
+    /// knows each of them as a returning customer.
+    async fn close_conversations(&self, count: u64) {
+        for user in 1..=count {
+            let identity = format!("x-{user}");
+            let CustomerSlot::Open(customer) = self.bridge.store.customer(&identity).await.unwrap()
+            else {
+                panic!("{identity} has no open conversation");
+            };
+            self.bridge
+                .sandbox
+                .close(&customer.conversation_sid)
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while self.bridge.store.customer(&identity).await.unwrap() != CustomerSlot::Returning {
+                assert!(
+                    Instant::now() < deadline,
+                    "{identity} never became returning"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
 fn percentile(times: &mut [Duration], p: f64) -> f64 {
     times.sort();
     times[((times.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3
@@ -123,6 +151,9 @@ async fn handlers_for(
 
 #[tokio::main]
 async fn main() {
+    if std::env::var("RUST_LOG").is_ok() {
+        shared::telemetry::init_text();
+    }
     println!(
         "## twitter-inbound + x-worker, per message (DynamoDB on moto server, Twilio on the sandbox)\n"
     );
@@ -156,12 +187,25 @@ async fn main() {
         for user in 1..=existing {
             bench.dm(user, &mut new).await;
         }
-        report(&format!("new conversation ({existing} open)"), &mut new);
+        report(
+            &format!("first-time customer, new conversation ({existing} open)"),
+            &mut new,
+        );
         let mut warm = Sample::default();
         for i in 0..200u64 {
             bench.dm(1 + (i * 7919) % existing, &mut warm).await;
         }
         report(&format!("warm conversation ({existing} open)"), &mut warm);
+        let closed = existing.min(50);
+        bench.close_conversations(closed).await;
+        let mut returning = Sample::default();
+        for user in 1..=closed {
+            bench.dm(user, &mut returning).await;
+        }
+        report(
+            &format!("returning customer, new conversation ({existing} open)"),
+            &mut returning,
+        );
     }
 
     println!(

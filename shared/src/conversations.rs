@@ -225,7 +225,17 @@ impl Conversations {
                 };
                 match self.store.open_conversation(&customer, owner).await {
                     Ok(true) => Ok(Some(customer)),
-                    Ok(false) => Ok(None),
+                    // Refused: the lease was lost, or the write went through and only its answer
+                    // was lost (the SDK's retry of it is then refused). Only the record tells.
+                    Ok(false) => match self.store.customer(identity).await {
+                        Ok(CustomerSlot::Open(found))
+                            if found.conversation_sid == customer.conversation_sid =>
+                        {
+                            Ok(Some(found))
+                        }
+                        Ok(_) => Ok(None),
+                        Err(err) => Err(err.into()),
+                    },
                     Err(err) => Err(err.into()),
                 }
             }

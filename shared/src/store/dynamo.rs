@@ -214,6 +214,9 @@ impl Store for DynamoStore {
         let result = self
             .client
             .transact_write_items()
+            // Idempotent for 10 minutes: the SDK's retry of a write that went through (its
+            // answer lost) succeeds instead of failing the lease's condition.
+            .client_request_token(owner)
             .transact_items(TransactWriteItem::builder().put(forward).build())
             .transact_items(TransactWriteItem::builder().put(reverse).build())
             .send()
