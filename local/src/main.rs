@@ -48,14 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await
     {
         Ok(bridge) => bridge,
-        Err(err) => {
-            eprintln!("could not start on 127.0.0.1:{port}: {err}");
-            eprintln!(
-                "(another program on that port? try PORT={} make run)",
-                port + 1
-            );
-            std::process::exit(1);
-        }
+        Err(err) => port_taken(port, &err),
     };
     if demo_mode {
         demo(&bridge).await?;
@@ -98,14 +91,7 @@ async fn run_real(
     log_to(log_path)?;
     let bridge = match RealBridge::start(&config, port).await {
         Ok(bridge) => bridge,
-        Err(err) => {
-            eprintln!("could not start on 127.0.0.1:{port}: {err}");
-            eprintln!(
-                "(another program on that port? try PORT={} make run)",
-                port + 1
-            );
-            std::process::exit(1);
-        }
+        Err(err) => port_taken(port, &err),
     };
     print!("{}", config.banner(&bridge.url, env_file, log_path));
     tokio::signal::ctrl_c().await?;
@@ -287,4 +273,14 @@ async fn discord_demo(bridge: &LocalBridge) -> Result<(), Box<dyn std::error::Er
     }
     sandbox.complete_task(&task.sid).await?;
     Ok(())
+}
+
+/// Says the bridge could not listen on `port` and what to try, and exits.
+fn port_taken(port: u16, err: &dyn std::fmt::Display) -> ! {
+    eprintln!("could not start on 127.0.0.1:{port}: {err}");
+    eprintln!(
+        "(another program on that port? try PORT={} make run)",
+        port + 1
+    );
+    std::process::exit(1);
 }

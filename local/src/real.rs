@@ -45,24 +45,6 @@ pub const SANDBOX_VAR: &str = "FLEX_BRIDGE_SANDBOX";
 /// How long a failed queued job waits before its retry (SQS's visibility timeout, shortened).
 const RETRY_DELAY: Duration = Duration::from_secs(20);
 
-/// The X variables: all of them or none (a Discord-only run).
-const X_VARS: [&str; 5] = [
-    "X_CONSUMER_KEY",
-    "X_CONSUMER_SECRET",
-    "X_ACCESS_TOKEN",
-    "X_ACCESS_TOKEN_SECRET",
-    "X_ACCOUNT_ID",
-];
-
-/// The Discord variables: all of them or none (an X-only run).
-const DISCORD_VARS: [&str; 5] = [
-    "DISCORD_PUBLIC_KEY",
-    "DISCORD_BOT_TOKEN",
-    "DISCORD_APPLICATION_ID",
-    "DISCORD_BUG_CHANNEL_ID",
-    "DISCORD_FEATURE_CHANNEL_ID",
-];
-
 /// Which of the two ways `flex-bridge-local` runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -323,13 +305,16 @@ impl RealConfig {
     pub fn from_map(vars: HashMap<String, String>) -> Result<Self, InvalidConfig> {
         let mut env = Env::from_map(vars);
         let set = |names: &[&str], env: &Env| names.iter().any(|n| env.optional(n).is_some());
-        let (with_x, with_discord) = (set(&X_VARS, &env), set(&DISCORD_VARS, &env));
+        let (with_x, with_discord) = (
+            set(&shared::x::PLATFORM_VARIABLES, &env),
+            set(&shared::discord::PLATFORM_VARIABLES, &env),
+        );
         let mut problems = Vec::new();
         if !with_x && !with_discord {
             problems.push(format!(
                 "neither X nor Discord is configured: set {} or {}",
-                X_VARS.join(", "),
-                DISCORD_VARS.join(", ")
+                shared::x::PLATFORM_VARIABLES.join(", "),
+                shared::discord::PLATFORM_VARIABLES.join(", ")
             ));
         }
 

@@ -22,6 +22,15 @@ use crate::config::{ConfigError, Env, Secret};
 
 pub const DEFAULT_API_URL: &str = "https://discord.com/api/v10";
 
+/// What a deployment with Discord sets: all of these, or none (an X-only deployment).
+pub const PLATFORM_VARIABLES: [&str; 5] = [
+    "DISCORD_PUBLIC_KEY",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_APPLICATION_ID",
+    "DISCORD_BUG_CHANNEL_ID",
+    "DISCORD_FEATURE_CHANNEL_ID",
+];
+
 /// What `discord-interactions` needs: the app's public key checks every request.
 #[derive(Clone, Debug)]
 pub struct DiscordInteractionsConfig {

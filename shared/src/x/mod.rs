@@ -18,6 +18,15 @@ use crate::retry::{HttpError, RetryPolicy};
 
 pub const DEFAULT_API_URL: &str = "https://api.x.com";
 
+/// What a deployment with X sets: all of these, or none (a Discord-only deployment).
+pub const PLATFORM_VARIABLES: [&str; 5] = [
+    "X_CONSUMER_KEY",
+    "X_CONSUMER_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "X_ACCOUNT_ID",
+];
+
 /// The FIFO queue `twitter-inbound` puts customer DMs on and `x-worker` consumes.
 pub const INTAKE_QUEUE_URL: &str = "X_INTAKE_QUEUE_URL";
 

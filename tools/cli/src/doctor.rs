@@ -31,24 +31,6 @@ use shared::discord::DiscordInteractionsConfig;
 /// Each request's limit: a deployment that takes longer would time out X, Twilio and Discord.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The X variables: a deployment has all of them or none.
-const X_VARS: [&str; 5] = [
-    "X_CONSUMER_KEY",
-    "X_CONSUMER_SECRET",
-    "X_ACCESS_TOKEN",
-    "X_ACCESS_TOKEN_SECRET",
-    "X_ACCOUNT_ID",
-];
-
-/// The Discord variables: a deployment has all of them or none.
-const DISCORD_VARS: [&str; 5] = [
-    "DISCORD_PUBLIC_KEY",
-    "DISCORD_BOT_TOKEN",
-    "DISCORD_APPLICATION_ID",
-    "DISCORD_BUG_CHANNEL_ID",
-    "DISCORD_FEATURE_CHANNEL_ID",
-];
-
 /// Routes of the API: a PUBLIC_BASE_URL ending in one of them is a webhook URL, not the base.
 const ROUTES: [&str; 5] = [
     "/twitter/webhook",
@@ -450,19 +432,22 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         }
     }
 
-    // X: all or none
-    let x_set: Vec<&str> = X_VARS
-        .into_iter()
-        .filter(|n| env.optional(n).is_some())
-        .collect();
-    if !x_set.is_empty() && x_set.len() < X_VARS.len() {
-        let absent: Vec<&str> = X_VARS.into_iter().filter(|n| !x_set.contains(n)).collect();
-        problems.push(format!(
-            "X is half-configured: {} missing (set all of {}, or none for a Discord-only \
-             deployment)",
-            absent.join(", "),
-            X_VARS.join(", ")
-        ));
+    for (platform, variables, other) in [
+        ("X", shared::x::PLATFORM_VARIABLES, "a Discord-only"),
+        ("Discord", shared::discord::PLATFORM_VARIABLES, "an X-only"),
+    ] {
+        let absent: Vec<&str> = variables
+            .into_iter()
+            .filter(|n| env.optional(n).is_none())
+            .collect();
+        if !absent.is_empty() && absent.len() < variables.len() {
+            problems.push(format!(
+                "{platform} is half-configured: {} missing (set all of {}, or none for {other} \
+                 deployment)",
+                absent.join(", "),
+                variables.join(", ")
+            ));
+        }
     }
     if let Some(id) = env.optional("X_ACCOUNT_ID") {
         if !is_snowflake(&id) {
@@ -473,23 +458,6 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         }
     }
 
-    // Discord: all or none
-    let discord_set: Vec<&str> = DISCORD_VARS
-        .into_iter()
-        .filter(|n| env.optional(n).is_some())
-        .collect();
-    if !discord_set.is_empty() && discord_set.len() < DISCORD_VARS.len() {
-        let absent: Vec<&str> = DISCORD_VARS
-            .into_iter()
-            .filter(|n| !discord_set.contains(n))
-            .collect();
-        problems.push(format!(
-            "Discord is half-configured: {} missing (set all of {}, or none for an X-only \
-             deployment)",
-            absent.join(", "),
-            DISCORD_VARS.join(", ")
-        ));
-    }
     let discord_key = env.optional("DISCORD_PUBLIC_KEY");
     if let Some(key) = &discord_key {
         if let Err(err) = DiscordInteractionsConfig::new(key.clone()).validate() {
@@ -511,7 +479,8 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
             }
         }
     }
-    if x_set.is_empty() && discord_set.is_empty() {
+    let none_of = |variables: [&str; 5]| variables.iter().all(|n| env.optional(n).is_none());
+    if none_of(shared::x::PLATFORM_VARIABLES) && none_of(shared::discord::PLATFORM_VARIABLES) {
         problems.push(
             "neither X (X_*) nor Discord (DISCORD_*) is configured: set one platform's \
              variables"
