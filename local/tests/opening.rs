@@ -134,3 +134,40 @@ async fn a_set_up_past_its_deadline_closes_the_conversation_it_created() {
     assert_eq!(open[0].sid, sid);
     assert_eq!(open[0].webhooks.len(), 3);
 }
+
+/// Twilio closed the conversation (its timer, or an agent) and the close webhook never reached
+/// the bridge: the store still has it open. The next message opens a new conversation instead
+/// of failing on the closed one forever.
+#[tokio::test]
+async fn a_conversation_closed_without_its_webhook_is_replaced_by_the_next_message() {
+    let (bridge, conversations) = conversations(Duration::from_secs(20)).await;
+    let sandbox = &bridge.sandbox;
+    let first = conversations
+        .post_from_customer(&message("2900000103", "hello"))
+        .await
+        .unwrap();
+    // Closed through the REST API without X-Twilio-Webhook-Enabled: no webhook fires.
+    conversations
+        .twilio
+        .set_state(&first, "closed")
+        .await
+        .unwrap();
+    assert!(matches!(
+        bridge.store.customer("x-2900000103").await.unwrap(),
+        CustomerSlot::Open(_)
+    ));
+
+    let second = conversations
+        .post_from_customer(&message("2900000103", "still there?"))
+        .await
+        .unwrap();
+    assert_ne!(second, first);
+    let opened = sandbox.conversation(&second).unwrap();
+    assert_eq!(opened.state, "active");
+    assert_eq!(opened.messages.len(), 1);
+    assert_eq!(opened.messages[0].body, "still there?");
+    match bridge.store.customer("x-2900000103").await.unwrap() {
+        CustomerSlot::Open(customer) => assert_eq!(customer.conversation_sid, second),
+        other => panic!("{other:?}"),
+    }
+}

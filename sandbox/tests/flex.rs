@@ -309,7 +309,7 @@ async fn interactions_refuse_what_flex_refuses() {
     // A closed conversation cannot be routed.
     sandbox.close(&sid).await.unwrap();
     let (status, body) = interaction(&twilio, &sid, "CS-1").await;
-    assert_twilio_error(status, &body, 409, 50434);
+    assert_twilio_error(status, &body, 409, 50377);
     assert!(sandbox.tasks().is_empty());
 }
 

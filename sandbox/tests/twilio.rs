@@ -302,7 +302,7 @@ async fn flex_side_fires_agent_events_and_close() {
             &[("Body", "late")],
         )
         .await;
-    assert_eq!((status, body["code"].as_u64()), (409, Some(50434)));
+    assert_eq!((status, body["code"].as_u64()), (409, Some(50377)));
     assert!(matches!(
         sandbox.agent_message(&sid, "agent@acme.com", "late").await,
         Err(SandboxError::ConversationClosed(_))

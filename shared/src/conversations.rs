@@ -19,7 +19,7 @@ use crate::quick_replies;
 use crate::retry::HttpError;
 use crate::routing::Routing;
 use crate::store::{Customer, CustomerSlot, Platform, Store, StoreError};
-use crate::twilio::{NewConversation, NewMessage, ScopedWebhook, TwilioClient};
+use crate::twilio::{self, NewConversation, NewMessage, ScopedWebhook, TwilioClient};
 
 /// Routes Twilio's conversation-scoped webhooks reach (see template.yaml).
 pub const FLEX_OUTBOUND_PATH: &str = "/twilio/flex-outbound";
@@ -126,6 +126,30 @@ impl Conversations {
     ) -> Result<String, BridgeError> {
         let identity = message.platform.identity(&message.user_id);
         let customer = self.open_conversation_for(message, &identity).await?;
+        match self.post(&customer, message).await {
+            // Closed in Twilio though the store has it open (the close webhook was missed, or
+            // never came): forget it, and the message opens a new conversation.
+            Err(BridgeError::Twilio(err))
+                if twilio::error_code(&err) == Some(twilio::CONVERSATION_CLOSED) =>
+            {
+                tracing::warn!(conversation_sid = %customer.conversation_sid, "conversation closed in Twilio; opening a new one");
+                self.store
+                    .end_conversation(&customer.conversation_sid)
+                    .await?;
+                let customer = self.open_conversation_for(message, &identity).await?;
+                self.post(&customer, message).await
+            }
+            posted => posted,
+        }
+    }
+
+    /// The customer's message into `customer`'s conversation; its SID.
+    async fn post(
+        &self,
+        customer: &Customer,
+        message: &CustomerMessage,
+    ) -> Result<String, BridgeError> {
+        let identity = &customer.identity;
         let sid = customer.conversation_sid.clone();
         tracing::Span::current().record("conversation_sid", sid.as_str());
         // A bare number answers the quick replies an agent offered on X.
@@ -142,7 +166,7 @@ impl Conversations {
             .post_message(
                 &sid,
                 &NewMessage {
-                    author: &identity,
+                    author: identity,
                     body: &body,
                     attributes: Some(&attributes),
                     webhooks: true,

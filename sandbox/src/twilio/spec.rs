@@ -177,8 +177,13 @@ impl TwilioError {
         )
     }
 
+    /// Twilio's 50377 for a message or change to a closed conversation.
     pub fn closed() -> Self {
-        Self::new(StatusCode::CONFLICT, 50434, "Conversation is closed")
+        Self::new(
+            StatusCode::CONFLICT,
+            shared::twilio::CONVERSATION_CLOSED as u32,
+            "Conversation state is 'closed' so it can't be used for chatting anymore",
+        )
     }
 }
 

@@ -19,6 +19,17 @@ pub const DEFAULT_TASKROUTER_URL: &str = "https://taskrouter.twilio.com";
 /// client's would.
 pub const WEBHOOK_ENABLED_HEADER: &str = "X-Twilio-Webhook-Enabled";
 
+/// Twilio error 50377: the conversation is closed and takes no more messages.
+pub const CONVERSATION_CLOSED: u64 = 50377;
+
+/// The Twilio error code in a refusal's body (`{"code": 50377, ...}`), if any.
+pub fn error_code(err: &HttpError) -> Option<u64> {
+    serde_json::from_str::<serde_json::Value>(&err.detail)
+        .ok()?
+        .get("code")?
+        .as_u64()
+}
+
 #[derive(Clone, Debug)]
 pub struct TwilioConfig {
     pub account_sid: String,
