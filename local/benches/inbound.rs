@@ -66,12 +66,20 @@ impl Bench {
         let response = self.webhook.handle(&request).await.expect("handled");
         sample.webhook.push(started.elapsed());
         assert_eq!(response.status, 200);
-        let batch = self.intake.receive(10).await;
+        // As SQS would: a failed DM is received again (the intake queue's retry delay is
+        // short here), and its retries' calls and operations count towards its cost.
         let started = Instant::now();
-        let failed = self.worker.handle_batch(batch.clone()).await;
+        for attempt in 1.. {
+            let batch = self.intake.receive(10).await;
+            let failed = self.worker.handle_batch(batch.clone()).await;
+            self.intake.settle(batch, &failed);
+            if failed.is_empty() {
+                break;
+            }
+            eprintln!("x-worker failed {failed:?} (try {attempt}); retried as SQS would");
+            assert!(attempt < 5, "the worker kept failing {failed:?}");
+        }
         sample.worker.push(started.elapsed());
-        assert!(failed.is_empty(), "the worker failed {failed:?}");
-        self.intake.settle(batch, &failed);
         sample
             .twilio
             .push(self.bridge.sandbox.request_count(Service::Twilio) - twilio_before);
