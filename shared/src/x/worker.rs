@@ -15,7 +15,7 @@ use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::delivery;
 use crate::idempotency::{Once, Outcome};
-use crate::lambda::{http_client, Aws};
+use crate::lambda::Aws;
 use crate::queue::{process_in_order, Queue, QueueRecord};
 use crate::store::Platform;
 use crate::twilio::{TwilioClient, TwilioConfig};
@@ -62,8 +62,8 @@ impl XWorker {
         Ok(Self {
             queue: aws.queue(queue_url),
             conversations: Conversations {
-                store: aws.store,
-                twilio: TwilioClient::new(http_client(), twilio),
+                store: aws.store.clone(),
+                twilio: TwilioClient::new(aws.http.clone(), twilio),
                 settings,
             },
         })
@@ -175,7 +175,7 @@ mod tests {
         let settings = ConversationSettings::from_env(&mut Env::from_map(vars));
         // The discard port: every Twilio call fails at once, and is not retried.
         let twilio = TwilioClient::new(
-            http_client(),
+            crate::lambda::http_client(),
             TwilioConfig::at(
                 "http://127.0.0.1:9",
                 "AC00000000000000000000000000000000",
