@@ -4,7 +4,11 @@
 # Runtime API (scripts/lambda_runtime_emulator.py). Prints a Markdown table: stripped binary
 # size, median cold start, ratio to hello-world, peak RSS.
 #
-#   scripts/bench-cold.sh [--no-build] [--rounds N] [--env VAR=VALUE]...
+#   scripts/bench-cold.sh [--no-build] [--arm64] [--rounds N] [--env VAR=VALUE]...
+#
+# --arm64 also builds every function for arm64 as deployed (`cargo lambda build --release
+# --arm64`; `pip install cargo-lambda`) and prints their stripped sizes (this machine cannot run
+# them, so no cold start).
 #
 # Builds release binaries for the host with the workspace's release profile (LTO: 10+ minutes
 # from scratch on 2 cores); --no-build uses the binaries already built. --rounds (default 7) and
@@ -14,10 +18,12 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flex-bridge-target}"
 
 build=1
+arm64=0
 emulator_args=()
 for arg in "$@"; do
     case "$arg" in
         --no-build) build=0 ;;
+        --arm64) arm64=1 ;;
         *) emulator_args+=("$arg") ;;
     esac
 done
@@ -54,4 +60,23 @@ for f in "${functions[@]}"; do targets+=("$f=$CARGO_TARGET_DIR/release/$f"); don
 
 echo "$(uname -m), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "lambda_runtime $main_runtime; $(rustc --version)" >&2
-exec python3 scripts/lambda_runtime_emulator.py "${emulator_args[@]}" "${targets[@]}"
+python3 scripts/lambda_runtime_emulator.py "${emulator_args[@]}" "${targets[@]}"
+
+if [ "$arm64" = 1 ]; then
+    if [ "$build" = 1 ]; then
+        packages=()
+        for f in "${functions[@]}"; do packages+=(-p "$f"); done
+        (set -x; cargo lambda build --release --arm64 "${packages[@]}")
+    fi
+    echo
+    echo "| function (arm64) | stripped bootstrap (MB) |"
+    echo "| --- | ---: |"
+    for f in "${functions[@]}"; do
+        bootstrap="$CARGO_TARGET_DIR/lambda/$f/bootstrap"
+        if [ -f "$bootstrap" ]; then
+            python3 -c "import os, sys; print(f'| {sys.argv[1]} | {os.path.getsize(sys.argv[2]) / 2**20:.2f} |')" "$f" "$bootstrap"
+        else
+            echo "| $f | not built |"
+        fi
+    done
+fi
