@@ -171,3 +171,80 @@ async fn a_conversation_closed_without_its_webhook_is_replaced_by_the_next_messa
         other => panic!("{other:?}"),
     }
 }
+
+/// Loses the answer of the first `TransactWriteItems` (DynamoDB applied it; the client sees a
+/// 500 and retries), as a timeout after the commit would.
+#[derive(Debug, Clone, Default)]
+struct LoseFirstTransactAnswer(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for LoseFirstTransactAnswer {
+    fn name(&self) -> &'static str {
+        "LoseFirstTransactAnswer"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        let transact = cfg
+            .load::<Metadata>()
+            .is_some_and(|m| m.name() == "TransactWriteItems");
+        if transact && !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let response = context.response_mut();
+            *response.status_mut() = 500.try_into()?;
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from(
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"answer lost"}"#,
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The write that opens the conversation went through but its answer was lost: the retry must
+/// not be taken for a lost lease (which closed the conversation just opened, and the next
+/// message opened a second one).
+#[tokio::test]
+async fn an_open_whose_answer_was_lost_keeps_its_conversation() {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
+    );
+    let (bridge, mut conversations) = conversations(Duration::from_secs(20)).await;
+    let sdk = shared::lambda::aws_config().await;
+    let table = format!(
+        "lost-answer-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    shared::store::DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        .await
+        .unwrap();
+    let lose = LoseFirstTransactAnswer::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(lose.clone())
+        .build();
+    let store: std::sync::Arc<dyn shared::store::Store> = std::sync::Arc::new(
+        shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table),
+    );
+    conversations.store = store.clone();
+
+    let sid = conversations
+        .post_from_customer(&message("2900000104", "hello"))
+        .await
+        .unwrap();
+    assert!(
+        lose.0.load(std::sync::atomic::Ordering::SeqCst),
+        "the answer was lost"
+    );
+    let made = bridge.sandbox.conversations();
+    assert_eq!(made.len(), 1, "one conversation: {made:#?}");
+    assert_eq!(made[0].sid, sid);
+    assert_eq!(made[0].state, "active");
+    assert_eq!(made[0].messages.len(), 1);
+    match store.customer("x-2900000104").await.unwrap() {
+        CustomerSlot::Open(customer) => assert_eq!(customer.conversation_sid, sid),
+        other => panic!("{other:?}"),
+    }
+}
