@@ -18,33 +18,15 @@ pub fn now_secs() -> u64 {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time in seconds.
 pub fn iso8601(epoch_secs: u64) -> String {
-    let days = (epoch_secs / 86_400) as i64;
-    let rem = epoch_secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let t = shared::calendar::UtcDateTime::from_epoch(epoch_secs as i64);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 
 pub fn now_iso() -> String {
     iso8601(now_secs())
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian, UTC).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Whether `s` is an RFC 3339 date-time (`format: date-time` in the OpenAPI specs):

@@ -5,6 +5,7 @@
 //! code runs in Lambda, in the local all-in-one server and in the end-to-end tests.
 
 pub mod bot;
+pub mod calendar;
 pub mod cases;
 pub mod config;
 pub mod conversations;

@@ -779,35 +779,15 @@ fn parse_yyyymmddhhmm(s: &str) -> Option<u64> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
-    let (y, m, d, h, min) = (n(0..4)?, n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] || h > 23 || min > 59
-    {
-        return None;
-    }
-    // Howard Hinnant's days-from-civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + h * 3600 + min * 60).ok()
+    let time = shared::calendar::UtcDateTime {
+        year: n(0..4)?,
+        month: n(4..6)?,
+        day: n(6..8)?,
+        hour: n(8..10)?,
+        minute: n(10..12)?,
+        second: 0,
+    };
+    u64::try_from(time.to_epoch()?).ok()
 }
 
 #[cfg(test)]

@@ -55,23 +55,7 @@ pub fn parse_query(text: &str) -> Option<CaseQuery> {
 
 /// `2026-12-03 20:57` (UTC) for epoch seconds.
 pub fn date_time(epoch: i64) -> String {
-    let days = epoch.div_euclid(86_400);
-    let seconds = epoch.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        seconds / 3600,
-        seconds % 3600 / 60
-    )
+    crate::calendar::UtcDateTime::from_epoch(epoch).to_minute()
 }
 
 fn line(case: &Case) -> String {

@@ -17,6 +17,7 @@
 //! (default `https://api.x.com`). Finding the webhook when `--webhook-id` is absent lists the
 //! webhooks, so it needs `X_BEARER_TOKEN` too.
 
+use shared::calendar::UtcDateTime;
 use std::io::Write;
 
 use serde_json::{json, Value};
@@ -594,69 +595,29 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
             }
         };
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&mo)
-        || d < 1
-        || d > month_days[(mo - 1) as usize]
-        || h > 23
-        || mi > 59
-        || sec > 60
-    {
-        return Err(bad());
-    }
-    Ok(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset)
+    let time = UtcDateTime {
+        year: y,
+        month: mo,
+        day: d,
+        hour: h,
+        minute: mi,
+        second: sec,
+    };
+    Ok(time.to_epoch().ok_or_else(bad)? - offset)
 }
 
 /// X's `yyyymmddhhmm` (UTC) for Unix seconds.
 pub fn x_minute(secs: i64) -> String {
-    let (y, m, d, h, mi) = civil(secs);
-    format!("{y:04}{m:02}{d:02}{h:02}{mi:02}")
+    let t = UtcDateTime::from_epoch(secs);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}",
+        t.year, t.month, t.day, t.hour, t.minute
+    )
 }
 
 /// `2025-06-01 12:30 UTC` for Unix seconds.
 pub fn utc_minute(secs: i64) -> String {
-    let (y, m, d, h, mi) = civil(secs);
-    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
-}
-
-fn civil(secs: i64) -> (i64, i64, i64, i64, i64) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    format!("{} UTC", UtcDateTime::from_epoch(secs).to_minute())
 }
 
 #[cfg(test)]
