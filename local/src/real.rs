@@ -160,16 +160,6 @@ pub struct RealConfig {
     pub discord: Option<DiscordSetup>,
 }
 
-fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn is_numeric_id(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// What is wrong with a URL variable, if anything (never the value itself).
 fn url_problem(value: &str, public: bool) -> Option<String> {
     let Ok(url) = reqwest::Url::parse(value) else {
@@ -240,7 +230,7 @@ fn malformed(env: &Env, x: bool, discord: bool) -> Vec<String> {
     }
     let sid = |name: &str, prefix: &str| {
         env.optional(name)
-            .filter(|v| !is_sid(v, prefix))
+            .filter(|v| !shared::twilio::is_sid(v, prefix))
             .map(|_| format!("is not {prefix} followed by 32 hex digits"))
     };
     for (name, prefix) in [
@@ -267,7 +257,7 @@ fn malformed(env: &Env, x: bool, discord: bool) -> Vec<String> {
     }
     if x {
         if let Some(value) = env.optional("X_ACCOUNT_ID") {
-            if !is_numeric_id(&value) {
+            if !shared::config::is_numeric_id(&value) {
                 bad(
                     "X_ACCOUNT_ID",
                     "is not a numeric X user id (the brand account's id, not its @handle)".into(),
@@ -291,7 +281,10 @@ fn malformed(env: &Env, x: bool, discord: bool) -> Vec<String> {
             "DISCORD_BUG_CHANNEL_ID",
             "DISCORD_FEATURE_CHANNEL_ID",
         ] {
-            if env.optional(name).is_some_and(|v| !is_numeric_id(&v)) {
+            if env
+                .optional(name)
+                .is_some_and(|v| !shared::config::is_numeric_id(&v))
+            {
                 bad(name, "is not a numeric Discord id".into());
             }
         }

@@ -97,6 +97,12 @@ impl Env {
     }
 }
 
+/// Whether `value` is a numeric platform id (an X user id, a Discord snowflake): 1 to 20
+/// digits.
+pub fn is_numeric_id(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A credential. Its `Debug` and `Display` never print the value, so it cannot leak into logs.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);

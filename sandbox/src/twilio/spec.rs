@@ -346,11 +346,7 @@ impl Form {
     }
 }
 
-pub fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|c| c.is_ascii_hexdigit())
-}
+pub use shared::twilio::is_sid;
 
 /// `X-Twilio-Webhook-Enabled`: absent means false.
 pub fn webhook_enabled(headers: &HeaderMap) -> Result<bool> {

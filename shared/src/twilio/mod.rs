@@ -19,6 +19,14 @@ pub const DEFAULT_TASKROUTER_URL: &str = "https://taskrouter.twilio.com";
 /// client's would.
 pub const WEBHOOK_ENABLED_HEADER: &str = "X-Twilio-Webhook-Enabled";
 
+/// Whether `value` is a Twilio SID with `prefix` (`AC`, `WS`, `FW`, …): 34 characters, the
+/// prefix then 32 hex digits.
+pub fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Twilio error 50377: the conversation is closed and takes no more messages.
 pub const CONVERSATION_CLOSED: u64 = 50377;
 

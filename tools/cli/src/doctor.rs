@@ -298,16 +298,6 @@ struct Config {
     problems: Vec<String>,
 }
 
-fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn is_snowflake(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// `None` when `value` is a usable base URL, else what is wrong with it.
 fn url_problem(value: &str, base: bool) -> Option<String> {
     let parsed = match url::Url::parse(value) {
@@ -362,7 +352,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
             "TWILIO_ACCOUNT_SID",
             "Twilio Console > Account Info: AC followed by 32 hex digits",
         )),
-        Some(sid) if !is_sid(&sid, "AC") => problems.push(format!(
+        Some(sid) if !shared::twilio::is_sid(&sid, "AC") => problems.push(format!(
             "TWILIO_ACCOUNT_SID {sid:?} is not AC followed by 32 hex digits (Twilio Console > \
              Account Info)"
         )),
@@ -418,7 +408,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
                 "{name} is missing (ROUTING={mode} needs it: {where_}, {prefix} followed by 32 \
                  hex digits)"
             )),
-            Some(sid) if !is_sid(&sid, prefix) => problems.push(format!(
+            Some(sid) if !shared::twilio::is_sid(&sid, prefix) => problems.push(format!(
                 "{name} {sid:?} is not {prefix} followed by 32 hex digits ({where_})"
             )),
             Some(_) => {}
@@ -450,7 +440,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         }
     }
     if let Some(id) = env.optional("X_ACCOUNT_ID") {
-        if !is_snowflake(&id) {
+        if !shared::config::is_numeric_id(&id) {
             problems.push(format!(
                 "X_ACCOUNT_ID {id:?} is not a numeric X user id (the brand account's id, not \
                  its @handle)"
@@ -472,7 +462,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         "DISCORD_FEATURE_CHANNEL_ID",
     ] {
         if let Some(id) = env.optional(name) {
-            if !is_snowflake(&id) {
+            if !shared::config::is_numeric_id(&id) {
                 problems.push(format!(
                     "{name} {id:?} is not a numeric Discord id (Developer Mode > Copy ID)"
                 ));
