@@ -169,8 +169,7 @@ async fn main() {
     };
     let mut vars = environment(&bridge.url, &bridge.sandbox.url());
     vars.insert("TABLE_NAME".into(), table.clone());
-    let mut delivery = Delivery::from_env(Env::from_map(vars))
-        .await
+    let mut delivery = Delivery::from_env(Env::from_map(vars), &shared::lambda::Aws::load().await)
         .expect("configured");
     delivery.store = store;
     let mut bench = Bench {

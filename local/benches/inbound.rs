@@ -3,7 +3,8 @@
 //! sandbox's Twilio; the intake queue between them is the in-process one. Counts Twilio calls
 //! (sandbox) and DynamoDB operations (an SDK interceptor) per message, webhook and worker
 //! together, for a new conversation and a warm one, with 1 and 1,000 conversations already
-//! open, and times both handlers and their cold-start set-up.
+//! open, and for the DMs the bridge answers itself (`cases`, a 1–5), and times both handlers
+//! and their cold-start set-up.
 //! Run with `make bench` (starts moto server). Figures are printed, never asserted.
 
 mod common;
@@ -14,7 +15,9 @@ use std::time::{Duration, Instant};
 use common::{counted_store, CountOperations};
 use local::{environment, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
+use shared::cases::{self, CaseKind, NewCase};
 use shared::config::Env;
+use shared::lambda::Aws;
 use shared::queue::MemoryQueue;
 use shared::store::CustomerSlot;
 use shared::web::WebRequest;
@@ -41,6 +44,10 @@ struct Sample {
 
 impl Bench {
     async fn dm(&mut self, user: u64, sample: &mut Sample) {
+        self.dm_saying(user, "Where is my order?", sample).await;
+    }
+
+    async fn dm_saying(&mut self, user: u64, text: &str, sample: &mut Sample) {
         self.next_event += 1;
         let body = serde_json::json!({
             "for_user_id": test_secrets::X_ACCOUNT_ID,
@@ -51,7 +58,7 @@ impl Bench {
                 "message_create": {
                     "target": {"recipient_id": test_secrets::X_ACCOUNT_ID},
                     "sender_id": user.to_string(),
-                    "message_data": {"text": "Where is my order?", "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}}
+                    "message_data": {"text": text, "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}}
                 }
             }],
             "users": {user.to_string(): {"id": user.to_string(), "screen_name": format!("customer{user}")}}
@@ -105,7 +112,10 @@ impl Bench {
                 .await
                 .unwrap();
             let deadline = Instant::now() + Duration::from_secs(20);
-            while self.bridge.store.customer(&identity).await.unwrap() != CustomerSlot::Returning {
+            while !matches!(
+                self.bridge.store.customer(&identity).await.unwrap(),
+                CustomerSlot::Returning { .. }
+            ) {
                 assert!(
                     Instant::now() < deadline,
                     "{identity} never became returning"
@@ -113,6 +123,29 @@ impl Bench {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
+    }
+}
+
+impl Bench {
+    /// Files a support case for customer `user` and asks them to rate it.
+    async fn ask_to_rate(&self, user: u64) {
+        let identity = format!("x-{user}");
+        let store = self.bridge.store.as_ref();
+        let new = NewCase {
+            kind: CaseKind::Support,
+            title: "Where is my order?".into(),
+            details: String::new(),
+            steps: None,
+            reporter: identity.clone(),
+            conversation: None,
+        };
+        let case = cases::file(store, &format!("bench#{user}#{}", self.next_event), new)
+            .await
+            .unwrap();
+        store
+            .ask_rating(&identity, &case.id, shared::now_epoch() + 3600)
+            .await
+            .unwrap();
     }
 }
 
@@ -144,14 +177,12 @@ async fn handlers_for(
     vars.insert("TABLE_NAME".into(), aws.table.clone());
     vars.insert("DELIVERY_QUEUE_URL".into(), aws.queue_url.clone());
     vars.insert(INTAKE_QUEUE_URL.into(), aws.x_queue_url.clone());
-    let mut webhook = XInbound::from_env(Env::from_map(vars.clone()))
-        .await
-        .expect("configured");
+    let mut webhook =
+        XInbound::from_env(Env::from_map(vars.clone()), &Aws::load().await).expect("configured");
     let intake = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
     webhook.intake = intake.clone();
-    let mut worker = XWorker::from_env(Env::from_map(vars))
-        .await
-        .expect("configured");
+    let mut worker =
+        XWorker::from_env(Env::from_map(vars), &Aws::load().await).expect("configured");
     let counter = CountOperations::default();
     worker.conversations.store = Arc::new(counted_store(&aws.table, &counter).await);
     (webhook, intake, worker, counter)
@@ -214,6 +245,22 @@ async fn main() {
             &format!("returning customer, new conversation ({existing} open)"),
             &mut returning,
         );
+        // Answered by the bridge, no conversation: a question about cases, and a 1–5 after a
+        // chat (each customer filed a case and was asked to rate it, as closing a chat does).
+        let mut cases_dm = Sample::default();
+        for user in 1..=closed {
+            bench.dm_saying(user, "my cases", &mut cases_dm).await;
+        }
+        report(&format!("`cases` DM ({existing} open)"), &mut cases_dm);
+        bench.close_conversations(closed).await;
+        for user in 1..=closed {
+            bench.ask_to_rate(user).await;
+        }
+        let mut rating = Sample::default();
+        for user in 1..=closed {
+            bench.dm_saying(user, "4", &mut rating).await;
+        }
+        report(&format!("1–5 rating DM ({existing} open)"), &mut rating);
     }
 
     println!(
@@ -235,15 +282,13 @@ async fn main() {
             "https://sqs.us-east-1.amazonaws.com/000000000000/cold-x-intake.fifo".into(),
         );
         let started = Instant::now();
-        let webhook = XInbound::from_env(Env::from_map(vars.clone()))
-            .await
+        let webhook = XInbound::from_env(Env::from_map(vars.clone()), &Aws::load().await)
             .expect("configured");
         webhook_times.push(started.elapsed());
         drop(webhook);
         let started = Instant::now();
-        let worker = XWorker::from_env(Env::from_map(vars))
-            .await
-            .expect("configured");
+        let worker =
+            XWorker::from_env(Env::from_map(vars), &Aws::load().await).expect("configured");
         worker_times.push(started.elapsed());
         drop(worker);
     }

@@ -122,7 +122,7 @@ async fn a_digit_after_the_question_lapsed_is_an_ordinary_message() {
     let identity = format!("x-{CUSTOMER}");
     bridge
         .store
-        .ask_satisfaction(&identity, "CS-1001", shared::now_epoch() - 1)
+        .ask_rating(&identity, "CS-1001", shared::now_epoch() - 1)
         .await
         .unwrap();
     bridge
@@ -131,6 +131,36 @@ async fn a_digit_after_the_question_lapsed_is_an_ordinary_message() {
         .await;
     let conversation = conversation_with(&bridge, 1).await;
     assert_eq!(conversation.messages[0].body, "3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_digit_in_a_new_chat_answers_the_chat_not_the_last_survey() {
+    let bridge = bot("case-new-chat").await;
+    let identity = format!("x-{CUSTOMER}");
+    bridge
+        .store
+        .ask_rating(&identity, "CS-1001", shared::now_epoch() + 3600)
+        .await
+        .unwrap();
+    let sandbox = &bridge.sandbox;
+    sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "hello again")
+        .await;
+    conversation_with(&bridge, 1).await;
+    // Within the survey's 24 hours, but the customer is chatting again: "2" is for the chat
+    // (a quick reply, an answer to the bot), and no survey answer is sent.
+    sandbox.customer_dm(CUSTOMER, "jordan_cust", "2").await;
+    let posted = wait_for(WAIT, || {
+        sandbox
+            .conversations()
+            .into_iter()
+            .find(|c| c.messages.iter().any(|m| m.body == "2"))
+    })
+    .await;
+    assert!(posted.is_some(), "{:#?}", sandbox.conversations());
+    assert_eq!(sandbox.conversations().len(), 1);
+    let case = bridge.store.case("CS-1001").await.unwrap();
+    assert!(case.is_none_or(|c| c.satisfaction.is_none()));
 }
 
 fn river() -> DiscordUser {

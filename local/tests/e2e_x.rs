@@ -10,6 +10,7 @@ use common::*;
 use local::{environment, test_secrets, wait_for, LocalBridge};
 use sandbox::{ConversationView, Fault, Service};
 use shared::config::Env;
+use shared::lambda::Aws;
 use shared::queue::QueueRecord;
 use shared::store::CustomerSlot;
 use shared::x::webhook::XJob;
@@ -95,7 +96,9 @@ async fn dm_to_flex_agent_reply_close_and_a_new_conversation() {
     assert!(sent[2].starts_with("This chat has ended"), "{sent:?}");
     assert_eq!(
         bridge.store.customer(customer).await.unwrap(),
-        CustomerSlot::Returning
+        CustomerSlot::Returning {
+            asked_to_rate: None
+        }
     );
 
     sandbox
@@ -352,9 +355,7 @@ async fn worker_for(bridge: &LocalBridge) -> XWorker {
         "STUDIO_FLOW_SID".into(),
         "FW00000000000000000000000000000001".into(),
     );
-    XWorker::from_env(Env::from_map(vars))
-        .await
-        .expect("configured")
+    XWorker::from_env(Env::from_map(vars), &Aws::load().await).expect("configured")
 }
 
 /// The intake queue's record of the DM in an X webhook body.

@@ -198,7 +198,9 @@ async fn forged_requests_are_refused_and_change_nothing() {
     assert_eq!(ok.status(), 200);
     assert_eq!(
         bridge.store.customer("x-2900000001").await.unwrap(),
-        CustomerSlot::Returning
+        CustomerSlot::Returning {
+            asked_to_rate: None
+        }
     );
 }
 

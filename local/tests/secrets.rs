@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use shared::config::ConfigError;
-use shared::lambda::with_secrets;
+use shared::lambda::Aws;
 use shared::secrets::SECRETS_ARN;
 
 async fn secret(name: &str, text: &str) -> String {
@@ -39,13 +39,15 @@ async fn the_secrets_join_the_configuration_the_functions_read() {
         r#"{"TWILIO_AUTH_TOKEN":"TEST_ONLY_token","X_CONSUMER_KEY":"","DISCORD_BOT_TOKEN":"TEST_ONLY_bot"}"#,
     )
     .await;
-    let mut env = with_secrets(vars(&[
-        (SECRETS_ARN, &arn),
-        ("TABLE_NAME", "bridge-table"),
-        ("TWILIO_AUTH_TOKEN", "stale"),
-    ]))
-    .await
-    .unwrap();
+    let mut env = Aws::load()
+        .await
+        .with_secrets(vars(&[
+            (SECRETS_ARN, &arn),
+            ("TABLE_NAME", "bridge-table"),
+            ("TWILIO_AUTH_TOKEN", "stale"),
+        ]))
+        .await
+        .unwrap();
     assert_eq!(
         env.required_secret("TWILIO_AUTH_TOKEN").expose(),
         "TEST_ONLY_token"
@@ -57,7 +59,9 @@ async fn the_secrets_join_the_configuration_the_functions_read() {
     env.finish().unwrap();
 
     // No SECRETS_ARN (local runs, tests): the variables as given, nothing read.
-    let mut env = with_secrets(vars(&[("TWILIO_AUTH_TOKEN", "local")]))
+    let mut env = Aws::load()
+        .await
+        .with_secrets(vars(&[("TWILIO_AUTH_TOKEN", "local")]))
         .await
         .unwrap();
     assert_eq!(env.required("TWILIO_AUTH_TOKEN"), "local");
@@ -71,7 +75,9 @@ async fn a_bad_secret_stops_the_cold_start_naming_it_not_its_values() {
         "TEST_ONLY_value",
     ] {
         let arn = secret("bad", text).await;
-        let err = with_secrets(vars(&[(SECRETS_ARN, &arn)]))
+        let err = Aws::load()
+            .await
+            .with_secrets(vars(&[(SECRETS_ARN, &arn)]))
             .await
             .err()
             .expect("refused");
@@ -90,7 +96,9 @@ async fn a_bad_secret_stops_the_cold_start_naming_it_not_its_values() {
         assert!(!message.contains("TEST_ONLY_value"), "{message}");
     }
     let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf";
-    let err = with_secrets(vars(&[(SECRETS_ARN, missing)]))
+    let err = Aws::load()
+        .await
+        .with_secrets(vars(&[(SECRETS_ARN, missing)]))
         .await
         .err()
         .expect("refused");

@@ -119,13 +119,17 @@ pub struct Conversations {
 
 impl Conversations {
     /// Posts the customer's message into their open conversation (opening one if needed) and
-    /// returns the conversation SID.
+    /// returns the conversation SID. `looked_up`: the customer's record as the caller just read
+    /// it, saving a read (X intake reads it first for the satisfaction question).
     pub async fn post_from_customer(
         &self,
         message: &CustomerMessage,
+        looked_up: Option<CustomerSlot>,
     ) -> Result<String, BridgeError> {
         let identity = message.platform.identity(&message.user_id);
-        let customer = self.open_conversation_for(message, &identity).await?;
+        let customer = self
+            .open_conversation_for(message, &identity, looked_up)
+            .await?;
         match self.post(&customer, message).await {
             // Closed in Twilio though the store has it open (the close webhook was missed, or
             // never came): forget it, and the message opens a new conversation.
@@ -136,7 +140,7 @@ impl Conversations {
                 self.store
                     .end_conversation(&customer.conversation_sid)
                     .await?;
-                let customer = self.open_conversation_for(message, &identity).await?;
+                let customer = self.open_conversation_for(message, &identity, None).await?;
                 self.post(&customer, message).await
             }
             posted => posted,
@@ -181,17 +185,21 @@ impl Conversations {
         &self,
         message: &CustomerMessage,
         identity: &str,
+        mut looked_up: Option<CustomerSlot>,
     ) -> Result<Customer, BridgeError> {
         let mut wait = Duration::from_millis(50);
         for _ in 0..WAIT_ROUNDS {
-            let slot = self.store.customer(identity).await?;
+            let slot = match looked_up.take() {
+                Some(slot) => slot,
+                None => self.store.customer(identity).await?,
+            };
             match slot {
                 CustomerSlot::Open(customer) => return Ok(customer),
                 CustomerSlot::Opening { .. } => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_millis(400));
                 }
-                CustomerSlot::Returning | CustomerSlot::Empty => {
+                CustomerSlot::Returning { .. } | CustomerSlot::Empty => {
                     let owner = uuid::Uuid::new_v4().to_string();
                     if !self
                         .store
@@ -200,7 +208,7 @@ impl Conversations {
                     {
                         continue;
                     }
-                    let known = slot == CustomerSlot::Returning;
+                    let known = slot != CustomerSlot::Empty;
                     match self.open(message, identity, &owner, known).await {
                         Ok(Some(customer)) => return Ok(customer),
                         // The lease ran out and another request took it: post into theirs.

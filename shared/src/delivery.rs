@@ -19,6 +19,7 @@ use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
 use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
+use crate::now_epoch;
 use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
@@ -152,7 +153,7 @@ fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage>
 
 impl Delivery {
     /// Everything `outbound-delivery` needs, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let table = env.required("TABLE_NAME");
         let twilio = TwilioConfig::from_env(&mut env);
         // A deployment may serve X, Discord or both: a platform is configured when its first
@@ -169,9 +170,9 @@ impl Delivery {
             name: "DELIVERY_MAX_RECEIVES",
             reason: "expected a whole number".into(),
         })?;
-        let Aws { store, http, .. } = Aws::new(table).await;
+        let http = &aws.http;
         Ok(Self {
-            store,
+            store: aws.store(table),
             twilio: TwilioClient::new(http.clone(), twilio),
             x: x.map(|config| XClient::new(http.clone(), config)),
             discord: discord.map(|config| DiscordClient::new(http.clone(), config)),
@@ -342,7 +343,10 @@ impl Delivery {
         if !case.had_agent() || case.satisfaction.is_some() {
             return Ok(None);
         }
-        views::ask(self.store.as_ref(), &customer.identity, &case.id).await?;
+        let until = now_epoch() + views::QUESTION_SECS;
+        self.store
+            .ask_rating(&customer.identity, &case.id, until)
+            .await?;
         Ok(Some(case.id))
     }
 

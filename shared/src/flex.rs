@@ -57,16 +57,15 @@ pub fn is_customer_identity(identity: &str) -> bool {
 
 impl FlexWebhooks {
     /// Everything `flex-outbound` and `channel-updated` need, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
         let public_url = PublicUrl::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         let queue_url = env.required("DELIVERY_QUEUE_URL");
         env.finish()?;
-        let aws = Aws::new(table).await;
         Ok(Self {
             queue: aws.queue(queue_url),
-            store: aws.store,
+            store: aws.store(table),
             auth_token,
             public_url,
         })

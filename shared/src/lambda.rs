@@ -21,24 +21,21 @@ use crate::web::{respond, ApiError, WebRequest, WebResponse};
 
 pub type Error = lambda_runtime::Error;
 
-/// A function's configuration, read once per cold start: the process environment and, when
-/// `SECRETS_ARN` names the stack's secret, the variables that secret holds.
+/// The configuration of a function that calls no AWS service of its own (`twitter-crc`): the
+/// process environment and, when `SECRETS_ARN` names the stack's secret, its variables. Loads
+/// the AWS configuration only to read that secret.
 pub async fn environment() -> Result<Env, ConfigError> {
-    with_secrets(std::env::vars().collect()).await
+    let vars: HashMap<String, String> = std::env::vars().collect();
+    if secret_arn(&vars).is_none() {
+        return Ok(Env::from_map(vars));
+    }
+    Aws::load().await.with_secrets(vars).await
 }
 
-/// `vars` and, when they name a secret in `SECRETS_ARN`, its variables (which win: the
-/// template passes credentials only through the secret).
-pub async fn with_secrets(mut vars: HashMap<String, String>) -> Result<Env, ConfigError> {
-    let arn = vars
-        .get(secrets::SECRETS_ARN)
+fn secret_arn(vars: &HashMap<String, String>) -> Option<String> {
+    vars.get(secrets::SECRETS_ARN)
         .map(|arn| arn.trim().to_owned())
-        .filter(|arn| !arn.is_empty());
-    if let Some(arn) = arn {
-        let client = aws_sdk_secretsmanager::Client::new(&aws_config().await);
-        vars.extend(secrets::read(&client, &arn).await?);
-    }
-    Ok(Env::from_map(vars))
+        .filter(|arn| !arn.is_empty())
 }
 
 /// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators), for a
@@ -55,28 +52,56 @@ pub async fn aws_config_on(http: &reqwest::Client) -> aws_config::SdkConfig {
         .await
 }
 
-/// The clients of a function, built once per cold start on one HTTP client: `http` for Twilio, X
-/// and Discord, the DynamoDB store on `table` and, when it sends work, the SQS queue at
-/// `queue_url`.
+/// What a cold start builds once and every client is made from: the process's one HTTP client
+/// (Twilio, X, Discord and the AWS SDK send through it) and the AWS SDK configuration. The
+/// secret, the table and the queues are all reached through these.
+#[derive(Clone)]
 pub struct Aws {
-    pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
     sdk: aws_config::SdkConfig,
 }
 
 impl Aws {
-    pub async fn new(table: String) -> Self {
+    pub async fn load() -> Self {
         let http = http_client();
         let sdk = aws_config_on(&http).await;
-        let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
-        Self { store, http, sdk }
+        Self { http, sdk }
     }
 
-    pub fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
-        Arc::new(SqsQueue::new(
-            aws_sdk_sqs::Client::new(&self.sdk),
-            queue_url,
+    /// The function's configuration: the process environment and, when `SECRETS_ARN` names
+    /// the stack's secret, its variables.
+    pub async fn environment(&self) -> Result<Env, ConfigError> {
+        self.with_secrets(std::env::vars().collect()).await
+    }
+
+    /// `vars` and, when they name a secret in `SECRETS_ARN`, its variables (which win: the
+    /// template passes credentials only through the secret).
+    pub async fn with_secrets(
+        &self,
+        mut vars: HashMap<String, String>,
+    ) -> Result<Env, ConfigError> {
+        if let Some(arn) = secret_arn(&vars) {
+            let client = aws_sdk_secretsmanager::Client::new(&self.sdk);
+            vars.extend(secrets::read(&client, &arn).await?);
+        }
+        Ok(Env::from_map(vars))
+    }
+
+    /// The DynamoDB store on `table`.
+    pub fn store(&self, table: String) -> Arc<dyn Store> {
+        Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            table,
         ))
+    }
+
+    /// The SQS queue at `queue_url`.
+    pub fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
+        Arc::new(SqsQueue::new(self.sqs(), queue_url))
+    }
+
+    fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
     }
 }
 
@@ -154,13 +179,14 @@ where
 }
 
 /// Consumes an SQS event source with `handler`, which returns the ids of failed messages.
-pub async fn run_sqs<F, Fut>(handler: F) -> Result<(), Error>
+/// Failed messages are hidden for their back-off through `aws`.
+pub async fn run_sqs<F, Fut>(aws: &Aws, handler: F) -> Result<(), Error>
 where
     F: Fn(Vec<QueueRecord>) -> Fut,
     Fut: Future<Output = Vec<String>> + Send,
 {
     // Built on the first failure only: most invocations never need it.
-    let sqs = tokio::sync::OnceCell::new();
+    let sqs = std::sync::OnceLock::new();
     let sqs = &sqs;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let tries: HashMap<String, Try> = event
@@ -178,7 +204,9 @@ where
         let fut = handler(records);
         async move {
             let failed = fut.await;
-            delay_retries(sqs, &failed, &tries).await;
+            if !failed.is_empty() {
+                delay_retries(sqs.get_or_init(|| aws.sqs()), &failed, &tries).await;
+            }
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = failed
                 .into_iter()
@@ -222,7 +250,7 @@ impl Try {
 /// visibility timeout. If that fails, SQS retries them after the visibility timeout: sooner,
 /// never lost.
 async fn delay_retries(
-    sqs: &tokio::sync::OnceCell<aws_sdk_sqs::Client>,
+    client: &aws_sdk_sqs::Client,
     failed: &[String],
     tries: &HashMap<String, Try>,
 ) {
@@ -235,9 +263,6 @@ async fn delay_retries(
         else {
             continue;
         };
-        let client = sqs
-            .get_or_init(|| async { aws_sdk_sqs::Client::new(&aws_config().await) })
-            .await;
         let delay = backoff::retry_delay(*receive_count);
         match delay_retry(client, url, receipt, delay).await {
             Ok(()) => {

@@ -2,11 +2,12 @@
 //! knowledge base compiled into this binary and queues the answer or the hand-off.
 
 use shared::bot::Chatbot;
-use shared::lambda::{environment, run_http, Error};
+use shared::lambda::{run_http, Aws, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json();
-    let chatbot = &Chatbot::from_env(environment().await?).await?;
+    let aws = Aws::load().await;
+    let chatbot = &Chatbot::from_env(aws.environment().await?, &aws)?;
     run_http(move |request| async move { chatbot.handle(&request).await }).await
 }

@@ -1,11 +1,12 @@
 //! `POST /twilio/flex-outbound`: agent messages and agents joining, onto the delivery queue.
 
 use shared::flex::FlexWebhooks;
-use shared::lambda::{environment, run_http, Error};
+use shared::lambda::{run_http, Aws, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init_json();
-    let webhooks = &FlexWebhooks::from_env(environment().await?).await?;
+    let aws = Aws::load().await;
+    let webhooks = &FlexWebhooks::from_env(aws.environment().await?, &aws)?;
     run_http(move |request| async move { webhooks.outbound(&request).await }).await
 }

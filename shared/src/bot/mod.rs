@@ -64,7 +64,7 @@ struct Turn {
 
 impl Chatbot {
     /// Everything `chatbot` needs, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
         let public_url = PublicUrl::from_env(&mut env);
         let table = env.required("TABLE_NAME");
@@ -72,10 +72,9 @@ impl Chatbot {
         let routing = Routing::from_env(&mut env);
         let bot_name = env.or_default("BOT_NAME", "Virtual agent");
         env.finish()?;
-        let aws = Aws::new(table).await;
         Ok(Self {
             queue: aws.queue(queue_url),
-            store: aws.store,
+            store: aws.store(table),
             auth_token,
             public_url,
             routing,

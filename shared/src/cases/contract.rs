@@ -18,32 +18,6 @@ pub async fn run_all(store: &dyn CaseStore) {
     transitions_follow_the_lifecycle(store).await;
     listings_are_newest_first_and_paginated(store).await;
     satisfaction_counts_once(store).await;
-    satisfaction_questions_lapse(store).await;
-}
-
-async fn satisfaction_questions_lapse(store: &dyn CaseStore) {
-    assert_eq!(store.satisfaction_question("x-11").await.unwrap(), None);
-    store
-        .ask_satisfaction("x-11", "CS-1", now_epoch() + 60)
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .satisfaction_question("x-11")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("CS-1")
-    );
-    store
-        .ask_satisfaction("x-12", "CS-2", now_epoch() - 1)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.satisfaction_question("x-12").await.unwrap(),
-        None,
-        "lapsed"
-    );
 }
 
 async fn cases_are_numbered_and_filed_once(store: &dyn CaseStore) {

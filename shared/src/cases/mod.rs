@@ -232,15 +232,6 @@ pub trait CaseStore: Send + Sync {
         satisfaction: Satisfaction,
         entry: &TimelineEntry,
     ) -> Result<bool, StoreError>;
-    /// Remembers that `identity` was asked to rate `case_id`, until `until` (epoch seconds).
-    async fn ask_satisfaction(
-        &self,
-        identity: &str,
-        case_id: &str,
-        until: i64,
-    ) -> Result<(), StoreError>;
-    /// The case `identity` was asked to rate, while the question stands.
-    async fn satisfaction_question(&self, identity: &str) -> Result<Option<String>, StoreError>;
     /// Cases matching `filter`, newest first, `limit` per page, from `page` (a previous
     /// page's `next`). Served by indexes, never a scan.
     async fn list_cases(

@@ -3,12 +3,11 @@
 //! answer to "How did we do? 1–5" after a chat with an agent.
 
 use super::{rate, Case, CaseFilter, CaseStore};
-use crate::now_epoch;
 use crate::store_error::StoreError;
 
 /// How many cases a customer's list shows.
 pub const LIST_LENGTH: usize = 10;
-/// How long the satisfaction question stands after the chat closed.
+/// How long the satisfaction question stands after the chat closed (see `Store::ask_rating`).
 pub const QUESTION_SECS: i64 = 24 * 3600;
 pub const QUESTION: &str = "How did we do? Reply with a number from 1 (poor) to 5 (great).";
 pub const DISCORD_QUESTION: &str = "How did we do? Pick a number from 1 (poor) to 5 (great).";
@@ -107,22 +106,20 @@ pub async fn answer_query(
     }
 }
 
-/// A customer's 1–5 after the satisfaction question: stored on the case when it is the first
-/// answer, thanked either way. `None` when no question stands (it lapsed, or was never asked):
-/// then the digit is an ordinary message.
+/// A customer's 1–5 for `case_id`, the case they were asked to rate: stored on the case when
+/// it is the first answer, thanked either way. A retry after the score was stored thanks for
+/// "your rating" as a second answer would (the customer rated; nothing is stored twice).
 pub async fn answer_rating(
     store: &dyn CaseStore,
-    identity: &str,
+    case_id: &str,
     score: u8,
-) -> Result<Option<String>, StoreError> {
-    let Some(case_id) = store.satisfaction_question(identity).await? else {
-        return Ok(None);
-    };
-    Ok(Some(if rate(store, &case_id, score, identity).await? {
+    identity: &str,
+) -> Result<String, StoreError> {
+    Ok(if rate(store, case_id, score, identity).await? {
         format!("Thanks for your feedback on {case_id}!")
     } else {
         format!("Thanks! We already have your rating for {case_id}.")
-    }))
+    })
 }
 
 /// A bare digit from 1 to 5.
@@ -131,13 +128,6 @@ pub fn rating(text: &str) -> Option<u8> {
         t @ ("1" | "2" | "3" | "4" | "5") => t.parse().ok(),
         _ => None,
     }
-}
-
-/// Asks `identity` to rate `case_id` for the next [`QUESTION_SECS`].
-pub async fn ask(store: &dyn CaseStore, identity: &str, case_id: &str) -> Result<(), StoreError> {
-    store
-        .ask_satisfaction(identity, case_id, now_epoch() + QUESTION_SECS)
-        .await
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::interactions::{self, Action, Interaction, InteractionContext};
 use super::{responses, signature, DiscordInteractionsConfig};
 use crate::config::{ConfigError, Env};
-use crate::lambda::aws_config;
+use crate::lambda::Aws;
 use crate::now_epoch;
-use crate::queue::{Queue, SqsQueue};
+use crate::queue::Queue;
 use crate::web::{http::StatusCode, ApiError, WebRequest, WebResponse};
 
 /// The slow part of an interaction, on the Discord queue.
@@ -32,15 +32,14 @@ fn answer(response: &responses::InteractionResponse) -> WebResponse {
 
 impl DiscordInteractions {
     /// Everything `discord-interactions` needs, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let config = DiscordInteractionsConfig::from_env(&mut env);
         let queue_url = env.required("DISCORD_QUEUE_URL");
         env.finish()?;
         config.validate()?;
-        let aws = aws_config().await;
         Ok(Self {
             config,
-            queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
+            queue: aws.queue(queue_url),
         })
     }
 

@@ -56,21 +56,20 @@ impl WorkError {
 
 impl DiscordWorker {
     /// Everything `discord-worker` needs, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let api = DiscordApiConfig::from_env(&mut env);
         let app = DiscordAppConfig::from_env(&mut env);
         let twilio = TwilioConfig::from_env(&mut env);
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         env.finish()?;
-        let Aws { store, http, .. } = Aws::new(table).await;
         Ok(Self {
             conversations: Conversations {
-                store,
-                twilio: TwilioClient::new(http.clone(), twilio),
+                store: aws.store(table),
+                twilio: TwilioClient::new(aws.http.clone(), twilio),
                 settings,
             },
-            discord: DiscordClient::new(http, api),
+            discord: DiscordClient::new(aws.http.clone(), api),
             app,
         })
     }
@@ -172,9 +171,12 @@ impl DiscordWorker {
             Action::Rate { score } => {
                 let identity = Platform::Discord.identity(&context.user_id);
                 let store = self.conversations.store.as_ref();
-                Ok(views::answer_rating(store, &identity, *score)
-                    .await?
-                    .unwrap_or_else(|| "Thanks! This survey has closed.".into()))
+                match store.customer(&identity).await? {
+                    CustomerSlot::Returning {
+                        asked_to_rate: Some(case_id),
+                    } => Ok(views::answer_rating(store, &case_id, *score, &identity).await?),
+                    _ => Ok("Thanks! This survey has closed.".into()),
+                }
             }
             Action::BugReport {
                 title,
@@ -213,7 +215,10 @@ impl DiscordWorker {
             event_id: context.interaction_id.clone(),
             agent_requested: matches!(job.action, super::interactions::Action::TalkToAgent),
         };
-        Ok(self.conversations.post_from_customer(&message).await?)
+        Ok(self
+            .conversations
+            .post_from_customer(&message, None)
+            .await?)
     }
 
     /// `/helpme`: the DM channel is where agents answer, so open it first, then post the

@@ -326,6 +326,36 @@ impl Store for DynamoStore {
         // Not holding the lease (or the conversation moved on) leaves nothing to do.
         conditional(result).map(drop)
     }
+
+    async fn ask_rating(
+        &self,
+        identity: &str,
+        case_id: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        let asked = RatingAsked {
+            case_id: case_id.to_owned(),
+            until,
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(customer_key(identity))))
+            .update_expression("SET #asked = :asked, #returning = :returning")
+            .condition_expression("attribute_not_exists(customer)")
+            .expression_attribute_names("#asked", "rating_asked")
+            .expression_attribute_names("#returning", "returning")
+            .expression_attribute_values(
+                ":asked",
+                serde_dynamo::to_attribute_value(asked).map_err(error)?,
+            )
+            .expression_attribute_values(":returning", AttributeValue::Bool(true))
+            .send()
+            .await;
+        // A newer conversation is open: the customer moved on, and a digit belongs to it.
+        conditional(result).map(drop)
+    }
 }
 
 /// The indexes that list cases without a scan (see template.yaml): one customer's cases, and
@@ -534,30 +564,6 @@ impl CaseStore for DynamoStore {
             .send()
             .await;
         conditional(result)
-    }
-
-    async fn ask_satisfaction(
-        &self,
-        identity: &str,
-        case_id: &str,
-        until: i64,
-    ) -> Result<(), StoreError> {
-        self.put(&Item {
-            pk: satisfaction_key(identity),
-            case_id: Some(case_id.to_owned()),
-            expires_at: Some(until),
-            ..Item::default()
-        })
-        .await
-    }
-
-    async fn satisfaction_question(&self, identity: &str) -> Result<Option<String>, StoreError> {
-        let now = now_epoch();
-        Ok(self
-            .get(satisfaction_key(identity))
-            .await?
-            .filter(|item| !item.is_expired(now))
-            .and_then(|item| item.case_id))
     }
 
     async fn list_cases(

@@ -220,6 +220,29 @@ impl Store for MemoryStore {
         });
         Ok(())
     }
+
+    async fn ask_rating(
+        &self,
+        identity: &str,
+        case_id: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            let pk = customer_key(identity);
+            let item = items.entry(pk.clone()).or_insert_with(|| Item {
+                pk,
+                ..Item::default()
+            });
+            if item.customer.is_none() {
+                item.returning = Some(true);
+                item.rating_asked = Some(RatingAsked {
+                    case_id: case_id.to_owned(),
+                    until,
+                });
+            }
+        });
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -306,36 +329,6 @@ impl CaseStore for MemoryStore {
             let item = Item::for_case(&case);
             items.insert(item.pk.clone(), item);
             true
-        }))
-    }
-
-    async fn ask_satisfaction(
-        &self,
-        identity: &str,
-        case_id: &str,
-        until: i64,
-    ) -> Result<(), StoreError> {
-        self.with(|items, _| {
-            let pk = satisfaction_key(identity);
-            items.insert(
-                pk.clone(),
-                Item {
-                    pk,
-                    case_id: Some(case_id.to_owned()),
-                    expires_at: Some(until),
-                    ..Item::default()
-                },
-            )
-        });
-        Ok(())
-    }
-
-    async fn satisfaction_question(&self, identity: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.with(|items, now| {
-            items
-                .get(&satisfaction_key(identity))
-                .filter(|i| !i.is_expired(now))
-                .and_then(|i| i.case_id.clone())
         }))
     }
 

@@ -4,7 +4,7 @@
 //!
 //! | pk | what |
 //! | --- | --- |
-//! | `CUSTOMER#<identity>` | the customer's open conversation (or a lease while one is being opened) |
+//! | `CUSTOMER#<identity>` | the customer's open conversation (or a lease while one is being opened); after it, that they are returning and the case they were asked to rate |
 //! | `CONVERSATION#<sid>` | the customer behind a conversation: one read for outbound delivery |
 //! | `EVENT#<source>#<id>` | an event already handled (X event id, Twilio message SID, ...) |
 //!
@@ -91,8 +91,11 @@ pub enum CustomerSlot {
         lease_until: i64,
     },
     /// No open conversation, but the customer had one: the bridge knows them, so a conversation
-    /// left open in Twilio by a lost record is not worth a look-up.
-    Returning,
+    /// left open in Twilio by a lost record is not worth a look-up. `asked_to_rate`: the case
+    /// their last chat filed, while "How did we do? 1–5" stands (a bare digit then rates it).
+    Returning {
+        asked_to_rate: Option<String>,
+    },
     /// Never seen (or their record is gone).
     Empty,
 }
@@ -100,7 +103,7 @@ pub enum CustomerSlot {
 impl CustomerSlot {
     /// Free to open a conversation.
     pub fn is_free(&self) -> bool {
-        matches!(self, Self::Returning | Self::Empty)
+        matches!(self, Self::Returning { .. } | Self::Empty)
     }
 }
 
@@ -152,6 +155,11 @@ pub trait Store: CaseStore + Send + Sync {
         conversation_sid: &str,
         state: &BotState,
     ) -> Result<bool, StoreError>;
+    /// Asks a customer whose chat ended to rate `case_id` until `until` (epoch seconds): kept
+    /// on their record, so the read every DM makes finds it, and the next conversation they
+    /// open drops it (a digit is then an answer to the chat). Nothing if one is open already.
+    async fn ask_rating(&self, identity: &str, case_id: &str, until: i64)
+        -> Result<(), StoreError>;
     /// Remembers the quick-reply labels last offered in this conversation.
     async fn set_quick_replies(
         &self,
@@ -177,10 +185,6 @@ pub(crate) fn case_key(id: &str) -> String {
     format!("CASE#{id}")
 }
 
-pub(crate) fn satisfaction_key(identity: &str) -> String {
-    format!("CSAT#{identity}")
-}
-
 pub(crate) fn case_source_key(source: &str) -> String {
     format!("CASESOURCE#{source}")
 }
@@ -202,6 +206,9 @@ pub(crate) struct Item {
     /// A customer record whose conversation ended (`CUSTOMER#` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returning: Option<bool>,
+    /// The satisfaction question standing for a returning customer (`CUSTOMER#` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_asked: Option<RatingAsked>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<Case>,
     /// The bot state (`CONVERSATION#` records only).
@@ -222,6 +229,13 @@ pub(crate) struct Item {
     /// The case counter's last value (`COUNTER#case` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<u64>,
+}
+
+/// "How did we do?" about `case_id`, standing until `until` (epoch seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RatingAsked {
+    pub case_id: String,
+    pub until: i64,
 }
 
 impl Item {
@@ -249,7 +263,12 @@ impl Item {
         match (self.customer, self.lease_until) {
             (Some(customer), _) => CustomerSlot::Open(customer),
             (None, Some(until)) if until > now => CustomerSlot::Opening { lease_until: until },
-            _ if self.returning == Some(true) => CustomerSlot::Returning,
+            _ if self.returning == Some(true) => CustomerSlot::Returning {
+                asked_to_rate: self
+                    .rating_asked
+                    .filter(|asked| asked.until > now)
+                    .map(|asked| asked.case_id),
+            },
             _ => CustomerSlot::Empty,
         }
     }
@@ -261,6 +280,7 @@ impl Item {
 #[cfg(any(test, feature = "testing"))]
 pub mod contract {
     use super::*;
+    use crate::now_epoch;
 
     pub fn customer(identity: &str, sid: &str) -> Customer {
         Customer {
@@ -273,12 +293,17 @@ pub mod contract {
         }
     }
 
+    const RETURNING: CustomerSlot = CustomerSlot::Returning {
+        asked_to_rate: None,
+    };
+
     pub async fn run_all(store: &dyn Store) {
         events_are_claimed_once(store).await;
         leases_exclude_each_other_and_open(store).await;
         ending_is_idempotent_and_frees_the_customer(store).await;
         quick_replies_are_remembered(store).await;
         bot_state_saves_only_from_the_version_read(store).await;
+        rating_questions_stand_until_they_lapse_or_a_chat_opens(store).await;
         crate::cases::contract::run_all(store).await;
     }
 
@@ -315,6 +340,53 @@ pub mod contract {
         };
         assert!(!store.save_bot_state("CH5", &late).await.unwrap(), "ended");
         assert_eq!(store.bot_turn("CH5").await.unwrap(), None);
+    }
+
+    async fn rating_questions_stand_until_they_lapse_or_a_chat_opens(store: &dyn Store) {
+        let asked = |case: &str| CustomerSlot::Returning {
+            asked_to_rate: Some(case.into()),
+        };
+        // Asked after a chat ended: the customer's read finds it.
+        assert!(store.lease_customer("x-11", "a", 30).await.unwrap());
+        assert!(store
+            .open_conversation(&customer("x-11", "CH11"), "a")
+            .await
+            .unwrap());
+        store.end_conversation("CH11").await.unwrap();
+        store
+            .ask_rating("x-11", "CS-1", now_epoch() + 60)
+            .await
+            .unwrap();
+        assert_eq!(store.customer("x-11").await.unwrap(), asked("CS-1"));
+        // A lease that is let go keeps it; the next conversation drops it.
+        assert!(store.lease_customer("x-11", "b", 30).await.unwrap());
+        store.release_lease("x-11", "b").await.unwrap();
+        assert_eq!(store.customer("x-11").await.unwrap(), asked("CS-1"));
+        assert!(store.lease_customer("x-11", "c", 30).await.unwrap());
+        assert!(store
+            .open_conversation(&customer("x-11", "CH12"), "c")
+            .await
+            .unwrap());
+        store.end_conversation("CH12").await.unwrap();
+        assert_eq!(store.customer("x-11").await.unwrap(), RETURNING);
+        // Asked while a newer conversation is already open: nothing is asked.
+        assert!(store.lease_customer("x-11", "d", 30).await.unwrap());
+        assert!(store
+            .open_conversation(&customer("x-11", "CH13"), "d")
+            .await
+            .unwrap());
+        store
+            .ask_rating("x-11", "CS-2", now_epoch() + 60)
+            .await
+            .unwrap();
+        store.end_conversation("CH13").await.unwrap();
+        assert_eq!(store.customer("x-11").await.unwrap(), RETURNING);
+        // A question lapses.
+        store
+            .ask_rating("x-12", "CS-3", now_epoch() - 1)
+            .await
+            .unwrap();
+        assert_eq!(store.customer("x-12").await.unwrap(), RETURNING);
     }
 
     async fn events_are_claimed_once(store: &dyn Store) {
@@ -378,18 +450,12 @@ pub mod contract {
         );
         assert_eq!(store.end_conversation("CH3").await.unwrap(), None);
         // The customer is remembered as returning, through a lease that is released or lost.
-        assert_eq!(
-            store.customer("x-3").await.unwrap(),
-            CustomerSlot::Returning
-        );
+        assert_eq!(store.customer("x-3").await.unwrap(), RETURNING);
         assert_eq!(store.conversation("CH3").await.unwrap(), None);
         assert!(store.lease_customer("x-3", "b", 30).await.unwrap());
         assert!(!store.lease_customer("x-3", "c", 30).await.unwrap());
         store.release_lease("x-3", "b").await.unwrap();
-        assert_eq!(
-            store.customer("x-3").await.unwrap(),
-            CustomerSlot::Returning
-        );
+        assert_eq!(store.customer("x-3").await.unwrap(), RETURNING);
         assert!(store.lease_customer("x-3", "d", -1).await.unwrap());
         assert!(store.lease_customer("x-3", "e", 30).await.unwrap());
         assert!(!store
@@ -420,9 +486,6 @@ pub mod contract {
         // A stale conversation (ended since) does not resurrect the customer.
         store.end_conversation("CH4").await.unwrap();
         store.set_quick_replies(&c, &labels).await.unwrap();
-        assert_eq!(
-            store.customer("x-4").await.unwrap(),
-            CustomerSlot::Returning
-        );
+        assert_eq!(store.customer("x-4").await.unwrap(), RETURNING);
     }
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Env, Secret};
-use crate::lambda::aws_config;
-use crate::queue::{Queue, SqsQueue};
+use crate::lambda::Aws;
+use crate::queue::Queue;
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
 use super::{events, signature, XWebhookConfig, INTAKE_QUEUE_URL};
@@ -85,14 +85,13 @@ pub struct XInbound {
 
 impl XInbound {
     /// Everything `twitter-inbound` needs, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let config = XWebhookConfig::from_env(&mut env);
         let queue_url = env.required(INTAKE_QUEUE_URL);
         env.finish()?;
-        let aws = aws_config().await;
         Ok(Self {
             config,
-            intake: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
+            intake: aws.queue(queue_url),
         })
     }
 

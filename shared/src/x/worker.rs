@@ -1,12 +1,13 @@
 //! `x-worker` (SQS FIFO, grouped by customer): the X intake queue's consumer. Each DM is
-//! claimed once by X's event id, then answered by the bridge (a customer's cases, a 1–5 after a
-//! chat) or posted to Flex (finding or opening the customer's conversation), then the claim is
-//! kept for a week. A failure lets the claim go and fails that record only, so SQS retries it
-//! (and the customer's later DMs after it, in order) and, after `maxReceiveCount`, parks it in
-//! the DLQ: a Twilio outage delays DMs instead of losing them.
+//! answered by the bridge (a customer's cases, a 1–5 after a chat), or claimed once by X's
+//! event id and posted to Flex (finding or opening the customer's conversation), then the claim
+//! is kept for a week. A failure lets the claim go and fails that record only, so SQS retries
+//! it (and the customer's later DMs after it, in order) and, after `maxReceiveCount`, parks it
+//! in the DLQ: a Twilio outage delays DMs instead of losing them.
 //!
-//! Warm path: three DynamoDB operations (claim, the customer's look-up, confirm) and one Twilio
-//! call (the message).
+//! DynamoDB operations per DM: three for one posted to Flex (the customer's record, claim,
+//! confirm) and one Twilio call (the message) when the conversation is open; two for a rating
+//! (the record, the score); one for a question about cases (the Query).
 
 use std::sync::Arc;
 
@@ -14,10 +15,10 @@ use crate::cases::views;
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::delivery;
-use crate::idempotency::{Once, Outcome};
+use crate::idempotency::Once;
 use crate::lambda::Aws;
 use crate::queue::{process_in_order, Queue, QueueRecord};
-use crate::store::Platform;
+use crate::store::{CustomerSlot, Platform};
 use crate::twilio::{TwilioClient, TwilioConfig};
 
 use super::webhook::XJob;
@@ -52,17 +53,16 @@ enum WorkError {
 
 impl XWorker {
     /// Everything `x-worker` needs, built once per cold start.
-    pub async fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let twilio = TwilioConfig::from_env(&mut env);
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         let queue_url = env.required("DELIVERY_QUEUE_URL");
         env.finish()?;
-        let aws = Aws::new(table).await;
         Ok(Self {
             queue: aws.queue(queue_url),
             conversations: Conversations {
-                store: aws.store.clone(),
+                store: aws.store(table),
                 twilio: TwilioClient::new(aws.http.clone(), twilio),
                 settings,
             },
@@ -86,13 +86,9 @@ impl XWorker {
         };
         let span = tracing::info_span!("x_dm", event_id = %job.event_id, conversation_sid = tracing::field::Empty);
         let _entered = span.enter();
-        let key = format!("x#{}", job.event_id);
-        let outcome = FORWARD_ONCE
-            .run(self.conversations.store.as_ref(), &key, || self.post(&job))
-            .await;
-        match outcome {
-            Ok(Outcome::Done(())) | Ok(Outcome::AlreadyDone) => true,
-            Ok(Outcome::Failed(err)) => {
+        match self.answer(&job).await {
+            Ok(()) => true,
+            Err(err) => {
                 tracing::warn!(
                     error = %err,
                     receive_count = record.receive_count,
@@ -100,19 +96,36 @@ impl XWorker {
                 );
                 false
             }
-            Err(err) => {
-                tracing::error!(error = %err, "dedupe claim failed; SQS will retry");
-                false
-            }
         }
     }
 
-    /// The DM to Flex, or answered by the bridge.
-    async fn post(&self, job: &XJob) -> Result<(), WorkError> {
+    /// The DM answered by the bridge, or posted to Flex once. The customer's record is read
+    /// first: it tells whether a bare digit rates their last chat, and the post reuses it.
+    async fn answer(&self, job: &XJob) -> Result<(), WorkError> {
+        let store = self.conversations.store.as_ref();
         let identity = Platform::X.identity(&job.sender_id);
-        if self.answer_from_the_bridge(&identity, job).await? {
-            return Ok(());
+        if let Some(query) = views::parse_query(&job.text) {
+            let text = views::answer_query(store, &identity, &query).await?;
+            return self.answer_from_the_bridge(&identity, job, text).await;
         }
+        let slot = store.customer(&identity).await?;
+        if let (
+            Some(score),
+            CustomerSlot::Returning {
+                asked_to_rate: Some(case_id),
+            },
+        ) = (views::rating(&job.text), &slot)
+        {
+            let text = views::answer_rating(store, case_id, score, &identity).await?;
+            return self.answer_from_the_bridge(&identity, job, text).await;
+        }
+        let key = format!("x#{}", job.event_id);
+        FORWARD_ONCE
+            .step(store, &key, || self.post(job, slot))
+            .await
+    }
+
+    async fn post(&self, job: &XJob, looked_up: CustomerSlot) -> Result<(), WorkError> {
         let message = CustomerMessage {
             platform: Platform::X,
             address: job.sender_id.clone(),
@@ -122,30 +135,27 @@ impl XWorker {
             event_id: job.event_id.clone(),
             agent_requested: false,
         };
-        self.conversations.post_from_customer(&message).await?;
+        self.conversations
+            .post_from_customer(&message, Some(looked_up))
+            .await?;
         Ok(())
     }
 
-    /// A question about the customer's cases, or their 1–5 after a chat, is answered by the
-    /// bridge through the delivery lane and goes neither to the bot nor to an agent (nor opens
-    /// a conversation). `false`: an ordinary message. Only such short messages cost a read.
-    async fn answer_from_the_bridge(&self, identity: &str, job: &XJob) -> Result<bool, WorkError> {
-        let store = self.conversations.store.as_ref();
-        let answer = if let Some(query) = views::parse_query(&job.text) {
-            Some(views::answer_query(store, identity, &query).await?)
-        } else if let Some(score) = views::rating(&job.text) {
-            views::answer_rating(store, identity, score).await?
-        } else {
-            None
-        };
-        let Some(text) = answer else {
-            return Ok(false);
-        };
+    /// A question about the customer's cases, or their 1–5 after a chat, is answered through
+    /// the delivery lane and goes neither to the bot nor to an agent (nor opens a
+    /// conversation). It needs no claim: the answer's job id is the DM's event id, which
+    /// delivery sends once however often it is queued, and a score is stored once.
+    async fn answer_from_the_bridge(
+        &self,
+        identity: &str,
+        job: &XJob,
+        text: String,
+    ) -> Result<(), WorkError> {
         let notice = delivery::notice_for(identity, &format!("x-{}", job.event_id), text)
             .ok_or(WorkError::Identity)?;
         notice.enqueue(self.queue.as_ref()).await?;
         tracing::info!("answered by the bridge");
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -236,25 +246,24 @@ mod tests {
             .claim_event("x#1900000000000000003", 60)
             .await
             .unwrap());
-        // The other customer's question was answered by the bridge, through the delivery lane.
+        // The other customer's question was answered by the bridge, through the delivery lane,
+        // without a claim: a redelivery queues the same job again, which the lane drops as a
+        // duplicate (and delivery, which dedupes by job id, after the lane's five minutes).
+        let job_id =
+            |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap()["id"].clone();
         let answered = queue.receive(10).await;
         assert_eq!(answered.len(), 1);
-        assert!(
-            answered[0].body.contains("x-2900000002"),
-            "{}",
-            answered[0].body
-        );
+        assert_eq!(job_id(&answered[0].body), "x-1900000000000000002");
         queue.settle(answered, &[]);
-        // Done is kept: SQS's (or X's) redelivery of it does nothing more.
         assert!(worker
             .handle_batch(vec![record("02", "2900000002", "cases")])
             .await
             .is_empty());
-        assert!(!store
+        assert!(queue.is_idle(), "the same job, dropped as a duplicate");
+        assert!(store
             .claim_event("x#1900000000000000002", 60)
             .await
             .unwrap());
-        assert!(queue.is_idle());
     }
 
     #[tokio::test]

@@ -1,0 +1,114 @@
+//! What each Lambda function links, as cargo resolves it for that function alone (`cargo tree
+//! -p`, the way `cargo lambda build` and `sam build` build one): one HTTP/TLS stack with one
+//! crypto provider, and the library without its test-only part.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The function packages: every directory under `functions/`.
+fn functions() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("functions/")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "{names:?}");
+    names
+}
+
+/// `cargo tree` for one package, one line per package or feature, no tree drawing.
+fn cargo_tree(package: &str, edges: &str) -> String {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "--offline", "--locked", "-p", package, "-e", edges])
+        .args(["--prefix", "none", "--format", "{p}"])
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// What breaks "one HTTP/TLS stack, one crypto provider" in a list of `name version` lines:
+/// a second hyper, rustls or http-body generation, or another TLS library or provider.
+fn second_stacks(packages: &str) -> Vec<String> {
+    let mut found: Vec<(&str, &str)> = packages
+        .lines()
+        .map(|line| line.trim_end_matches(" (*)"))
+        .filter_map(|line| line.split_once(' '))
+        .map(|(name, version)| (name, version.trim_start_matches('v')))
+        .collect();
+    found.sort();
+    found.dedup();
+    let mut problems = Vec::new();
+    for (name, version) in &found {
+        let major = |prefix: &str| version.starts_with(prefix);
+        match *name {
+            "hyper" if !major("1.") => problems.push(format!("hyper {version}")),
+            "rustls" if !major("0.23.") => problems.push(format!("rustls {version}")),
+            "hyper-rustls" if !major("0.27.") => problems.push(format!("hyper-rustls {version}")),
+            "aws-lc-rs" | "aws-lc-sys" | "openssl" | "openssl-sys" | "native-tls" | "hyper-tls" => {
+                problems.push(format!("{name} {version}"))
+            }
+            _ => {}
+        }
+    }
+    if !found.iter().any(|(name, _)| *name == "ring") {
+        problems.push("no ring".into());
+    }
+    problems
+}
+
+#[test]
+fn every_function_links_one_http_and_tls_stack_with_ring_only() {
+    for function in functions() {
+        let packages = cargo_tree(&function, "normal");
+        assert_eq!(
+            second_stacks(&packages),
+            Vec::<String>::new(),
+            "{function} links a second HTTP/TLS stack or crypto provider"
+        );
+    }
+}
+
+#[test]
+fn the_stack_check_sees_the_sdks_legacy_client() {
+    // What twitter-inbound linked before the SDK sent through reqwest (its cargo tree at
+    // 4c8972b, the TLS part).
+    let before = "aws-lc-rs v1.19.0\naws-lc-sys v0.47.0\nhyper v0.14.32\nhyper v1.12.0\n\
+                  hyper-rustls v0.24.2 (*)\nhyper-rustls v0.27.10\nring v0.17.14\n\
+                  rustls v0.21.12\nrustls v0.23.46 (*)\n";
+    assert_eq!(
+        second_stacks(before),
+        [
+            "aws-lc-rs 1.19.0",
+            "aws-lc-sys 0.47.0",
+            "hyper 0.14.32",
+            "hyper-rustls 0.24.2",
+            "rustls 0.21.12"
+        ]
+    );
+}
+
+#[test]
+fn functions_build_the_library_without_its_testing_feature() {
+    let testing = |package: &str| {
+        let features = cargo_tree(package, "normal,features");
+        assert!(features.contains("shared v"), "{package}: {features}");
+        features
+            .lines()
+            .any(|line| line == r#"shared feature "testing""#)
+    };
+    for function in functions() {
+        assert!(
+            !testing(&function),
+            "{function} builds the library with its test-only part"
+        );
+    }
+    // The emulators do turn it on: the check reads what cargo resolved.
+    assert!(testing("local"));
+}
