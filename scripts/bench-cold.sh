@@ -4,7 +4,11 @@
 # Runtime API (scripts/lambda_runtime_emulator.py). Prints a Markdown table: stripped binary
 # size, median cold start, ratio to hello-world, peak RSS.
 #
-#   scripts/bench-cold.sh [--no-build] [--arm64] [--rounds N] [--env VAR=VALUE]...
+#   scripts/bench-cold.sh [--no-build] [--arm64] [--secret] [--rounds N] [--env VAR=VALUE]...
+#
+# --secret starts each function as deployed: its credentials in a Secrets Manager secret named
+# by SECRETS_ARN, which it reads at cold start (one GetSecretValue, here against moto server on
+# loopback, started for the run).
 #
 # --arm64 also builds every function for arm64 as deployed (`cargo lambda build --release
 # --arm64`; `pip install cargo-lambda`) and prints their stripped sizes (this machine cannot run
@@ -19,14 +23,37 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flex-bridge-target}"
 
 build=1
 arm64=0
+secret=0
 emulator_args=()
 for arg in "$@"; do
     case "$arg" in
         --no-build) build=0 ;;
         --arm64) arm64=1 ;;
+        --secret) secret=1 ;;
         *) emulator_args+=("$arg") ;;
     esac
 done
+
+if [ "$secret" = 1 ]; then
+    if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
+        exec scripts/with-moto.sh "$0" "$@"
+    fi
+    # The template's secret: the credentials, as one JSON object (test-only values).
+    arn=$(python3 -c '
+import json, os, sys, uuid
+import boto3
+sys.path.insert(0, "scripts")
+from lambda_runtime_emulator import APP_ENV
+names = ["TWILIO_AUTH_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN",
+         "X_ACCESS_TOKEN_SECRET", "DISCORD_BOT_TOKEN"]
+client = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                      region_name=os.environ.get("AWS_REGION", "us-east-1"))
+created = client.create_secret(Name="bench-" + uuid.uuid4().hex[:8],
+                               SecretString=json.dumps({n: APP_ENV[n] for n in names}))
+print(created["ARN"])
+')
+    emulator_args+=(--env "SECRETS_ARN=$arn" --env "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL")
+fi
 
 # Package names (= binary names) of the functions.
 functions=()
