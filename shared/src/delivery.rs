@@ -187,13 +187,8 @@ impl Delivery {
 
     /// `true` when the record is done with (delivered, duplicate, or noted as undeliverable).
     async fn handle(&self, record: &QueueRecord) -> bool {
-        let job: OutboundJob = match serde_json::from_str(&record.body) {
-            Ok(job) => job,
-            Err(err) => {
-                // Not ours to fix by retrying, but kept: it goes on to the DLQ for a person.
-                tracing::error!(message_id = %record.message_id, error = %err, "malformed delivery job");
-                return false;
-            }
+        let Some(job) = record.job::<OutboundJob>("delivery") else {
+            return false;
         };
         let span = tracing::info_span!("deliver", conversation_sid = %job.customer.conversation_sid, job = %job.id, attempt = record.receive_count);
         let _entered = span.enter();

@@ -79,12 +79,8 @@ impl DiscordWorker {
     }
 
     async fn handle(&self, record: &QueueRecord) -> bool {
-        let job: DiscordJob = match serde_json::from_str(&record.body) {
-            Ok(job) => job,
-            Err(err) => {
-                tracing::error!(message_id = %record.message_id, error = %err, "malformed Discord job");
-                return false;
-            }
+        let Some(job) = record.job::<DiscordJob>("discord") else {
+            return false;
         };
         let span = tracing::info_span!("discord_work", event_id = %job.context.interaction_id, conversation_sid = tracing::field::Empty);
         let _entered = span.enter();

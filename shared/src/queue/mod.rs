@@ -55,6 +55,16 @@ impl QueueRecord {
             body: message.body.unwrap_or_default(),
         }
     }
+
+    /// The job in the body. A body that does not parse is logged and `None`: the record is
+    /// then failed, retried, and parked in the DLQ for a person to look at.
+    pub fn job<T: serde::de::DeserializeOwned>(&self, kind: &str) -> Option<T> {
+        serde_json::from_str(&self.body)
+            .inspect_err(|err| {
+                tracing::error!(message_id = %self.message_id, error = %err, kind, "malformed job");
+            })
+            .ok()
+    }
 }
 
 /// One thing to tell a customer, on the delivery queue.

@@ -76,13 +76,8 @@ impl XWorker {
     }
 
     async fn handle(&self, record: &QueueRecord) -> bool {
-        let job: XJob = match serde_json::from_str(&record.body) {
-            Ok(job) => job,
-            Err(err) => {
-                // Retried, then parked in the DLQ for a person to look at.
-                tracing::error!(message_id = %record.message_id, error = %err, "malformed X job");
-                return false;
-            }
+        let Some(job) = record.job::<XJob>("x") else {
+            return false;
         };
         let span = tracing::info_span!("x_dm", event_id = %job.event_id, conversation_sid = tracing::field::Empty);
         let _entered = span.enter();
