@@ -6,8 +6,8 @@
 //! in the DLQ: a Twilio outage delays DMs instead of losing them.
 //!
 //! DynamoDB operations per DM: three for one posted to Flex (the customer's record, claim,
-//! confirm) and one Twilio call (the message) when the conversation is open; two for a rating
-//! (the record, the score); one for a question about cases (the Query).
+//! confirm) and one Twilio call (the message) when the conversation is open; three for a rating
+//! (the record, the score, the DM's done record); one for a question about cases (the Query).
 
 use std::sync::Arc;
 
@@ -104,6 +104,7 @@ impl XWorker {
             return self.answer_from_the_bridge(&identity, job, text).await;
         }
         let slot = store.customer(&identity).await?;
+        let key = format!("x#{}", job.event_id);
         if let (
             Some(score),
             CustomerSlot::Returning {
@@ -112,9 +113,12 @@ impl XWorker {
         ) = (views::rating(&job.text), &slot)
         {
             let text = views::answer_rating(store, case_id, score, &identity).await?;
-            return self.answer_from_the_bridge(&identity, job, text).await;
+            self.answer_from_the_bridge(&identity, job, text).await?;
+            // Done for good: X redelivering it after the customer's next chat dropped the
+            // question must not post the digit into that chat.
+            store.confirm_event(&key, FORWARD_ONCE.keep_secs).await?;
+            return Ok(());
         }
-        let key = format!("x#{}", job.event_id);
         FORWARD_ONCE
             .step(store, &key, || self.post(job, slot))
             .await
@@ -259,6 +263,29 @@ mod tests {
             .claim_event("x#1900000000000000002", 60)
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_rating_redelivered_after_the_next_chat_opened_is_not_posted_into_it() {
+        let (worker, store, queue) = worker();
+        let identity = "x-2900000003";
+        store
+            .ask_rating(identity, "CS-1001", crate::now_epoch() + 3600)
+            .await
+            .unwrap();
+        let rating = record("05", "2900000003", "4");
+        assert!(worker.handle_batch(vec![rating.clone()]).await.is_empty());
+        let answered = queue.receive(10).await;
+        assert_eq!(answered.len(), 1, "thanked through the delivery lane");
+        queue.settle(answered, &[]);
+        // The customer starts a new chat, which drops the question; then X redelivers the
+        // rating. Posting it would fail here (Twilio is unreachable): it is done already.
+        assert!(store.lease_customer(identity, "a", 30).await.unwrap());
+        let customer =
+            crate::store::contract::customer(identity, "CH00000000000000000000000000000005");
+        assert!(store.open_conversation(&customer, "a").await.unwrap());
+        assert!(worker.handle_batch(vec![rating]).await.is_empty());
+        assert!(queue.is_idle());
     }
 
     #[tokio::test]
