@@ -98,8 +98,9 @@ impl Bench {
 
 impl Bench {
     /// Ends the conversations of customers 1..=`count` in Flex, and waits until the bridge
-    /// knows each of them as a returning customer.
-    async fn close_conversations(&self, count: u64) {
+    /// knows each of them as a returning customer; their SIDs, in order.
+    async fn close_conversations(&self, count: u64) -> Vec<String> {
+        let mut closed = Vec::new();
         for user in 1..=count {
             let identity = format!("x-{user}");
             let CustomerSlot::Open(customer) = self.bridge.store.customer(&identity).await.unwrap()
@@ -122,13 +123,16 @@ impl Bench {
                 );
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
+            closed.push(customer.conversation_sid);
         }
+        closed
     }
 }
 
 impl Bench {
-    /// Files a support case for customer `user` and asks them to rate it.
-    async fn ask_to_rate(&self, user: u64) {
+    /// Files a support case for customer `user` and asks them to rate it, as closing their
+    /// conversation `ended` does.
+    async fn ask_to_rate(&self, user: u64, ended: &str) {
         let identity = format!("x-{user}");
         let store = self.bridge.store.as_ref();
         let new = NewCase {
@@ -142,10 +146,10 @@ impl Bench {
         let case = cases::file(store, &format!("bench#{user}#{}", self.next_event), new)
             .await
             .unwrap();
-        store
-            .ask_rating(&identity, &case.id, shared::now_epoch() + 3600)
+        assert!(store
+            .ask_rating(&identity, ended, &case.id, shared::now_epoch() + 3600)
             .await
-            .unwrap();
+            .unwrap());
     }
 }
 
@@ -252,9 +256,9 @@ async fn main() {
             bench.dm_saying(user, "my cases", &mut cases_dm).await;
         }
         report(&format!("`cases` DM ({existing} open)"), &mut cases_dm);
-        bench.close_conversations(closed).await;
-        for user in 1..=closed {
-            bench.ask_to_rate(user).await;
+        let ended = bench.close_conversations(closed).await;
+        for (user, sid) in (1..=closed).zip(&ended) {
+            bench.ask_to_rate(user, sid).await;
         }
         let mut rating = Sample::default();
         for user in 1..=closed {

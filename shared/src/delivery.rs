@@ -339,10 +339,17 @@ impl Delivery {
             return Ok(None);
         }
         let until = now_epoch() + views::QUESTION_SECS;
-        self.store
-            .ask_rating(&customer.identity, &case.id, until)
+        let asked = self
+            .store
+            .ask_rating(
+                &customer.identity,
+                &customer.conversation_sid,
+                &case.id,
+                until,
+            )
             .await?;
-        Ok(Some(case.id))
+        // Not asked when the customer is in (or past) a newer chat: a digit belongs there.
+        Ok(asked.then_some(case.id))
     }
 
     /// Tells the customer on their platform.

@@ -261,7 +261,9 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(customer_key(&customer.identity))))
             // RETURNING is a reserved word in DynamoDB expressions.
-            .update_expression("REMOVE customer SET #returning = :returning")
+            .update_expression(
+                "REMOVE customer SET #returning = :returning, ended_conversation = :sid",
+            )
             .condition_expression("customer.conversation_sid = :sid")
             .expression_attribute_names("#returning", "returning")
             .expression_attribute_values(":sid", s(conversation_sid))
@@ -330,9 +332,10 @@ impl Store for DynamoStore {
     async fn ask_rating(
         &self,
         identity: &str,
+        ended_sid: &str,
         case_id: &str,
         until: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let asked = RatingAsked {
             case_id: case_id.to_owned(),
             until,
@@ -342,19 +345,20 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(customer_key(identity))))
-            .update_expression("SET #asked = :asked, #returning = :returning")
-            .condition_expression("attribute_not_exists(customer)")
+            .update_expression("SET #asked = :asked")
+            .condition_expression(
+                "customer.conversation_sid = :sid OR (attribute_not_exists(customer) AND ended_conversation = :sid)",
+            )
             .expression_attribute_names("#asked", "rating_asked")
-            .expression_attribute_names("#returning", "returning")
+            .expression_attribute_values(":sid", s(ended_sid))
             .expression_attribute_values(
                 ":asked",
                 serde_dynamo::to_attribute_value(asked).map_err(error)?,
             )
-            .expression_attribute_values(":returning", AttributeValue::Bool(true))
             .send()
             .await;
-        // A newer conversation is open: the customer moved on, and a digit belongs to it.
-        conditional(result).map(drop)
+        // Refused: the customer has moved on to a newer conversation.
+        conditional(result)
     }
 }
 

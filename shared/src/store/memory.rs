@@ -160,14 +160,11 @@ impl Store for MemoryStore {
                 .map(|c| c.conversation_sid.as_str())
                 == Some(conversation_sid);
             if same {
-                items.insert(
-                    pk.clone(),
-                    Item {
-                        pk,
-                        returning: Some(true),
-                        ..Item::default()
-                    },
-                );
+                // As DynamoDB's update: the customer goes, a question asked meanwhile stays.
+                let item = items.get_mut(&pk).expect("checked above");
+                item.customer = None;
+                item.returning = Some(true);
+                item.ended_conversation = Some(conversation_sid.to_owned());
             }
             Some(customer)
         }))
@@ -224,24 +221,26 @@ impl Store for MemoryStore {
     async fn ask_rating(
         &self,
         identity: &str,
+        ended_sid: &str,
         case_id: &str,
         until: i64,
-    ) -> Result<(), StoreError> {
-        self.with(|items, _| {
-            let pk = customer_key(identity);
-            let item = items.entry(pk.clone()).or_insert_with(|| Item {
-                pk,
-                ..Item::default()
-            });
-            if item.customer.is_none() {
-                item.returning = Some(true);
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|items, _| {
+            let Some(item) = items.get_mut(&customer_key(identity)) else {
+                return false;
+            };
+            let ours = match &item.customer {
+                Some(open) => open.conversation_sid == ended_sid,
+                None => item.ended_conversation.as_deref() == Some(ended_sid),
+            };
+            if ours {
                 item.rating_asked = Some(RatingAsked {
                     case_id: case_id.to_owned(),
                     until,
                 });
             }
-        });
-        Ok(())
+            ours
+        }))
     }
 }
 

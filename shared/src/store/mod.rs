@@ -155,11 +155,18 @@ pub trait Store: CaseStore + Send + Sync {
         conversation_sid: &str,
         state: &BotState,
     ) -> Result<bool, StoreError>;
-    /// Asks a customer whose chat ended to rate `case_id` until `until` (epoch seconds): kept
-    /// on their record, so the read every DM makes finds it, and the next conversation they
-    /// open drops it (a digit is then an answer to the chat). Nothing if one is open already.
-    async fn ask_rating(&self, identity: &str, case_id: &str, until: i64)
-        -> Result<(), StoreError>;
+    /// Asks the customer whose conversation `ended_sid` ended (or is ending: its close may be
+    /// recorded after this) to rate `case_id` until `until` (epoch seconds). Kept on their
+    /// record, so the read every DM makes finds it; the next conversation they open drops it (a
+    /// digit is then an answer to the chat). `false`, nothing asked, when the customer has
+    /// moved on to another conversation since.
+    async fn ask_rating(
+        &self,
+        identity: &str,
+        ended_sid: &str,
+        case_id: &str,
+        until: i64,
+    ) -> Result<bool, StoreError>;
     /// Remembers the quick-reply labels last offered in this conversation.
     async fn set_quick_replies(
         &self,
@@ -209,6 +216,10 @@ pub(crate) struct Item {
     /// The satisfaction question standing for a returning customer (`CUSTOMER#` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating_asked: Option<RatingAsked>,
+    /// The customer's conversation that ended last (`CUSTOMER#` only): only its survey may
+    /// still be asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_conversation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<Case>,
     /// The bot state (`CONVERSATION#` records only).
@@ -342,50 +353,78 @@ pub mod contract {
         assert_eq!(store.bot_turn("CH5").await.unwrap(), None);
     }
 
+    /// A customer whose conversation `sid` has ended (as closing a chat leaves them).
+    pub async fn ended_chat(store: &dyn Store, identity: &str, sid: &str) {
+        let owner = uuid::Uuid::new_v4().to_string();
+        assert!(store.lease_customer(identity, &owner, 30).await.unwrap());
+        assert!(store
+            .open_conversation(&customer(identity, sid), &owner)
+            .await
+            .unwrap());
+        store.end_conversation(sid).await.unwrap();
+    }
+
     async fn rating_questions_stand_until_they_lapse_or_a_chat_opens(store: &dyn Store) {
         let asked = |case: &str| CustomerSlot::Returning {
             asked_to_rate: Some(case.into()),
         };
-        // Asked after a chat ended: the customer's read finds it.
-        assert!(store.lease_customer("x-11", "a", 30).await.unwrap());
+        let in_an_hour = now_epoch() + 3600;
+        // Asked after the chat ended: the customer's read finds it.
+        ended_chat(store, "x-11", "CH11").await;
         assert!(store
-            .open_conversation(&customer("x-11", "CH11"), "a")
+            .ask_rating("x-11", "CH11", "CS-1", in_an_hour)
             .await
             .unwrap());
-        store.end_conversation("CH11").await.unwrap();
-        store
-            .ask_rating("x-11", "CS-1", now_epoch() + 60)
-            .await
-            .unwrap();
         assert_eq!(store.customer("x-11").await.unwrap(), asked("CS-1"));
         // A lease that is let go keeps it; the next conversation drops it.
         assert!(store.lease_customer("x-11", "b", 30).await.unwrap());
         store.release_lease("x-11", "b").await.unwrap();
         assert_eq!(store.customer("x-11").await.unwrap(), asked("CS-1"));
+        ended_chat(store, "x-11", "CH12").await;
+        assert_eq!(store.customer("x-11").await.unwrap(), RETURNING);
+        // Asked before the close is recorded (delivery can run first): kept through it.
         assert!(store.lease_customer("x-11", "c", 30).await.unwrap());
         assert!(store
-            .open_conversation(&customer("x-11", "CH12"), "c")
+            .open_conversation(&customer("x-11", "CH13"), "c")
             .await
             .unwrap());
-        store.end_conversation("CH12").await.unwrap();
-        assert_eq!(store.customer("x-11").await.unwrap(), RETURNING);
-        // Asked while a newer conversation is already open: nothing is asked.
+        assert!(store
+            .ask_rating("x-11", "CH13", "CS-2", in_an_hour)
+            .await
+            .unwrap());
+        store.end_conversation("CH13").await.unwrap();
+        assert_eq!(store.customer("x-11").await.unwrap(), asked("CS-2"));
+        // A late survey of an older conversation is not asked: while a newer one is open, nor
+        // after it ended (it would replace that one's question).
         assert!(store.lease_customer("x-11", "d", 30).await.unwrap());
         assert!(store
-            .open_conversation(&customer("x-11", "CH13"), "d")
+            .open_conversation(&customer("x-11", "CH14"), "d")
             .await
             .unwrap());
-        store
-            .ask_rating("x-11", "CS-2", now_epoch() + 60)
+        assert!(!store
+            .ask_rating("x-11", "CH13", "CS-2", in_an_hour)
             .await
-            .unwrap();
-        store.end_conversation("CH13").await.unwrap();
-        assert_eq!(store.customer("x-11").await.unwrap(), RETURNING);
-        // A question lapses.
-        store
-            .ask_rating("x-12", "CS-3", now_epoch() - 1)
+            .unwrap());
+        store.end_conversation("CH14").await.unwrap();
+        assert!(store
+            .ask_rating("x-11", "CH14", "CS-3", in_an_hour)
             .await
-            .unwrap();
+            .unwrap());
+        assert!(!store
+            .ask_rating("x-11", "CH13", "CS-2", in_an_hour)
+            .await
+            .unwrap());
+        assert_eq!(store.customer("x-11").await.unwrap(), asked("CS-3"));
+        // Nor for a customer the bridge does not know; and a question lapses.
+        assert!(!store
+            .ask_rating("x-12", "CH15", "CS-4", in_an_hour)
+            .await
+            .unwrap());
+        ended_chat(store, "x-12", "CH16").await;
+        assert!(store
+            .ask_rating("x-12", "CH16", "CS-4", now_epoch() - 1)
+            .await
+            .unwrap());
         assert_eq!(store.customer("x-12").await.unwrap(), RETURNING);
     }
 

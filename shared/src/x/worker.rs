@@ -7,7 +7,7 @@
 //!
 //! DynamoDB operations per DM: three for one posted to Flex (the customer's record, claim,
 //! confirm) and one Twilio call (the message) when the conversation is open; three for a rating
-//! (the record, the score, the DM's done record); one for a question about cases (the Query).
+//! (the record, the claim, the score); one for a question about cases (the Query).
 
 use std::sync::Arc;
 
@@ -30,6 +30,14 @@ use super::webhook::XJob;
 pub const FORWARD_ONCE: Once = Once {
     claim_secs: 90,
     keep_secs: 7 * 24 * 3600,
+};
+
+/// A rating is claimed for good at once (the claim is the record: one write, which keeps it
+/// within three DynamoDB operations). A failure lets the claim go; only an invocation killed
+/// between the claim and the answer would drop it.
+const RATE_ONCE: Once = Once {
+    claim_secs: FORWARD_ONCE.keep_secs,
+    keep_secs: FORWARD_ONCE.keep_secs,
 };
 
 pub struct XWorker {
@@ -112,12 +120,15 @@ impl XWorker {
             },
         ) = (views::rating(&job.text), &slot)
         {
-            let text = views::answer_rating(store, case_id, score, &identity).await?;
-            self.answer_from_the_bridge(&identity, job, text).await?;
-            // Done for good: X redelivering it after the customer's next chat dropped the
-            // question must not post the digit into that chat.
-            store.confirm_event(&key, FORWARD_ONCE.keep_secs).await?;
-            return Ok(());
+            // Claimed like a message to Flex: a digit forwarded into a chat before its survey
+            // was asked (a quick reply, then X replays the event) is not taken for a rating, and
+            // a rating redelivered after the next chat dropped the question is not posted.
+            return RATE_ONCE
+                .step(store, &key, || async {
+                    let text = views::answer_rating(store, case_id, score, &identity).await?;
+                    self.answer_from_the_bridge(&identity, job, text).await
+                })
+                .await;
         }
         FORWARD_ONCE
             .step(store, &key, || self.post(job, slot))
@@ -142,8 +153,8 @@ impl XWorker {
 
     /// A question about the customer's cases, or their 1–5 after a chat, is answered through
     /// the delivery lane and goes neither to the bot nor to an agent (nor opens a
-    /// conversation). It needs no claim: the answer's job id is the DM's event id, which
-    /// delivery sends once however often it is queued, and a score is stored once.
+    /// conversation). The answer's job id is the DM's event id, which delivery sends once
+    /// however often it is queued: a question about cases needs no claim.
     async fn answer_from_the_bridge(
         &self,
         identity: &str,
@@ -269,10 +280,12 @@ mod tests {
     async fn a_rating_redelivered_after_the_next_chat_opened_is_not_posted_into_it() {
         let (worker, store, queue) = worker();
         let identity = "x-2900000003";
-        store
-            .ask_rating(identity, "CS-1001", crate::now_epoch() + 3600)
+        let ended = "CH00000000000000000000000000000004";
+        crate::store::contract::ended_chat(store.as_ref(), identity, ended).await;
+        assert!(store
+            .ask_rating(identity, ended, "CS-1001", crate::now_epoch() + 3600)
             .await
-            .unwrap();
+            .unwrap());
         let rating = record("05", "2900000003", "4");
         assert!(worker.handle_batch(vec![rating.clone()]).await.is_empty());
         let answered = queue.receive(10).await;
@@ -286,6 +299,27 @@ mod tests {
         assert!(store.open_conversation(&customer, "a").await.unwrap());
         assert!(worker.handle_batch(vec![rating]).await.is_empty());
         assert!(queue.is_idle());
+    }
+
+    #[tokio::test]
+    async fn a_digit_forwarded_into_a_chat_and_replayed_after_its_survey_is_not_a_rating() {
+        let (worker, store, queue) = worker();
+        let identity = "x-2900000006";
+        // "2" went to the chat as a quick reply (its event done, as forwarding leaves it); the
+        // chat closed and its survey was asked; then X replays the event.
+        let digit = record("06", "2900000006", "2");
+        store
+            .confirm_event("x#1900000000000000006", FORWARD_ONCE.keep_secs)
+            .await
+            .unwrap();
+        let ended = "CH00000000000000000000000000000006";
+        crate::store::contract::ended_chat(store.as_ref(), identity, ended).await;
+        assert!(store
+            .ask_rating(identity, ended, "CS-1001", crate::now_epoch() + 3600)
+            .await
+            .unwrap());
+        assert!(worker.handle_batch(vec![digit]).await.is_empty());
+        assert!(queue.is_idle(), "no thanks for a rating never given");
     }
 
     #[tokio::test]
