@@ -120,13 +120,13 @@ async fn on_x_a_support_case_goes_from_handoff_to_resolved_with_a_score() {
 async fn a_digit_after_the_question_lapsed_is_an_ordinary_message() {
     let bridge = bot("case-lapse").await;
     let identity = format!("x-{CUSTOMER}");
-    let ended = "CH00000000000000000000000000000001";
-    shared::store::contract::ended_chat(bridge.store.as_ref(), &identity, ended).await;
-    assert!(bridge
-        .store
-        .ask_rating(&identity, ended, "CS-1001", shared::now_epoch() - 1)
-        .await
-        .unwrap());
+    shared::store::contract::asked_to_rate(
+        bridge.store.as_ref(),
+        &identity,
+        "CS-1001",
+        shared::now_epoch() - 1,
+    )
+    .await;
     bridge
         .sandbox
         .customer_dm(CUSTOMER, "jordan_cust", "3")
@@ -139,13 +139,13 @@ async fn a_digit_after_the_question_lapsed_is_an_ordinary_message() {
 async fn a_digit_in_a_new_chat_answers_the_chat_not_the_last_survey() {
     let bridge = bot("case-new-chat").await;
     let identity = format!("x-{CUSTOMER}");
-    let ended = "CH00000000000000000000000000000001";
-    shared::store::contract::ended_chat(bridge.store.as_ref(), &identity, ended).await;
-    assert!(bridge
-        .store
-        .ask_rating(&identity, ended, "CS-1001", shared::now_epoch() + 3600)
-        .await
-        .unwrap());
+    shared::store::contract::asked_to_rate(
+        bridge.store.as_ref(),
+        &identity,
+        "CS-1001",
+        shared::now_epoch() + 3600,
+    )
+    .await;
     let sandbox = &bridge.sandbox;
     sandbox
         .customer_dm(CUSTOMER, "jordan_cust", "hello again")

@@ -364,6 +364,16 @@ pub mod contract {
         store.end_conversation(sid).await.unwrap();
     }
 
+    /// A customer whose chat just ended and who was asked to rate `case_id` until `until`.
+    pub async fn asked_to_rate(store: &dyn Store, identity: &str, case_id: &str, until: i64) {
+        let sid = format!("CH{}", uuid::Uuid::new_v4().simple());
+        ended_chat(store, identity, &sid).await;
+        assert!(store
+            .ask_rating(identity, &sid, case_id, until)
+            .await
+            .unwrap());
+    }
+
     async fn rating_questions_stand_until_they_lapse_or_a_chat_opens(store: &dyn Store) {
         let asked = |case: &str| CustomerSlot::Returning {
             asked_to_rate: Some(case.into()),

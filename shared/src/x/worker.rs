@@ -280,12 +280,13 @@ mod tests {
     async fn a_rating_redelivered_after_the_next_chat_opened_is_not_posted_into_it() {
         let (worker, store, queue) = worker();
         let identity = "x-2900000003";
-        let ended = "CH00000000000000000000000000000004";
-        crate::store::contract::ended_chat(store.as_ref(), identity, ended).await;
-        assert!(store
-            .ask_rating(identity, ended, "CS-1001", crate::now_epoch() + 3600)
-            .await
-            .unwrap());
+        crate::store::contract::asked_to_rate(
+            store.as_ref(),
+            identity,
+            "CS-1001",
+            crate::now_epoch() + 3600,
+        )
+        .await;
         let rating = record("05", "2900000003", "4");
         assert!(worker.handle_batch(vec![rating.clone()]).await.is_empty());
         let answered = queue.receive(10).await;
@@ -312,12 +313,13 @@ mod tests {
             .confirm_event("x#1900000000000000006", FORWARD_ONCE.keep_secs)
             .await
             .unwrap();
-        let ended = "CH00000000000000000000000000000006";
-        crate::store::contract::ended_chat(store.as_ref(), identity, ended).await;
-        assert!(store
-            .ask_rating(identity, ended, "CS-1001", crate::now_epoch() + 3600)
-            .await
-            .unwrap());
+        crate::store::contract::asked_to_rate(
+            store.as_ref(),
+            identity,
+            "CS-1001",
+            crate::now_epoch() + 3600,
+        )
+        .await;
         assert!(worker.handle_batch(vec![digit]).await.is_empty());
         assert!(queue.is_idle(), "no thanks for a rating never given");
     }
