@@ -167,11 +167,11 @@ impl DiscordWorker {
             Action::Rate { score } => {
                 let identity = Platform::Discord.identity(&context.user_id);
                 let store = self.conversations.store.as_ref();
-                match store.customer(&identity).await? {
-                    CustomerSlot::Returning {
-                        asked_to_rate: Some(case_id),
-                    } => Ok(views::answer_rating(store, &case_id, *score, &identity).await?),
-                    _ => Ok("Thanks! This survey has closed.".into()),
+                match store.customer(&identity).await?.asked_to_rate() {
+                    Some(case_id) => {
+                        Ok(views::answer_rating(store, case_id, *score, &identity).await?)
+                    }
+                    None => Ok("Thanks! This survey has closed.".into()),
                 }
             }
             Action::BugReport {

@@ -153,15 +153,15 @@ impl Store for MemoryStore {
             let customer = items
                 .remove(&conversation_key(conversation_sid))
                 .and_then(|i| i.customer)?;
-            let pk = customer_key(&customer.identity);
-            let same = items
-                .get(&pk)
-                .and_then(|i| i.customer.as_ref())
-                .map(|c| c.conversation_sid.as_str())
-                == Some(conversation_sid);
-            if same {
+            let still_in_it = items
+                .get_mut(&customer_key(&customer.identity))
+                .filter(|i| {
+                    i.customer
+                        .as_ref()
+                        .is_some_and(|c| c.conversation_sid == conversation_sid)
+                });
+            if let Some(item) = still_in_it {
                 // As DynamoDB's update: the customer goes, a question asked meanwhile stays.
-                let item = items.get_mut(&pk).expect("checked above");
                 item.customer = None;
                 item.returning = Some(true);
                 item.ended_conversation = Some(conversation_sid.to_owned());

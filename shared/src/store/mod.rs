@@ -105,6 +105,14 @@ impl CustomerSlot {
     pub fn is_free(&self) -> bool {
         matches!(self, Self::Returning { .. } | Self::Empty)
     }
+
+    /// The case a returning customer's bare digit rates, while the question stands.
+    pub fn asked_to_rate(&self) -> Option<&str> {
+        match self {
+            Self::Returning { asked_to_rate } => asked_to_rate.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 pub use crate::store_error::StoreError;

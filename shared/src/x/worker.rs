@@ -113,13 +113,7 @@ impl XWorker {
         }
         let slot = store.customer(&identity).await?;
         let key = format!("x#{}", job.event_id);
-        if let (
-            Some(score),
-            CustomerSlot::Returning {
-                asked_to_rate: Some(case_id),
-            },
-        ) = (views::rating(&job.text), &slot)
-        {
+        if let (Some(score), Some(case_id)) = (views::rating(&job.text), slot.asked_to_rate()) {
             // Claimed like a message to Flex: a digit forwarded into a chat before its survey
             // was asked (a quick reply, then X replays the event) is not taken for a rating, and
             // a rating redelivered after the next chat dropped the question is not posted.
