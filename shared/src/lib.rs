@@ -14,6 +14,7 @@ pub mod discord;
 pub mod flex;
 pub mod idempotency;
 pub mod lambda;
+pub mod metrics;
 pub mod queue;
 pub mod quick_replies;
 pub mod retry;

@@ -1,0 +1,66 @@
+//! Counters in CloudWatch Embedded Metric Format: one JSON line on stdout, which Lambda sends to
+//! CloudWatch Logs and CloudWatch turns into a metric (namespace `FlexBridge`, dimension
+//! `Function`) with no API call and no extra permission. Outside Lambda the same count is a
+//! debug log line, so tests and `make run` do not print raw metric JSON.
+
+/// The namespace every Flex Bridge metric is published under (the template's dashboard reads it).
+pub const NAMESPACE: &str = "FlexBridge";
+
+/// Adds `value` to the metric `name` for this function.
+pub fn count(name: &str, value: u64) {
+    match std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+        Ok(function) => println!("{}", emf_line(name, value, &function, now_millis())),
+        Err(_) => tracing::debug!(metric = name, value, "metric"),
+    }
+}
+
+/// The EMF document for one count (see the CloudWatch "Embedded metric format specification").
+pub fn emf_line(name: &str, value: u64, function: &str, timestamp_ms: u64) -> String {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Function"]],
+                "Metrics": [{"Name": name, "Unit": "Count"}],
+            }],
+        },
+        "Function": function,
+    });
+    line[name] = value.into();
+    line.to_string()
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_count_is_one_emf_document() {
+        let line: serde_json::Value =
+            serde_json::from_str(&emf_line("XChatEvents", 2, "twitter-inbound", 1_786_000_000_000))
+                .unwrap();
+        assert_eq!(
+            line,
+            serde_json::json!({
+                "_aws": {
+                    "Timestamp": 1_786_000_000_000u64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "FlexBridge",
+                        "Dimensions": [["Function"]],
+                        "Metrics": [{"Name": "XChatEvents", "Unit": "Count"}],
+                    }],
+                },
+                "Function": "twitter-inbound",
+                "XChatEvents": 2,
+            })
+        );
+    }
+}
