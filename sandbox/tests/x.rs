@@ -192,14 +192,26 @@ async fn customer_dm_is_a_signed_account_activity_payload() {
     ));
     let brand = &sandbox.config().x_brand_account_id;
     let parsed = shared::x::events::parse(&hook.body, brand).unwrap();
+    let dms: Vec<_> = parsed
+        .messages
+        .iter()
+        .map(|m| {
+            (
+                m.event_id.as_str(),
+                m.sender_id.as_str(),
+                m.handle.as_deref(),
+                m.text.as_str(),
+            )
+        })
+        .collect();
     assert_eq!(
-        parsed.messages,
-        [shared::x::events::InboundDm {
-            event_id: delivery.event_id.clone(),
-            sender_id: CUSTOMER.into(),
-            handle: Some("@jordan_cust".into()),
-            text: "Order A-1042? https://track.example.com/A-1042".into(),
-        }]
+        dms,
+        [(
+            delivery.event_id.as_str(),
+            CUSTOMER,
+            Some("@jordan_cust"),
+            "Order A-1042? https://track.example.com/A-1042",
+        )]
     );
     let payload: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
     assert_eq!(payload["for_user_id"], brand.as_str());

@@ -719,16 +719,32 @@ async fn twilio_signature(
     Ok(String::new())
 }
 
-async fn discord_signature(client: &reqwest::Client, base: &str) -> Result<String, String> {
-    use shared::discord::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-    let url = format!("{base}/discord/interactions");
-    let body = r#"{"type":1}"#;
-    let timestamp = shared::now_epoch().to_string();
-    // A well-formed signature by a key that is not the app's.
+/// A well-formed Discord signature (hex Ed25519 over timestamp + body, as Discord signs) by a
+/// random key that is not the app's: the deployment must refuse it. Signed here with
+/// ed25519-dalek rather than shared's test-only signer, which normal builds leave out.
+fn forged_discord_signature(timestamp: &str, body: &[u8]) -> String {
     let mut seed = [0u8; 32];
     seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     seed[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    let forged = sign(&seed, &timestamp, body.as_bytes());
+    discord_signature_by(&seed, timestamp, body)
+}
+
+/// Discord's signature of `timestamp` + `body` by the key of `seed`, in hex.
+fn discord_signature_by(seed: &[u8; 32], timestamp: &str, body: &[u8]) -> String {
+    use ed25519_dalek::{Signer, SigningKey};
+    let mut message = Vec::with_capacity(timestamp.len() + body.len());
+    message.extend_from_slice(timestamp.as_bytes());
+    message.extend_from_slice(body);
+    let signature = SigningKey::from_bytes(seed).sign(&message).to_bytes();
+    signature.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn discord_signature(client: &reqwest::Client, base: &str) -> Result<String, String> {
+    use shared::discord::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+    let url = format!("{base}/discord/interactions");
+    let body = r#"{"type":1}"#;
+    let timestamp = shared::now_epoch().to_string();
+    let forged = forged_discord_signature(&timestamp, body.as_bytes());
     let headers = [
         (SIGNATURE_HEADER, forged.as_str()),
         (TIMESTAMP_HEADER, timestamp.as_str()),
@@ -924,6 +940,44 @@ mod tests {
             all.insert(key.into(), format!("{BASE}{route}"));
         }
         all
+    }
+
+    #[test]
+    fn the_forged_discord_signature_is_well_formed_but_not_the_apps() {
+        use shared::discord::signature::verify;
+        let seed = [7u8; 32];
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let public_hex: String = key
+            .verifying_key()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let body = br#"{"type":1}"#;
+        let signature = discord_signature_by(&seed, "1700000000", body);
+        assert_eq!(signature.len(), 128);
+        // Discord's own check accepts it for the signing key: the refusal doctor expects can
+        // only come from the deployment's key being another one.
+        assert!(verify(
+            &public_hex,
+            Some(&signature),
+            Some("1700000000"),
+            body
+        ));
+        assert!(!verify(
+            &public_hex,
+            Some(&signature),
+            Some("1700000001"),
+            body
+        ));
+        let forged = forged_discord_signature("1700000000", body);
+        assert_eq!(forged.len(), 128);
+        assert!(!verify(
+            &public_hex,
+            Some(&forged),
+            Some("1700000000"),
+            body
+        ));
     }
 
     #[test]
