@@ -284,10 +284,11 @@ async fn an_undeliverable_message_leaves_a_note_for_the_agent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crc_challenge_is_answered() {
+    const TOKEN: &str = "NjI4ZmM0ZjEtM2Q2Ni00ZjI1LTg0YjYtYzQxMmQzZDFjMDcx";
     let bridge = start("crc").await;
     let client = shared::lambda::http_client();
     let ok = client
-        .get(format!("{}/twitter/webhook?crc_token=abc", bridge.url))
+        .get(format!("{}/twitter/webhook?crc_token={TOKEN}", bridge.url))
         .send()
         .await
         .unwrap();
@@ -295,7 +296,7 @@ async fn crc_challenge_is_answered() {
     let body: serde_json::Value = ok.json().await.unwrap();
     assert_eq!(
         body["response_token"],
-        shared::x::signature::crc_response_token(local::test_secrets::X_CONSUMER_SECRET, "abc")
+        shared::x::signature::crc_response_token(local::test_secrets::X_CONSUMER_SECRET, TOKEN)
     );
     let missing = client
         .get(format!("{}/twitter/webhook", bridge.url))
@@ -518,4 +519,114 @@ async fn dms_in_a_row_keep_order(bridge: LocalBridge) {
     for conversation in sandbox.conversations() {
         assert_eq!(conversation.messages.len(), 6, "nothing posted twice");
     }
+}
+
+/// The X Activity API, which alone delivers DMs after 2027-01-01: one event; a batch from two
+/// customers with a malformed item, an echo, another account's event and XChat among them
+/// (every DM posted, each customer's in order, nothing else); the batch again (nothing twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn x_activity_deliveries_post_every_dm_once_and_in_order() {
+    let bridge = start("xaa").await;
+    let sandbox = &bridge.sandbox;
+    let other = "2900000002";
+
+    let (_, single) = sandbox.x_activity_dm(CUSTOMER, "jordan_cust", "one event");
+    assert_eq!(sandbox.deliver_x_activity(single).await, (200, 1));
+    let first = conversation_of(&bridge, "x-2900000001", 1).await;
+    assert!(
+        first.attributes.contains("@jordan_cust"),
+        "{}",
+        first.attributes
+    );
+
+    let brand = sandbox.config().x_brand_account_id.clone();
+    let (_, echo) = sandbox.x_activity_dm(&brand, "SandboxBrand", "Thanks for waiting!");
+    let (_, mut foreign) = sandbox.x_activity_dm("2900000009", "elsewhere", "not ours");
+    foreign["filter"]["user_id"] = "1514100000000000999".into();
+    let xchat = sandbox.x_activity_event(
+        "chat.received",
+        serde_json::json!({"conversation_id": "XChat:1", "encoded_event": "AAEC"}),
+    );
+    let mut malformed = sandbox.x_activity_dm(other, "sam_other", "lost?").1;
+    malformed["payload"]["direct_message_events"][0]["message_create"] = 7.into();
+    let batch = serde_json::Value::Array(vec![
+        sandbox.x_activity_dm(CUSTOMER, "jordan_cust", "second").1,
+        echo,
+        sandbox.x_activity_dm(other, "sam_other", "hello from B").1,
+        malformed,
+        foreign,
+        xchat,
+        sandbox.x_activity_dm(CUSTOMER, "jordan_cust", "third").1,
+        sandbox.x_activity_dm(other, "sam_other", "B again").1,
+    ]);
+    assert_eq!(sandbox.deliver_x_activity(batch.clone()).await, (200, 1));
+    let a = conversation_of(&bridge, "x-2900000001", 3).await;
+    let b = conversation_of(&bridge, "x-2900000002", 2).await;
+    assert_eq!(a.sid, first.sid);
+    assert_eq!(bodies(&a), ["one event", "second", "third"]);
+    assert_eq!(bodies(&b), ["hello from B", "B again"]);
+
+    assert_eq!(sandbox.deliver_x_activity(batch).await, (200, 1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        sandbox.conversations().len(),
+        2,
+        "no conversation for the others"
+    );
+    assert_eq!(bodies(&sandbox_conversation(&bridge, &a.sid)).len(), 3);
+    assert_eq!(bodies(&sandbox_conversation(&bridge, &b.sid)).len(), 2);
+    assert!(sandbox.dms_to("2900000009").is_empty());
+}
+
+/// XChat alone: acknowledged, counted, and nothing reaches Twilio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn xchat_events_are_acknowledged_and_never_reach_flex() {
+    let bridge = start("xchat").await;
+    let sandbox = &bridge.sandbox;
+    let chat =
+        |kind: &str| sandbox.x_activity_event(kind, serde_json::json!({"encoded_event": "AAEC"}));
+    let data = serde_json::json!([chat("chat.received"), chat("chat.conversation.join")]);
+    assert_eq!(sandbox.deliver_x_activity(data).await, (200, 1));
+    assert_eq!(
+        sandbox.deliver_x_activity(chat("chat.received")).await,
+        (200, 1)
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sandbox.request_count(Service::Twilio), 0);
+    assert!(sandbox.conversations().is_empty());
+}
+
+/// The CRC endpoint signs only tokens of X's form: a DM body, an empty or an over-long token
+/// is refused with 400, so it cannot be used to sign a forged delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_crc_endpoint_is_not_a_signing_oracle() {
+    let bridge = start("crc-oracle").await;
+    let client = shared::lambda::http_client();
+    let url = format!("{}/twitter/webhook", bridge.url);
+    let (_, dm_body) = bridge
+        .sandbox
+        .customer_dm_body(CUSTOMER, "jordan_cust", "forged");
+    let dm_body = String::from_utf8(dm_body).unwrap();
+    for token in [dm_body.as_str(), "", &"A".repeat(129), "short"] {
+        let answer = client
+            .get(&url)
+            .query(&[("crc_token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{token:?}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert!(body.get("response_token").is_none(), "{body}");
+    }
+    // What a forger would then post: the DM body under a signature made some other way fails.
+    let forged = client
+        .post(&url)
+        .header(shared::x::signature::HEADER, "sha256=AAAA")
+        .body(dm_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(bridge.sandbox.conversations().is_empty());
 }

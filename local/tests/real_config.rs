@@ -150,7 +150,10 @@ async fn env_example_filled_in_validates_and_builds_the_handlers() {
     let bridge = RealBridge::start(&config, 0).await.expect("starts");
     let http = shared::lambda::http_client();
     let crc: serde_json::Value = http
-        .get(format!("{}/twitter/webhook?crc_token=abc123", bridge.url))
+        .get(format!(
+            "{}/twitter/webhook?crc_token=abcdefghijklmnop123",
+            bridge.url
+        ))
         .send()
         .await
         .unwrap()
@@ -159,7 +162,10 @@ async fn env_example_filled_in_validates_and_builds_the_handlers() {
         .unwrap();
     assert_eq!(
         crc["response_token"],
-        shared::x::signature::crc_response_token(&values["X_CONSUMER_SECRET"], "abc123")
+        shared::x::signature::crc_response_token(
+            &values["X_CONSUMER_SECRET"],
+            "abcdefghijklmnop123"
+        )
     );
 
     // A Discord PING signed with the app's key is answered; a forged one is refused.

@@ -44,9 +44,13 @@ mod tests {
 
     #[test]
     fn one_count_is_one_emf_document() {
-        let line: serde_json::Value =
-            serde_json::from_str(&emf_line("XChatEvents", 2, "twitter-inbound", 1_786_000_000_000))
-                .unwrap();
+        let line: serde_json::Value = serde_json::from_str(&emf_line(
+            "XChatEvents",
+            2,
+            "twitter-inbound",
+            1_786_000_000_000,
+        ))
+        .unwrap();
         assert_eq!(
             line,
             serde_json::json!({

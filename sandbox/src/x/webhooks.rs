@@ -1,6 +1,8 @@
 //! The customer's side of X: Account Activity API payloads (the shape of
-//! `fixtures/x/aaa-v2-dm-*.json`), signed with `x-twitter-webhooks-signature` and POSTed to the
-//! bridge with X's retries, and the CRC challenge X sends when a webhook is registered.
+//! `fixtures/x/aaa-v2-dm-*.json`) and X Activity API deliveries (`fixtures/x/xaa-dm-received.json`:
+//! `{"data": EVENT}` or `{"data": [EVENT, ...]}`), signed with `x-twitter-webhooks-signature` and
+//! POSTed to the bridge with X's retries, and the CRC challenge X sends when a webhook is
+//! registered.
 
 use serde_json::{json, Value};
 
@@ -90,6 +92,40 @@ impl Sandbox {
             },
         });
         (event_id, body.to_string().into_bytes())
+    }
+
+    /// An X Activity API event for the brand's subscription: `{event_uuid, filter: {user_id},
+    /// event_type, tag, payload}`.
+    pub fn x_activity_event(&self, event_type: &str, payload: Value) -> Value {
+        json!({
+            "event_uuid": time::snowflake(),
+            "filter": {"user_id": self.config().x_brand_account_id},
+            "event_type": event_type,
+            "tag": "flex-bridge",
+            "payload": payload,
+        })
+    }
+
+    /// A customer's DM as an X Activity API `dm.received` event, and its DM event id. The
+    /// payload carries the DM event and the v2 users (`{id: {data: user}}`).
+    pub fn x_activity_dm(&self, sender_id: &str, username: &str, text: &str) -> (String, Value) {
+        let brand = &self.config().x_brand_account_id;
+        let event_id = time::snowflake();
+        let payload = json!({
+            "direct_message_events": [message_create(&event_id, sender_id, brand, text)],
+            "users": {
+                sender_id: {"data": {"id": sender_id, "name": username, "username": username}},
+                brand.as_str(): {"data": {"id": brand, "name": BRAND_SCREEN_NAME, "username": BRAND_SCREEN_NAME}},
+            },
+        });
+        (event_id, self.x_activity_event("dm.received", payload))
+    }
+
+    /// Delivers `{"data": data}` (one event, or a list of them) as X Activity API webhooks do:
+    /// signed, and retried on failure. Returns the last status and the attempts made.
+    pub async fn deliver_x_activity(&self, data: Value) -> (u16, u32) {
+        self.send_x_webhook(json!({ "data": data }).to_string().as_bytes())
+            .await
     }
 
     /// A customer DMs the brand: a signed webhook, retried like X does on failure.

@@ -1,10 +1,21 @@
-//! Inbound X webhook payloads: the Account Activity API delivery (`direct_message_events`,
-//! typing and read events) and the X Activity API envelope (`data.event_type = "dm.received"`).
-//! Both are reduced to [`InboundDm`]s; everything else is recognised and ignored.
+//! Inbound X webhook payloads, reduced to [`InboundDm`]s; everything else is recognised, counted
+//! and ignored.
+//!
+//! Two shapes arrive until Account Activity ends on 2027-01-01:
+//! - Account Activity: `{for_user_id, direct_message_events: [...], users: {...}, ...}`;
+//! - X Activity API (XAA): `{"data": EVENT}` or `{"data": [EVENT, ...]}`, each EVENT
+//!   `{event_uuid, filter: {user_id}, event_type, tag, payload}`. DMs are `dm.received`, whose
+//!   payload carries Account Activity's `direct_message_events` and `users`.
+//!
+//! One bad item never costs the others: a malformed event (or DM inside one) is skipped and
+//! logged, and the rest of the delivery goes through. Events for another account than the
+//! brand's are not this contact center's. XChat (`chat.*`) is end-to-end encrypted: its events
+//! are counted by type and their payload is never read.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
+use serde_json::Value;
 
 /// One customer DM, ready to post to Flex.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +26,9 @@ pub struct InboundDm {
     /// `@screen_name`, when the payload names the sender.
     pub handle: Option<String>,
     pub text: String,
+    /// The X Activity API delivery's `event_uuid` (none for Account Activity): logged with the
+    /// DM so a delivery can be followed through the bridge.
+    pub event_uuid: Option<String>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -22,30 +36,59 @@ pub struct Parsed {
     pub messages: Vec<InboundDm>,
     /// Events deliberately dropped (echoes of our own DMs, typing, read receipts, other kinds).
     pub ignored: usize,
+    /// Events of a subscription for another account (`filter.user_id`, `for_user_id`).
+    pub foreign: usize,
+    /// Items that could not be read, skipped so the rest of the delivery goes through.
+    pub malformed: usize,
+    /// XChat events by type: encrypted, so counted and never parsed.
+    pub encrypted: BTreeMap<String, usize>,
+}
+
+impl Parsed {
+    pub fn encrypted_total(&self) -> usize {
+        self.encrypted.values().sum()
+    }
 }
 
 #[derive(Deserialize)]
 struct AccountActivity {
     #[serde(default)]
-    direct_message_events: Vec<DmEvent>,
+    for_user_id: Option<String>,
     #[serde(default)]
-    users: HashMap<String, serde_json::Value>,
+    direct_message_events: Vec<Value>,
     #[serde(default)]
-    direct_message_indicate_typing_events: Vec<serde_json::Value>,
+    users: HashMap<String, Value>,
     #[serde(default)]
-    direct_message_mark_read_events: Vec<serde_json::Value>,
+    direct_message_indicate_typing_events: Vec<Value>,
+    #[serde(default)]
+    direct_message_mark_read_events: Vec<Value>,
 }
 
+/// One X Activity API event: the envelope only; the payload is read by event type.
 #[derive(Deserialize)]
-struct ActivityEnvelope {
-    data: ActivityData,
-}
-
-#[derive(Deserialize)]
-struct ActivityData {
+struct ActivityEvent {
+    #[serde(default)]
+    event_uuid: Option<Value>,
+    #[serde(default)]
+    filter: Option<ActivityFilter>,
     event_type: String,
     #[serde(default)]
-    payload: Option<AccountActivity>,
+    payload: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ActivityFilter {
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+/// A `dm.received` payload: Account Activity's DM events and users.
+#[derive(Deserialize)]
+struct DmPayload {
+    #[serde(default)]
+    direct_message_events: Vec<Value>,
+    #[serde(default)]
+    users: HashMap<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -107,52 +150,131 @@ struct Media {
 pub struct PayloadError(String);
 
 /// Parses a verified webhook body. `brand_account_id` is our own X account: DMs it sent are
-/// echoes and are dropped.
+/// echoes, and events of other accounts' subscriptions are not ours. Only a body that is not a
+/// JSON object (or whose `data` is neither an event nor a list of them) is an error.
 pub fn parse(body: &[u8], brand_account_id: &str) -> Result<Parsed, PayloadError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| PayloadError(e.to_string()))?;
-    if !value.is_object() {
+    let value: Value = serde_json::from_slice(body).map_err(|e| PayloadError(e.to_string()))?;
+    let Value::Object(mut object) = value else {
         return Err(PayloadError("expected a JSON object".into()));
-    }
-    let activity = if value
-        .get("data")
-        .and_then(|d| d.get("event_type"))
-        .is_some()
-    {
-        let envelope: ActivityEnvelope =
-            serde_json::from_value(value).map_err(|e| PayloadError(e.to_string()))?;
-        match (envelope.data.event_type.as_str(), envelope.data.payload) {
-            ("dm.received", Some(payload)) => payload,
-            _ => {
-                return Ok(Parsed {
-                    messages: vec![],
-                    ignored: 1,
-                })
+    };
+    let mut parsed = Parsed::default();
+    match object.remove("data") {
+        Some(Value::Array(events)) => {
+            for event in events {
+                parsed.activity_event(event, brand_account_id);
             }
         }
-    } else {
-        serde_json::from_value(value).map_err(|e| PayloadError(e.to_string()))?
-    };
-    let mut parsed = Parsed {
-        messages: Vec::new(),
-        ignored: activity.direct_message_indicate_typing_events.len()
-            + activity.direct_message_mark_read_events.len(),
-    };
-    for event in activity.direct_message_events {
-        match (event.kind.as_str(), event.message_create) {
-            ("message_create", Some(create)) if create.sender_id != brand_account_id => {
-                let handle = handle_of(&activity.users, &create.sender_id);
-                parsed.messages.push(InboundDm {
-                    event_id: event.id,
-                    text: customer_text(create.message_data),
-                    sender_id: create.sender_id,
-                    handle,
-                });
-            }
-            _ => parsed.ignored += 1,
+        Some(event @ Value::Object(_)) => parsed.activity_event(event, brand_account_id),
+        Some(_) => return Err(PayloadError("`data` is neither an event nor a list".into())),
+        None => {
+            let activity: AccountActivity = serde_json::from_value(Value::Object(object))
+                .map_err(|e| PayloadError(e.to_string()))?;
+            parsed.account_activity(activity, brand_account_id);
         }
     }
     Ok(parsed)
+}
+
+impl Parsed {
+    fn account_activity(&mut self, activity: AccountActivity, brand: &str) {
+        let events = activity.direct_message_events.len()
+            + activity.direct_message_indicate_typing_events.len()
+            + activity.direct_message_mark_read_events.len();
+        if activity
+            .for_user_id
+            .as_deref()
+            .is_some_and(|id| id != brand)
+        {
+            tracing::info!(for_user_id = ?activity.for_user_id, events, "x delivery for another account ignored");
+            self.foreign += events;
+            return;
+        }
+        self.ignored += activity.direct_message_indicate_typing_events.len()
+            + activity.direct_message_mark_read_events.len();
+        self.dm_events(activity.direct_message_events, &activity.users, brand, None);
+    }
+
+    fn activity_event(&mut self, event: Value, brand: &str) {
+        let event: ActivityEvent = match serde_json::from_value(event) {
+            Ok(event) => event,
+            Err(err) => {
+                tracing::warn!(error = %err, "malformed X Activity event skipped");
+                self.malformed += 1;
+                return;
+            }
+        };
+        let event_uuid = event.event_uuid.as_ref().map(|uuid| match uuid {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let for_brand = event
+            .filter
+            .as_ref()
+            .and_then(|f| f.user_id.as_deref())
+            .is_some_and(|id| id == brand);
+        if !for_brand {
+            tracing::info!(event_uuid, event_type = %event.event_type, "x event for another account ignored");
+            self.foreign += 1;
+            return;
+        }
+        if event.event_type.starts_with("chat.") {
+            // XChat is end-to-end encrypted: its payload is never read.
+            *self.encrypted.entry(event.event_type).or_default() += 1;
+            return;
+        }
+        if event.event_type != "dm.received" {
+            tracing::debug!(event_uuid, event_type = %event.event_type, "x event ignored");
+            self.ignored += 1;
+            return;
+        }
+        match event.payload.map(serde_json::from_value::<DmPayload>) {
+            Some(Ok(payload)) => self.dm_events(
+                payload.direct_message_events,
+                &payload.users,
+                brand,
+                event_uuid.as_deref(),
+            ),
+            Some(Err(err)) => {
+                tracing::warn!(event_uuid, error = %err, "malformed dm.received payload skipped");
+                self.malformed += 1;
+            }
+            None => {
+                tracing::warn!(event_uuid, "dm.received without a payload skipped");
+                self.malformed += 1;
+            }
+        }
+    }
+
+    fn dm_events(
+        &mut self,
+        events: Vec<Value>,
+        users: &HashMap<String, Value>,
+        brand: &str,
+        event_uuid: Option<&str>,
+    ) {
+        for event in events {
+            let event: DmEvent = match serde_json::from_value(event) {
+                Ok(event) => event,
+                Err(err) => {
+                    tracing::warn!(event_uuid, error = %err, "malformed DM event skipped");
+                    self.malformed += 1;
+                    continue;
+                }
+            };
+            match (event.kind.as_str(), event.message_create) {
+                ("message_create", Some(create)) if create.sender_id != brand => {
+                    self.messages.push(InboundDm {
+                        event_id: event.id,
+                        handle: handle_of(users, &create.sender_id),
+                        text: customer_text(create.message_data),
+                        sender_id: create.sender_id,
+                        event_uuid: event_uuid.map(str::to_owned),
+                    });
+                }
+                _ => self.ignored += 1,
+            }
+        }
+    }
 }
 
 /// Account Activity users carry `screen_name`; X Activity users are v2 objects under `data`.
@@ -214,6 +336,7 @@ mod tests {
                 sender_id: "2900000001".into(),
                 handle: Some("@jordan_cust".into()),
                 text: "Hi @AcmeSupport, my order A-1042 hasn't arrived. Tracking: https://track.example.com/A-1042".into(),
+                event_uuid: None,
             }]
         );
     }
@@ -246,15 +369,148 @@ mod tests {
         assert_eq!(parsed.messages.len(), 1);
         assert_eq!(parsed.messages[0].handle.as_deref(), Some("@jordan_cust"));
         assert_eq!(parsed.messages[0].event_id, "1953112233445566778");
-        let other = br#"{"data":{"event_type":"follow.follow","payload":{}}}"#;
-        assert_eq!(parse(other, BRAND).unwrap().messages.len(), 0);
+        assert_eq!(
+            parsed.messages[0].event_uuid.as_deref(),
+            Some("-6850472171600526495")
+        );
+        let other = format!(
+            r#"{{"data":{{"event_uuid":"1","filter":{{"user_id":"{BRAND}"}},"event_type":"follow.follow","payload":{{}}}}}}"#
+        );
+        let parsed = parse(other.as_bytes(), BRAND).unwrap();
+        assert_eq!((parsed.messages.len(), parsed.ignored), (0, 1));
+    }
+
+    /// An XAA event for the brand: `dm.received` with one DM from `sender`.
+    fn xaa_dm(uuid: &str, event_id: &str, sender: &str, text: &str) -> Value {
+        serde_json::json!({
+            "event_uuid": uuid,
+            "filter": {"user_id": BRAND},
+            "event_type": "dm.received",
+            "tag": "flex-dm-inbound",
+            "payload": {
+                "direct_message_events": [{
+                    "type": "message_create", "id": event_id, "created_timestamp": "1786012345678",
+                    "message_create": {
+                        "target": {"recipient_id": BRAND}, "sender_id": sender,
+                        "message_data": {"text": text, "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}}
+                    }
+                }],
+                "users": {sender: {"data": {"id": sender, "username": format!("user{sender}")}}}
+            }
+        })
+    }
+
+    fn ids(parsed: &Parsed) -> Vec<(&str, &str)> {
+        parsed
+            .messages
+            .iter()
+            .map(|m| (m.sender_id.as_str(), m.event_id.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn every_event_of_a_batched_delivery_is_read_in_order() {
+        let body = serde_json::json!({"data": [
+            xaa_dm("u1", "1900000000000000011", "2900000001", "first"),
+            xaa_dm("u2", "1900000000000000012", "2900000002", "second"),
+            xaa_dm("u3", "1900000000000000013", "2900000001", "third"),
+        ]});
+        let parsed = parse(body.to_string().as_bytes(), BRAND).unwrap();
+        assert_eq!(
+            ids(&parsed),
+            vec![
+                ("2900000001", "1900000000000000011"),
+                ("2900000002", "1900000000000000012"),
+                ("2900000001", "1900000000000000013"),
+            ]
+        );
+        assert_eq!(
+            parsed.messages[1].handle.as_deref(),
+            Some("@user2900000002")
+        );
+        assert_eq!(parsed.messages[2].event_uuid.as_deref(), Some("u3"));
+    }
+
+    #[test]
+    fn a_malformed_item_is_skipped_and_the_rest_go_through() {
+        let mut broken_dm = xaa_dm("u2", "1900000000000000022", "2900000002", "x");
+        broken_dm["payload"]["direct_message_events"][0]["message_create"] = Value::from(7);
+        let body = serde_json::json!({"data": [
+            xaa_dm("u1", "1900000000000000021", "2900000001", "first"),
+            {"event_uuid": "u9", "filter": {"user_id": BRAND}},
+            broken_dm,
+            "not an event",
+            {"event_uuid": "u8", "filter": {"user_id": BRAND}, "event_type": "dm.received", "payload": "x"},
+            xaa_dm("u3", "1900000000000000023", "2900000003", "last"),
+        ]});
+        let parsed = parse(body.to_string().as_bytes(), BRAND).unwrap();
+        assert_eq!(
+            ids(&parsed),
+            vec![
+                ("2900000001", "1900000000000000021"),
+                ("2900000003", "1900000000000000023")
+            ]
+        );
+        assert_eq!(parsed.malformed, 4);
+    }
+
+    #[test]
+    fn echoes_and_other_accounts_events_are_not_customers_dms() {
+        let mut foreign = xaa_dm("u2", "1900000000000000032", "2900000002", "not ours");
+        foreign["filter"]["user_id"] = "1514100000000000999".into();
+        let mut unfiltered = xaa_dm("u3", "1900000000000000033", "2900000003", "no filter");
+        unfiltered.as_object_mut().unwrap().remove("filter");
+        let body = serde_json::json!({"data": [
+            xaa_dm("u1", "1900000000000000031", BRAND, "Thanks for waiting!"),
+            foreign,
+            unfiltered,
+        ]});
+        let parsed = parse(body.to_string().as_bytes(), BRAND).unwrap();
+        assert!(parsed.messages.is_empty());
+        assert_eq!((parsed.ignored, parsed.foreign), (1, 2));
+
+        let mut aaa: Value =
+            serde_json::from_slice(&fixture("aaa-v2-dm-inbound-text.json")).unwrap();
+        aaa["for_user_id"] = "1514100000000000999".into();
+        let parsed = parse(aaa.to_string().as_bytes(), BRAND).unwrap();
+        assert!(parsed.messages.is_empty());
+        assert_eq!(parsed.foreign, 1);
+    }
+
+    #[test]
+    fn xchat_events_are_counted_by_type_and_never_read() {
+        let chat = |uuid: &str, kind: &str| {
+            // A payload no DM parser could read: only its type is looked at.
+            serde_json::json!({"event_uuid": uuid, "filter": {"user_id": BRAND}, "event_type": kind,
+                "payload": {"encoded_event": "AAECAwQ=", "direct_message_events": 42}})
+        };
+        let body = serde_json::json!({"data": [
+            chat("u1", "chat.received"),
+            xaa_dm("u2", "1900000000000000041", "2900000001", "plain DM"),
+            chat("u3", "chat.received"),
+            chat("u4", "chat.conversation.join"),
+        ]});
+        let parsed = parse(body.to_string().as_bytes(), BRAND).unwrap();
+        assert_eq!(ids(&parsed), vec![("2900000001", "1900000000000000041")]);
+        assert_eq!(parsed.encrypted_total(), 3);
+        assert_eq!(
+            parsed.encrypted,
+            BTreeMap::from([
+                ("chat.conversation.join".to_owned(), 1),
+                ("chat.received".to_owned(), 2)
+            ])
+        );
+        assert_eq!(parsed.malformed, 0);
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(parse(b"not json", BRAND).is_err());
         assert!(parse(b"[]", BRAND).is_err());
-        assert!(parse(br#"{"direct_message_events":[{"id":1}]}"#, BRAND).is_err());
+        assert!(parse(br#"{"data":"dm.received"}"#, BRAND).is_err());
+        assert!(parse(br#"{"direct_message_events":{"id":1}}"#, BRAND).is_err());
+        let skipped = parse(br#"{"direct_message_events":[{"id":1}]}"#, BRAND).unwrap();
+        assert_eq!((skipped.messages.len(), skipped.malformed), (0, 1));
         assert_eq!(parse(b"{}", BRAND).unwrap(), Parsed::default());
     }
 }

@@ -19,7 +19,17 @@ pub fn sign(consumer_secret: &str, message: &[u8]) -> String {
     )
 }
 
-/// The `response_token` for a CRC `crc_token`.
+/// Whether `token` has the form of X's `crc_token`s: 16 to 128 characters of base64 and base64url
+/// (`^[A-Za-z0-9+/=_-]{16,128}$`). The CRC answer is the signature a POST body would carry, so
+/// only such tokens may be signed: none of them is a JSON object, or any body the webhook takes.
+pub fn is_crc_token(token: &str) -> bool {
+    (16..=128).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'))
+}
+
+/// The `response_token` for a CRC `crc_token` (check it with [`is_crc_token`] first).
 pub fn crc_response_token(consumer_secret: &str, crc_token: &str) -> String {
     sign(consumer_secret, crc_token.as_bytes())
 }
@@ -48,6 +58,30 @@ mod tests {
             crc_response_token(SECRET, "NjI4ZmM0ZjEtM2Q2Ni00ZjI1LTg0YjYtYzQxMmQzZDFjMDcx"),
             "sha256=g8qL1pBB43kACXFNjPGw5t9H4ky1MqNyPrgCoMLwOgU="
         );
+    }
+
+    #[test]
+    fn only_tokens_of_xs_form_are_crc_tokens() {
+        for token in [
+            "NjI4ZmM0ZjEtM2Q2Ni00ZjI1LTg0YjYtYzQxMmQzZDFjMDcx",
+            "abcdefghijklmnop",
+            "a-b_c+d/e=f0123456789",
+            &"A".repeat(128),
+        ] {
+            assert!(is_crc_token(token), "{token}");
+        }
+        for token in [
+            "",
+            "abcdefghijklmno",
+            &"A".repeat(129),
+            r#"{"direct_message_events":[]}"#,
+            "abcdefghijklmnop ",
+            "abcdefghijklmnop\n",
+            "abcdéfghijklmnopq",
+            "abcdefghijklmnop\"",
+        ] {
+            assert!(!is_crc_token(token), "{token:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Env, Secret};
 use crate::lambda::Aws;
+use crate::metrics;
 use crate::queue::Queue;
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
@@ -30,17 +31,50 @@ impl CrcConfig {
     }
 }
 
-/// `GET /twitter/webhook?crc_token=...`
+/// `GET /twitter/webhook?crc_token=...`. The CRC answer is the HMAC a POST body is signed
+/// with, so signing any token would make this endpoint sign forged DMs: only tokens of the form
+/// X sends are answered (see [`signature::is_crc_token`]); no JSON body has that form.
 pub fn crc(config: &CrcConfig, request: &WebRequest) -> Result<WebResponse, ApiError> {
     let token = request
         .query_param("crc_token")
-        .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::bad_request("missing crc_token"))?;
+    if !signature::is_crc_token(&token) {
+        tracing::warn!(
+            length = token.len(),
+            "crc_token refused: not of the form X sends"
+        );
+        return Err(ApiError::bad_request(
+            "crc_token is not of the form X sends",
+        ));
+    }
     let response_token = signature::crc_response_token(config.consumer_secret.expose(), &token);
     Ok(WebResponse::json(
         http::StatusCode::OK,
         &serde_json::json!({ "response_token": response_token }),
     ))
+}
+
+/// What a delivery held besides customers' DMs: XChat gets one warning line and a metric (the
+/// customer wrote where the bridge cannot read); the rest is counted at debug.
+fn report_skipped(parsed: &events::Parsed) {
+    let encrypted = parsed.encrypted_total();
+    if encrypted > 0 {
+        tracing::warn!(
+            events = encrypted,
+            types = ?parsed.encrypted,
+            "XChat events received: end-to-end encrypted, not read (customers must use DMs)"
+        );
+        metrics::count("XChatEvents", encrypted as u64);
+    }
+    if parsed.malformed > 0 {
+        metrics::count("XMalformedEvents", parsed.malformed as u64);
+    }
+    tracing::debug!(
+        ignored = parsed.ignored,
+        foreign = parsed.foreign,
+        malformed = parsed.malformed,
+        "x delivery read"
+    );
 }
 
 /// One customer DM on the X intake queue: what `x-worker` needs to post it to Flex.
@@ -53,6 +87,9 @@ pub struct XJob {
     #[serde(default)]
     pub handle: Option<String>,
     pub text: String,
+    /// The X Activity API delivery it came in, for the logs (none for Account Activity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_uuid: Option<String>,
 }
 
 impl From<events::InboundDm> for XJob {
@@ -62,6 +99,7 @@ impl From<events::InboundDm> for XJob {
             sender_id: dm.sender_id,
             handle: dm.handle,
             text: dm.text,
+            event_uuid: dm.event_uuid,
         }
     }
 }
@@ -106,16 +144,18 @@ impl XInbound {
         }
         let parsed = events::parse(&request.body, &self.config.account_id)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        report_skipped(&parsed);
         if parsed.messages.is_empty() {
             return Ok(WebResponse::ignored("no customer messages"));
         }
         for dm in parsed.messages {
             let job = XJob::from(dm);
+            let (event_id, event_uuid) = (job.event_id.as_str(), job.event_uuid.as_deref());
             job.enqueue(self.intake.as_ref()).await.map_err(|err| {
-                tracing::error!(event_id = %job.event_id, error = %err, "could not queue the DM; X will retry");
+                tracing::error!(event_id, event_uuid, error = %err, "could not queue the DM; X will retry");
                 ApiError::Unavailable { retry_after: None }
             })?;
-            tracing::info!(event_id = %job.event_id, "DM queued for x-worker");
+            tracing::info!(event_id, event_uuid, "DM queued for x-worker");
         }
         Ok(WebResponse::ok())
     }
@@ -183,8 +223,128 @@ mod tests {
                 sender_id: "2900000001".into(),
                 handle: Some("@jordan_cust".into()),
                 text: "Where is my order?".into(),
+                event_uuid: None,
             }
         );
+    }
+
+    /// An X Activity API `dm.received` event for the brand.
+    fn xaa_event(uuid: &str, event_id: &str, sender: &str, text: &str) -> serde_json::Value {
+        serde_json::json!({
+            "event_uuid": uuid, "filter": {"user_id": BRAND}, "event_type": "dm.received",
+            "payload": {"direct_message_events": [{
+                "type": "message_create", "id": event_id, "created_timestamp": "1786012345678",
+                "message_create": {"target": {"recipient_id": BRAND}, "sender_id": sender,
+                    "message_data": {"text": text}}
+            }], "users": {}}
+        })
+    }
+
+    #[tokio::test]
+    async fn a_batched_delivery_queues_every_dm_in_its_customers_group() {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let endpoint = endpoint(queue.clone());
+        let body = serde_json::json!({"data": [
+            xaa_event("u1", "1900000000000000101", "2900000001", "one"),
+            {"event_uuid": "u2", "event_type": 3},
+            xaa_event("u3", "1900000000000000102", "2900000002", "two"),
+            {"event_uuid": "u4", "filter": {"user_id": BRAND}, "event_type": "chat.received", "payload": {}},
+            xaa_event("u5", "1900000000000000103", "2900000001", "three"),
+        ]})
+        .to_string();
+        let response = endpoint.handle(&signed(&body)).await.expect("answered");
+        assert_eq!(response.status, http::StatusCode::OK);
+        let queued: Vec<(Option<String>, XJob)> = queue
+            .receive(10)
+            .await
+            .into_iter()
+            .map(|m| (m.group, serde_json::from_str(&m.body).unwrap()))
+            .collect();
+        let seen: Vec<(&str, &str, &str, &str)> = queued
+            .iter()
+            .map(|(group, job)| {
+                (
+                    group.as_deref().unwrap(),
+                    job.event_id.as_str(),
+                    job.text.as_str(),
+                    job.event_uuid.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("2900000001", "1900000000000000101", "one", "u1"),
+                ("2900000002", "1900000000000000102", "two", "u3"),
+                ("2900000001", "1900000000000000103", "three", "u5"),
+            ]
+        );
+    }
+
+    fn crc_endpoint(token: &str) -> Result<WebResponse, ApiError> {
+        let config = CrcConfig {
+            consumer_secret: Secret::new(SECRET),
+        };
+        let query = serde_urlencoded::to_string([("crc_token", token)]).unwrap();
+        let request = WebRequest {
+            method: "GET".into(),
+            query,
+            ..WebRequest::default()
+        };
+        crc(&config, &request)
+    }
+
+    #[test]
+    fn the_crc_answers_xs_tokens_only() {
+        let token = "NjI4ZmM0ZjEtM2Q2Ni00ZjI1LTg0YjYtYzQxMmQzZDFjMDcx";
+        let answer = crc_endpoint(token).expect("answered");
+        assert_eq!(answer.status, http::StatusCode::OK);
+        let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(
+            body["response_token"],
+            signature::crc_response_token(SECRET, token)
+        );
+        let dm_body = dm("1900000000000000201", "2900000001", "forged");
+        for refused in [
+            dm_body.as_str(),
+            "",
+            "short",
+            &"A".repeat(129),
+            "a b c d e f g h i j",
+        ] {
+            assert!(
+                matches!(crc_endpoint(refused), Err(ApiError::BadRequest(_))),
+                "{refused:?}"
+            );
+        }
+    }
+
+    /// The oracle, closed: whatever the CRC endpoint signs, that signature on that body is
+    /// refused by the webhook before anything is queued (no CRC token is a JSON object).
+    #[tokio::test]
+    async fn no_crc_answer_signs_a_body_the_webhook_takes() {
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let endpoint = endpoint(queue.clone());
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-";
+        let mut tokens: Vec<String> = (16..=128)
+            .map(|len| alphabet.chars().cycle().skip(len).take(len).collect())
+            .collect();
+        tokens.push("e30=e30=e30=e30=".into()); // base64 of "{}", which is not "{}"
+        tokens.push("1234567890123456".into()); // JSON, but a number: not a delivery
+        for token in tokens {
+            let answer = crc_endpoint(&token).expect("an X-form token is answered");
+            let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+            let signed_by_crc = WebRequest::post(token.clone())
+                .with_header(signature::HEADER, body["response_token"].as_str().unwrap());
+            assert!(
+                matches!(
+                    endpoint.handle(&signed_by_crc).await,
+                    Err(ApiError::BadRequest(_))
+                ),
+                "{token}"
+            );
+        }
+        assert!(queue.is_idle());
     }
 
     #[tokio::test]

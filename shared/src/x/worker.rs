@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::cases::views;
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
@@ -87,16 +89,22 @@ impl XWorker {
         let Some(job) = record.job::<XJob>("x") else {
             return false;
         };
-        let span = tracing::info_span!("x_dm", event_id = %job.event_id, conversation_sid = tracing::field::Empty);
-        let _entered = span.enter();
-        match self.answer(&job).await {
+        let span = tracing::info_span!(
+            "x_dm",
+            event_id = %job.event_id,
+            event_uuid = job.event_uuid.as_deref(),
+            conversation_sid = tracing::field::Empty
+        );
+        match self.answer(&job).instrument(span.clone()).await {
             Ok(()) => true,
             Err(err) => {
-                tracing::warn!(
-                    error = %err,
-                    receive_count = record.receive_count,
-                    "could not hand the DM over; SQS will retry"
-                );
+                span.in_scope(|| {
+                    tracing::warn!(
+                        error = %err,
+                        receive_count = record.receive_count,
+                        "could not hand the DM over; SQS will retry"
+                    )
+                });
                 false
             }
         }
@@ -217,6 +225,7 @@ mod tests {
             sender_id: sender.into(),
             handle: Some("@cust".into()),
             text: text.into(),
+            event_uuid: None,
         };
         QueueRecord {
             message_id: id.into(),
