@@ -8,7 +8,15 @@
 //! requests sent during a limit against the app, and enough of them get the IP banned.
 //!
 //! Errors keep Discord's JSON error code in `HttpError::detail` as `code <n>: <message>`.
+//!
+//! Discord's *invalid request limit*: an IP that gets 10,000 answers of 401, 403 or 429 within
+//! 10 minutes is banned by Cloudflare for a while (429s with `X-RateLimit-Scope: shared` do not
+//! count). Every such answer is counted (the `DiscordInvalidResponses` metric) and, once this
+//! client and its clones have had [`INVALID_REQUEST_LIMIT`] of them in the last
+//! [`INVALID_REQUEST_WINDOW`], it sends nothing more until the oldest of them is 10 minutes old:
+//! each call fails at once with a 429 and its `retry_after`, so queued work waits on the queue.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +40,18 @@ pub const BOT_USER_AGENT: &str = "DiscordBot (https://github.com/flex-bridge, 0.
 /// server). Retrying will not help.
 pub const DMS_CLOSED: i64 = 50007;
 
+/// Discord's window for the invalid request limit.
+pub const INVALID_REQUEST_WINDOW: Duration = Duration::from_secs(600);
+/// How many 401/403/429 answers one process takes in [`INVALID_REQUEST_WINDOW`] before it stops
+/// calling Discord: half of Discord's 10,000. The ban is per IP, and the processes behind one IP
+/// cannot be known from inside one (Lambda instances may share an egress or NAT address;
+/// `discord-worker` and `outbound-delivery` both call Discord), so one process keeps the other
+/// half for the rest. The count is not kept in the store: that would cost a write per refused
+/// request, at the moment requests are already failing by the thousand. A bridge that works
+/// right gets few such answers: rate limits are waited out, and a user whose DMs are closed is
+/// not written to again for a day (see `discord::worker::closed_dms`).
+pub const INVALID_REQUEST_LIMIT: usize = 5_000;
+
 #[derive(Clone, Debug)]
 pub struct DiscordClient {
     http: reqwest::Client,
@@ -39,6 +59,50 @@ pub struct DiscordClient {
     retry: RetryPolicy,
     /// When the current global rate limit ends; shared by every clone of this client.
     blocked_until: Arc<Mutex<Option<Instant>>>,
+    /// The recent 401/403/429 answers; shared by every clone of this client.
+    invalid: Arc<std::sync::Mutex<InvalidRequests>>,
+}
+
+/// The times of the latest invalid answers (at most `limit` of them, so at most 5,000
+/// instants): the window slides exactly, and is spent while `limit` of them are younger than
+/// `window`.
+#[derive(Debug)]
+struct InvalidRequests {
+    limit: usize,
+    window: Duration,
+    at: VecDeque<Instant>,
+}
+
+impl InvalidRequests {
+    fn new(limit: usize, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            at: VecDeque::new(),
+        }
+    }
+
+    fn record(&mut self, now: Instant) {
+        self.at.push_back(now);
+        while self.at.len() > self.limit {
+            self.at.pop_front();
+        }
+    }
+
+    /// How long until a request may be sent again; `None`: now.
+    fn spent_for(&mut self, now: Instant) -> Option<Duration> {
+        while self
+            .at
+            .front()
+            .is_some_and(|&oldest| oldest + self.window <= now)
+        {
+            self.at.pop_front();
+        }
+        if self.at.len() < self.limit {
+            return None;
+        }
+        self.at.front().map(|&oldest| oldest + self.window - now)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -67,12 +131,13 @@ struct ErrorBody {
     global: Option<bool>,
 }
 
-/// A failed attempt: the error, how long Discord asked us to wait (precisely), and whether the
-/// limit is global.
+/// A failed attempt: the error, how long Discord asked us to wait (precisely), whether the
+/// limit is global, and whether the answer counts towards the invalid request limit.
 struct Failure {
     error: HttpError,
     wait: Option<Duration>,
     global: bool,
+    invalid: bool,
 }
 
 /// Which credentials a route takes. Interaction webhooks are authorised by the token in their
@@ -90,11 +155,22 @@ impl DiscordClient {
             config,
             retry: RetryPolicy::default(),
             blocked_until: Arc::new(Mutex::new(None)),
+            invalid: Arc::new(std::sync::Mutex::new(InvalidRequests::new(
+                INVALID_REQUEST_LIMIT,
+                INVALID_REQUEST_WINDOW,
+            ))),
         }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Stops calling Discord after `limit` invalid answers in `window` (tests use small ones),
+    /// counted afresh for this client and its later clones.
+    pub fn with_invalid_request_limit(mut self, limit: usize, window: Duration) -> Self {
+        self.invalid = Arc::new(std::sync::Mutex::new(InvalidRequests::new(limit, window)));
         self
     }
 
@@ -191,6 +267,8 @@ impl DiscordClient {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
         loop {
+            // Per IP, whatever the credentials: interaction webhooks count too.
+            self.check_invalid_requests()?;
             if auth == Auth::Bot {
                 self.wait_out_global_limit().await?;
             }
@@ -212,8 +290,13 @@ impl DiscordClient {
                     },
                     wait: None,
                     global: false,
+                    invalid: false,
                 },
             };
+            if failure.invalid {
+                self.invalid_requests().record(Instant::now());
+                crate::metrics::count("DiscordInvalidResponses", 1);
+            }
             if failure.global {
                 if let Some(wait) = failure.wait {
                     self.block_all(wait).await;
@@ -248,6 +331,34 @@ impl DiscordClient {
         // Kept out of any debug output of the request.
         value.set_sensitive(true);
         Ok(value)
+    }
+
+    fn invalid_requests(&self) -> std::sync::MutexGuard<'_, InvalidRequests> {
+        self.invalid
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Fails without sending while the invalid request budget is spent, handing the wait back
+    /// like a 429: Discord is not asked again until the oldest counted answer is out of the
+    /// window.
+    fn check_invalid_requests(&self) -> Result<(), HttpError> {
+        let Some(wait) = self.invalid_requests().spent_for(Instant::now()) else {
+            return Ok(());
+        };
+        crate::metrics::count("DiscordRequestsHeldBack", 1);
+        tracing::warn!(
+            service = SERVICE,
+            wait_ms = wait.as_millis() as u64,
+            "invalid request budget spent (401/403/429 answers); not calling Discord"
+        );
+        Err(HttpError {
+            service: SERVICE,
+            status: Some(StatusCode::TOO_MANY_REQUESTS),
+            retry_after: Some(whole_seconds(wait)),
+            detail: "too many 401/403/429 answers from Discord in 10 minutes (its invalid request limit); request not sent".into(),
+            unsent: false,
+        })
     }
 
     /// Waits for a global limit to end, or, if it ends later than the budget allows, fails
@@ -317,6 +428,10 @@ async fn failure_from(response: Response) -> Failure {
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .and_then(seconds)
         });
+    // Discord: "429 errors returned with X-RateLimit-Scope: shared are not counted".
+    let invalid = matches!(status.as_u16(), 401 | 403)
+        || (status == StatusCode::TOO_MANY_REQUESTS
+            && !header("x-ratelimit-scope").is_some_and(|v| v.eq_ignore_ascii_case("shared")));
     let global = status == StatusCode::TOO_MANY_REQUESTS
         && (body.global == Some(true)
             || header("x-ratelimit-global").is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -342,6 +457,7 @@ async fn failure_from(response: Response) -> Failure {
         },
         wait,
         global,
+        invalid,
     }
 }
 
@@ -551,6 +667,111 @@ mod tests {
             unsent: false,
         };
         assert!(!is_dms_closed(&other));
+    }
+
+    fn dms_closed() -> Canned {
+        reply(
+            403,
+            json!({"message": "Cannot send messages to this user", "code": 50007}),
+        )
+    }
+
+    #[test]
+    fn invalid_answers_slide_out_of_the_window() {
+        let start = Instant::now();
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        let mut counted = InvalidRequests::new(3, Duration::from_secs(600));
+        for secs in [0, 100, 200] {
+            assert_eq!(counted.spent_for(at(secs)), None);
+            counted.record(at(secs));
+        }
+        // Three within 10 minutes: spent until the first is 10 minutes old, then one may go.
+        assert_eq!(counted.spent_for(at(200)), Some(Duration::from_secs(400)));
+        assert_eq!(counted.spent_for(at(599)), Some(Duration::from_secs(1)));
+        assert_eq!(counted.spent_for(at(600)), None);
+        counted.record(at(600));
+        assert_eq!(counted.spent_for(at(600)), Some(Duration::from_secs(100)));
+        // Spread out, any number is fine.
+        let mut spread = InvalidRequests::new(3, Duration::from_secs(600));
+        for n in 0..10 {
+            assert_eq!(spread.spent_for(at(n * 300)), None, "{n}");
+            spread.record(at(n * 300));
+        }
+        assert!(spread.at.len() <= 3);
+    }
+
+    #[tokio::test]
+    async fn the_invalid_request_budget_stops_calls_until_the_window_ends() {
+        let server = serve(vec![
+            dms_closed(),
+            reply(401, json!({"message": "401: Unauthorized", "code": 0})),
+            // Not counted: Discord leaves shared-scope 429s out of the limit.
+            Canned {
+                status: 429,
+                headers: vec![("x-ratelimit-scope", "shared".into())],
+                body: json!({"message": "You are being rate limited.", "retry_after": 30.0, "global": false}).to_string(),
+            },
+            rate_limited(30.0, false),
+            reply(200, json!({"id": "never"})),
+        ])
+        .await;
+        let c = client(&server).with_invalid_request_limit(3, Duration::from_secs(600));
+        let text = OutgoingMessage::text("hi");
+        assert!(is_dms_closed(
+            &c.send_message("c1", &text).await.unwrap_err()
+        ));
+        assert!(c.open_dm("2").await.unwrap_err().is_status(401));
+        assert!(c
+            .send_message("c3", &text)
+            .await
+            .unwrap_err()
+            .is_status(429));
+        assert_eq!(server.requests.lock().await.len(), 3, "not spent yet");
+        assert!(c
+            .send_message("c4", &text)
+            .await
+            .unwrap_err()
+            .is_status(429));
+        // The third counted answer spent it: every clone now fails at once, without sending,
+        // with a wait that lets the queue hold the work until the window ends.
+        for call in 0..2 {
+            let err = c.clone().send_message("c5", &text).await.unwrap_err();
+            assert!(err.is_status(429) && err.is_transient(), "{err}");
+            assert!(err.detail.contains("not sent"), "{err}");
+            assert!(
+                err.retry_after.is_some_and(|s| (598..=600).contains(&s)),
+                "{call}: {:?}",
+                err.retry_after
+            );
+        }
+        let err = c.edit_original("app1", "tok", "done").await.unwrap_err();
+        assert!(
+            err.detail.contains("not sent"),
+            "interaction webhooks too: {err}"
+        );
+        assert_eq!(server.requests.lock().await.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn calls_resume_once_the_invalid_answers_are_out_of_the_window() {
+        let server = serve(vec![
+            dms_closed(),
+            dms_closed(),
+            reply(200, json!({"id": "m9"})),
+        ])
+        .await;
+        let c = client(&server).with_invalid_request_limit(2, Duration::from_millis(300));
+        let text = OutgoingMessage::text("hi");
+        for _ in 0..2 {
+            assert!(is_dms_closed(
+                &c.send_message("c1", &text).await.unwrap_err()
+            ));
+        }
+        let held = c.send_message("c2", &text).await.unwrap_err();
+        assert_eq!(held.retry_after, Some(1), "rounded up to a whole second");
+        assert_eq!(server.requests.lock().await.len(), 2);
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(c.send_message("c2", &text).await.unwrap(), "m9");
     }
 
     #[tokio::test]

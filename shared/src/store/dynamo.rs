@@ -139,6 +139,15 @@ impl Store for DynamoStore {
         .await
     }
 
+    async fn event_until(&self, event: &str) -> Result<Option<i64>, StoreError> {
+        let now = now_epoch();
+        Ok(self
+            .get(event_key(event))
+            .await?
+            .filter(|item| !item.is_expired(now))
+            .and_then(|item| item.expires_at))
+    }
+
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
         let now = now_epoch();
         Ok(self

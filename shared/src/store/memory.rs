@@ -69,6 +69,15 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn event_until(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.with(|items, now| {
+            items
+                .get(&event_key(key))
+                .filter(|i| !i.is_expired(now))
+                .and_then(|i| i.expires_at)
+        }))
+    }
+
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
         Ok(self.with(|items, now| {
             items

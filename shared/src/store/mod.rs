@@ -129,6 +129,10 @@ pub trait Store: CaseStore + Send + Sync {
     /// invocation (so a retry after a killed invocation is not taken for a duplicate), then
     /// confirm for days once the work is done.
     async fn confirm_event(&self, key: &str, ttl_secs: i64) -> Result<(), StoreError>;
+    /// When the record of `key` (claimed or confirmed) lapses, in epoch seconds; `None` if
+    /// there is none or it has lapsed. A read only: for marks that stand for a while (a Discord
+    /// user whose DMs are closed) and are checked far more often than written.
+    async fn event_until(&self, key: &str) -> Result<Option<i64>, StoreError>;
 
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError>;
     /// Takes the right to open a conversation for `identity`; `false` if it is open or leased.
@@ -318,6 +322,7 @@ pub mod contract {
 
     pub async fn run_all(store: &dyn Store) {
         events_are_claimed_once(store).await;
+        standing_events_are_read_until_they_lapse(store).await;
         leases_exclude_each_other_and_open(store).await;
         ending_is_idempotent_and_frees_the_customer(store).await;
         quick_replies_are_remembered(store).await;
@@ -458,6 +463,31 @@ pub mod contract {
         assert!(store.claim_event("x#3", -1).await.unwrap());
         store.confirm_event("x#3", 60).await.unwrap();
         assert!(!store.claim_event("x#3", 60).await.unwrap());
+    }
+
+    async fn standing_events_are_read_until_they_lapse(store: &dyn Store) {
+        assert_eq!(store.event_until("mark#1").await.unwrap(), None);
+        let before = now_epoch();
+        assert!(store.claim_event("mark#1", 3600).await.unwrap());
+        let until = store
+            .event_until("mark#1")
+            .await
+            .unwrap()
+            .expect("standing");
+        assert!(
+            (before + 3600..=now_epoch() + 3600).contains(&until),
+            "{until}"
+        );
+        // Reading does not claim: the record is still the first claim's.
+        assert!(!store.claim_event("mark#1", 60).await.unwrap());
+        assert_eq!(store.event_until("mark#1").await.unwrap(), Some(until));
+        store.release_event("mark#1").await.unwrap();
+        assert_eq!(store.event_until("mark#1").await.unwrap(), None);
+        // A lapsed record reads as none (TTL deletion may lag, or never run in moto).
+        assert!(store.claim_event("mark#2", -1).await.unwrap());
+        assert_eq!(store.event_until("mark#2").await.unwrap(), None);
+        store.confirm_event("mark#2", 60).await.unwrap();
+        assert!(store.event_until("mark#2").await.unwrap().is_some());
     }
 
     async fn leases_exclude_each_other_and_open(store: &dyn Store) {
