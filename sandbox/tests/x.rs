@@ -269,7 +269,8 @@ async fn exact_bodies_can_be_delivered_repeatedly() {
     assert_eq!(requests.len(), 2);
     for request in requests {
         assert_eq!(request.body, body);
-        let parsed = shared::x::events::parse(&request.body, "1").unwrap();
+        let brand = &sandbox.config().x_brand_account_id;
+        let parsed = shared::x::events::parse(&request.body, brand).unwrap();
         assert_eq!(parsed.messages[0].event_id, event_id);
     }
 }
@@ -602,6 +603,174 @@ async fn activity_subscriptions_follow_the_spec_and_keep_dms_private() {
     )
     .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn activity_subscriptions_are_listed_a_page_at_a_time_and_deleted_with_the_bearer_token() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let bearer = sandbox.x_bearer_token();
+    let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
+    let brand = sandbox.config().x_brand_account_id.clone();
+
+    // None yet: no `data` (its minimum is one item), a count of 0.
+    let (status, body) = call(&sandbox, "GET", "/2/activity/subscriptions", None, None).await;
+    assert_eq!((status, body), (200, json!({"meta": {"result_count": 0}})));
+
+    let mut ids = Vec::new();
+    for (event_type, filter) in [
+        (
+            "dm.received",
+            json!({"user_id": brand, "direction": "inbound"}),
+        ),
+        (
+            "post.mention.create",
+            json!({"user_id": brand, "keyword": "help"}),
+        ),
+        ("profile.update.bio", json!({"user_id": "42"})),
+    ] {
+        let (status, body) = call(
+            &sandbox,
+            "POST",
+            "/2/activity/subscriptions",
+            None,
+            Some(json!({"event_type": event_type, "filter": filter, "webhook_id": webhook_id, "tag": "t"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        ids.push(
+            body["data"]["subscription"]["subscription_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+
+    // User context and the app's bearer token both list them, oldest first, as created.
+    for bearer in [None, Some(bearer.as_str())] {
+        let (status, body) = call(&sandbox, "GET", "/2/activity/subscriptions", bearer, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["meta"], json!({"result_count": 3}));
+        let data = body["data"].as_array().unwrap();
+        assert_eq!(data.len(), 3);
+        assert_eq!(data[0]["subscription_id"], ids[0].as_str());
+        assert_eq!(data[0]["event_type"], "dm.received");
+        assert_eq!(
+            data[0]["filter"],
+            json!({"user_id": brand, "direction": "inbound"})
+        );
+        assert_eq!(data[0]["webhook_id"], webhook_id.as_str());
+        assert_eq!(data[0]["tag"], "t");
+        assert!(data[0]["created_at"].as_str().unwrap().ends_with(".000Z"));
+        assert_eq!(data[1]["filter"]["keyword"], "help");
+    }
+    let (status, _) = call(
+        &sandbox,
+        "GET",
+        "/2/activity/subscriptions",
+        Some("wrong"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Pages of two: a next_token, then the rest and none. (This file's OAuth 1.0a helper signs
+    // no query parameters, so the queries go with the bearer token.)
+    let (status, body) = call(
+        &sandbox,
+        "GET",
+        "/2/activity/subscriptions?max_results=2",
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["meta"]["result_count"], 2);
+    let token = body["meta"]["next_token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 16, "{token}");
+    let (status, body) = call(
+        &sandbox,
+        "GET",
+        &format!("/2/activity/subscriptions?max_results=2&pagination_token={token}"),
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["meta"], json!({"result_count": 1}));
+    assert_eq!(body["data"][0]["subscription_id"], ids[2].as_str());
+    for bad in [
+        "max_results=0",
+        "max_results=1001",
+        "max_results=two",
+        "pagination_token=short",
+        "pagination_token=ZZZZZZZZZZZZZZZZZZ",
+        "max_results=1&max_results=2",
+        "ids=1",
+    ] {
+        let (status, body) = call(
+            &sandbox,
+            "GET",
+            &format!("/2/activity/subscriptions?{bad}"),
+            Some(&bearer),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+
+    // DELETE by id takes the app's bearer token only.
+    let path = format!("/2/activity/subscriptions/{}", ids[1]);
+    let (status, body) = call(&sandbox, "DELETE", &path, None, None).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["type"],
+        "https://api.x.com/2/problems/unsupported-authentication"
+    );
+    assert_eq!(sandbox.x_activity_subscriptions().len(), 3);
+    let (status, _) = call(&sandbox, "DELETE", &path, Some("wrong"), None).await;
+    assert_eq!(status, 401);
+    let (status, _) = call(
+        &sandbox,
+        "DELETE",
+        "/2/activity/subscriptions/abc",
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = call(
+        &sandbox,
+        "DELETE",
+        &format!("{path}?force=true"),
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, body) = call(&sandbox, "DELETE", &path, Some(&bearer), None).await;
+    assert_eq!((status, body), (200, json!({"data": {"deleted": true}})));
+    let left: Vec<String> = sandbox
+        .x_activity_subscriptions()
+        .into_iter()
+        .map(|s| s.subscription_id)
+        .collect();
+    assert_eq!(left, [ids[0].clone(), ids[2].clone()]);
+    let (status, body) = call(&sandbox, "DELETE", &path, Some(&bearer), None).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["type"],
+        "https://api.x.com/2/problems/resource-not-found"
+    );
+
+    // Without the product, 403 client-forbidden.
+    sandbox.set_x_product_access(false);
+    let (status, body) = call(&sandbox, "GET", "/2/activity/subscriptions", None, None).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["type"],
+        "https://api.x.com/2/problems/client-forbidden"
+    );
 }
 
 #[tokio::test]

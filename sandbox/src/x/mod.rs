@@ -67,7 +67,11 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
         .route("/2/webhooks/{webhook_id}", delete(setup::delete_webhook))
         .route(
             "/2/activity/subscriptions",
-            post(setup::create_activity_subscription),
+            get(setup::list_activity_subscriptions).post(setup::create_activity_subscription),
+        )
+        .route(
+            "/2/activity/subscriptions/{subscription_id}",
+            delete(setup::delete_activity_subscription),
         )
         .route(
             "/2/account_activity/webhooks/{webhook_id}/subscriptions/all",

@@ -1,6 +1,7 @@
 //! The set-up endpoints of X's API an operator calls once, as `openapi.json` describes them:
 //! webhook configs (`/2/webhooks`, CRC-checked when registered), X Activity API subscriptions
-//! (`POST /2/activity/subscriptions`), Account Activity API subscriptions
+//! (`POST`, `GET /2/activity/subscriptions`, `DELETE /2/activity/subscriptions/{subscription_id}`),
+//! Account Activity API subscriptions
 //! (`POST /2/account_activity/webhooks/{webhook_id}/subscriptions/all`) and replay jobs
 //! (`POST /2/webhooks/replay`).
 //!
@@ -124,6 +125,9 @@ const WEBHOOK_FIELDS: &[&str] = &["created_at", "id", "url", "valid"];
 /// X replays at most the past 24 hours.
 const REPLAY_WINDOW_SECS: u64 = 24 * 3600;
 
+/// `GET /2/activity/subscriptions`' `max_results`: 1 to 1000, 1000 when unspecified.
+const MAX_SUBSCRIPTIONS_PAGE: usize = 1000;
+
 impl Sandbox {
     /// The app-only bearer token the sandbox accepts (`X_BEARER_TOKEN`).
     pub fn x_bearer_token(&self) -> String {
@@ -170,6 +174,40 @@ impl Sandbox {
     /// The X Activity API subscriptions, oldest first.
     pub fn x_activity_subscriptions(&self) -> Vec<XActivitySubscription> {
         self.x_store().setup.activity.clone()
+    }
+
+    /// Creates an X Activity API subscription directly (no auth or checks), as if done earlier;
+    /// returns its id.
+    pub fn add_x_activity_subscription(
+        &self,
+        event_type: &str,
+        filter: Value,
+        webhook_id: Option<&str>,
+    ) -> String {
+        let subscription = XActivitySubscription {
+            subscription_id: time::snowflake(),
+            event_type: event_type.to_owned(),
+            filter,
+            webhook_id: webhook_id.map(str::to_owned),
+            tag: None,
+            created_at: created_at(),
+        };
+        let id = subscription.subscription_id.clone();
+        self.x_store().setup.activity.push(subscription);
+        id
+    }
+
+    /// Marks a webhook valid or not (`valid` of `GET /2/webhooks`), as X does after its
+    /// periodic CRC check succeeds or fails. Returns whether the webhook exists.
+    pub fn set_x_webhook_valid(&self, webhook_id: &str, valid: bool) -> bool {
+        let mut store = self.x_store();
+        match store.setup.webhooks.iter_mut().find(|w| w.id == webhook_id) {
+            Some(webhook) => {
+                webhook.valid = valid;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The Account Activity API subscriptions, oldest first.
@@ -581,6 +619,13 @@ pub(super) async fn create_activity_subscription(
         created_at: created_at(),
     };
     setup.activity.push(subscription.clone());
+    let data = subscription_json(&subscription);
+    Json(json!({"data": {"subscription": data}})).into_response()
+}
+
+/// A subscription as X answers it (`CreateActivitySubscriptionResponseDataSubscription`,
+/// `GetActivitySubscriptionsResponseData`): absent fields are left out.
+fn subscription_json(subscription: &XActivitySubscription) -> Value {
     let mut data = json!({
         "subscription_id": subscription.subscription_id,
         "event_type": subscription.event_type,
@@ -594,7 +639,150 @@ pub(super) async fn create_activity_subscription(
     if let Some(tag) = &subscription.tag {
         data["tag"] = json!(tag);
     }
-    Json(json!({"data": {"subscription": data}})).into_response()
+    data
+}
+
+/// `GET /2/activity/subscriptions` (`UserToken` or `BearerToken`; `OAuth2UserToken` is not
+/// emulated): the app's subscriptions, oldest first, `max_results` (1 to 1000, default 1000)
+/// a page. A further page's `pagination_token` (base32hex, at least 16 characters) comes in
+/// `meta.next_token`, as docs.x.com describes (the spec's `GetActivitySubscriptionsResponse`
+/// declares only `data` and `errors`). No subscriptions: no `data` (its minimum is one item).
+pub(super) async fn list_activity_subscriptions(
+    State(sandbox): State<Sandbox>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, true, true) {
+        return response;
+    }
+    let params: Vec<(String, String)> = match query.as_deref().filter(|q| !q.is_empty()) {
+        None => Vec::new(),
+        Some(q) => match serde_urlencoded::from_str(q) {
+            Ok(params) => params,
+            Err(_) => return invalid("The query string is malformed"),
+        },
+    };
+    let mut page_size = MAX_SUBSCRIPTIONS_PAGE;
+    let mut offset = 0;
+    let mut seen = Vec::new();
+    for (name, value) in &params {
+        if seen.contains(&name.as_str()) {
+            return invalid(format!(
+                "The query parameter [{name}] is given more than once"
+            ));
+        }
+        seen.push(name.as_str());
+        match name.as_str() {
+            "max_results" => match value.parse::<usize>() {
+                Ok(n) if (1..=MAX_SUBSCRIPTIONS_PAGE).contains(&n) => page_size = n,
+                _ => {
+                    return invalid(format!(
+                        "The `max_results` query parameter value [{value}] is not between 1 and 1000"
+                    ))
+                }
+            },
+            "pagination_token" => match decode_page_token(value) {
+                Some(at) => offset = at,
+                None => {
+                    return invalid(format!(
+                        "The `pagination_token` query parameter value [{value}] is not a valid pagination token"
+                    ))
+                }
+            },
+            _ => {
+                return invalid(format!(
+                    "The query parameter [{name}] is not one of [max_results,pagination_token]"
+                ))
+            }
+        }
+    }
+    let store = sandbox.x_store();
+    let all = &store.setup.activity;
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .map(subscription_json)
+        .collect();
+    let mut meta = json!({"result_count": page.len()});
+    let next = offset.saturating_add(page_size);
+    if next < all.len() {
+        meta["next_token"] = json!(encode_page_token(next));
+    }
+    let mut body = json!({"meta": meta});
+    if !page.is_empty() {
+        body["data"] = json!(page);
+    }
+    Json(body).into_response()
+}
+
+/// `DELETE /2/activity/subscriptions/{subscription_id}` (`BearerToken` only):
+/// `DeleteActivitySubscriptionResponse` `{"data": {"deleted": true}}`.
+pub(super) async fn delete_activity_subscription(
+    State(sandbox): State<Sandbox>,
+    Path(subscription_id): Path<String>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, false, true) {
+        return response;
+    }
+    if let Err(response) = no_query(&query) {
+        return response;
+    }
+    if !is_numeric_id(&subscription_id) {
+        return invalid(format!(
+            "The `subscription_id` path parameter value [{subscription_id}] does not match ^[0-9]{{1,19}}$"
+        ));
+    }
+    let mut store = sandbox.x_store();
+    let activity = &mut store.setup.activity;
+    let before = activity.len();
+    activity.retain(|s| s.subscription_id != subscription_id);
+    if activity.len() == before {
+        return not_found("subscription", &subscription_id);
+    }
+    Json(json!({"data": {"deleted": true}})).into_response()
+}
+
+/// base32hex (RFC 4648, `0-9A-V`) of 10 bytes: 16 characters, no padding.
+const BASE32HEX: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
+
+/// The pagination token of the page starting at `offset`: the offset's 8 bytes after a
+/// two-byte marker, in base32hex (16 characters, the spec's minimum length).
+fn encode_page_token(offset: usize) -> String {
+    let mut bytes = [0u8; 10];
+    bytes[..2].copy_from_slice(b"sp");
+    bytes[2..].copy_from_slice(&(offset as u64).to_be_bytes());
+    let bits = bytes
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    (0..16)
+        .map(|i| BASE32HEX[((bits >> (75 - 5 * i)) & 31) as usize] as char)
+        .collect()
+}
+
+fn decode_page_token(token: &str) -> Option<usize> {
+    if token.len() != 16 {
+        return None;
+    }
+    let mut bits = 0u128;
+    for c in token.bytes() {
+        let value = BASE32HEX
+            .iter()
+            .position(|b| *b == c.to_ascii_uppercase())?;
+        bits = (bits << 5) | value as u128;
+    }
+    let bytes: Vec<u8> = (0..10).rev().map(|i| (bits >> (8 * i)) as u8).collect();
+    if &bytes[..2] != b"sp" {
+        return None;
+    }
+    let offset = u64::from_be_bytes(bytes[2..].try_into().ok()?);
+    usize::try_from(offset).ok()
 }
 
 type ActivityRequest = (String, Value, Option<String>, Option<String>);
@@ -807,6 +995,25 @@ mod tests {
             "202406012460",
         ] {
             assert_eq!(parse_yyyymmddhhmm(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn page_tokens_are_base32hex_and_round_trip() {
+        for offset in [0, 1, 2, 999, 1000, 123_456_789] {
+            let token = encode_page_token(offset);
+            assert_eq!(token.len(), 16, "{token}");
+            assert!(token.bytes().all(|b| BASE32HEX.contains(&b)), "{token}");
+            assert_eq!(decode_page_token(&token), Some(offset), "{token}");
+        }
+        for bad in [
+            "",
+            "0000000000000000",
+            "WWWWWWWWWWWWWWWW",
+            "short",
+            "{\"page\":1}xxxxxx",
+        ] {
+            assert_eq!(decode_page_token(bad), None, "{bad}");
         }
     }
 
