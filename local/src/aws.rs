@@ -133,7 +133,7 @@ async fn fifo_queue(
 pub async fn consume<F, Fut>(sqs: aws_sdk_sqs::Client, queue_url: String, handle: F)
 where
     F: Fn(Vec<QueueRecord>) -> Fut,
-    Fut: Future<Output = Vec<String>>,
+    Fut: Future<Output = Vec<shared::queue::Failure>>,
 {
     loop {
         let received = sqs
@@ -177,16 +177,28 @@ where
             .collect();
         let failed = handle(records).await;
         for (id, receipt) in receipts {
-            if !failed.contains(&id) {
-                if let Err(err) = sqs
-                    .delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(receipt)
-                    .send()
-                    .await
-                {
-                    tracing::warn!(error = %err, "delete failed");
+            match failed.iter().find(|f| f.message_id == id) {
+                None => {
+                    if let Err(err) = sqs
+                        .delete_message()
+                        .queue_url(&queue_url)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await
+                    {
+                        tracing::warn!(error = %err, "delete failed");
+                    }
                 }
+                // As Lambda's run_sqs does: hide it until the time it named.
+                Some(failure) if failure.retry_at.is_some() => {
+                    let delay = failure.delay(1, shared::now_epoch());
+                    if let Err(err) =
+                        shared::queue::delay_retry(&sqs, &queue_url, &receipt, delay).await
+                    {
+                        tracing::warn!(error = %err, "could not delay the retry");
+                    }
+                }
+                Some(_) => {}
             }
         }
     }

@@ -223,15 +223,15 @@ pub struct Functions {
 }
 
 impl Functions {
-    async fn deliver(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
+    async fn deliver(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<shared::queue::Failure> {
         self.delivery.handle_batch(batch).await
     }
 
-    async fn work_discord(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
+    async fn work_discord(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<shared::queue::Failure> {
         self.discord_worker.handle_batch(batch).await
     }
 
-    async fn work_x(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<String> {
+    async fn work_x(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<shared::queue::Failure> {
         self.x_worker.handle_batch(batch).await
     }
 }
@@ -397,7 +397,7 @@ impl LocalBridge {
 async fn consume_memory<F, Fut>(queue: Arc<MemoryQueue>, handle: F)
 where
     F: Fn(Vec<QueueRecord>) -> Fut,
-    Fut: std::future::Future<Output = Vec<String>>,
+    Fut: std::future::Future<Output = Vec<shared::queue::Failure>>,
 {
     loop {
         let batch = queue.receive(10).await;

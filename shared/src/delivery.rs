@@ -181,7 +181,7 @@ impl Delivery {
     }
 
     /// Handles one SQS batch; returns the message ids to report as `batchItemFailures`.
-    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
+    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<crate::queue::Failure> {
         process_in_order(records, |record| async move { self.handle(&record).await }).await
     }
 

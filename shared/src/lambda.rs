@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{ConfigError, Env};
-use crate::queue::{backoff, delay_retry, Queue, SqsQueue};
+use crate::queue::{backoff, delay_retry, Failure, Queue, SqsQueue};
 use crate::sdk_http::SdkHttpClient;
 use crate::secrets;
 use crate::store::{DynamoStore, Store};
@@ -178,12 +178,12 @@ where
     .await
 }
 
-/// Consumes an SQS event source with `handler`, which returns the ids of failed messages.
-/// Failed messages are hidden for their back-off through `aws`.
+/// Consumes an SQS event source with `handler`, which returns the failed messages. Failed
+/// messages are hidden for their back-off, or until the time they named, through `aws`.
 pub async fn run_sqs<F, Fut>(aws: &Aws, handler: F) -> Result<(), Error>
 where
     F: Fn(Vec<QueueRecord>) -> Fut,
-    Fut: Future<Output = Vec<String>> + Send,
+    Fut: Future<Output = Vec<Failure>> + Send,
 {
     // Built on the first failure only: most invocations never need it.
     let sqs = std::sync::OnceLock::new();
@@ -210,9 +210,9 @@ where
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = failed
                 .into_iter()
-                .map(|id| {
+                .map(|failed| {
                     let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = id;
+                    failure.item_identifier = failed.message_id;
                     failure
                 })
                 .collect();
@@ -246,15 +246,17 @@ impl Try {
     }
 }
 
-/// Failed messages wait [`backoff::retry_delay`] before their next try instead of the queue's
+/// Failed messages wait [`Failure::delay`] before their next try instead of the queue's
 /// visibility timeout. If that fails, SQS retries them after the visibility timeout: sooner,
 /// never lost.
 async fn delay_retries(
     client: &aws_sdk_sqs::Client,
-    failed: &[String],
+    failed: &[Failure],
     tries: &HashMap<String, Try>,
 ) {
-    for id in failed {
+    let now = crate::now_epoch();
+    for failure in failed {
+        let id = &failure.message_id;
         let Some(Try {
             queue_url: Some(url),
             receipt_handle: Some(receipt),
@@ -263,7 +265,7 @@ async fn delay_retries(
         else {
             continue;
         };
-        let delay = backoff::retry_delay(*receive_count);
+        let delay = failure.delay(*receive_count, now);
         match delay_retry(client, url, receipt, delay).await {
             Ok(()) => {
                 tracing::info!(message_id = %id, attempt = receive_count, delay_secs = delay.as_secs(), "retry delayed")

@@ -74,7 +74,7 @@ impl DiscordWorker {
         })
     }
 
-    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
+    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<crate::queue::Failure> {
         process_in_order(records, |record| async move { self.handle(&record).await }).await
     }
 

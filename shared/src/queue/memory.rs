@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use super::{Queue, QueueError, QueueRecord};
+use super::{Failure, Queue, QueueError, QueueRecord};
 
 const DEDUPE_WINDOW: Duration = Duration::from_secs(300);
 
@@ -96,19 +96,25 @@ impl MemoryQueue {
         }
     }
 
-    /// Settles a received batch: `failed` ids go back (in order, after a delay) or to the DLQ.
-    pub fn settle(&self, batch: Vec<QueueRecord>, failed: &[String]) {
+    /// Settles a received batch: `failed` records go back (in order, after the queue's delay or
+    /// at their `retry_at`) or to the DLQ.
+    pub fn settle(&self, batch: Vec<QueueRecord>, failed: &[Failure]) {
         let mut state = self.state();
         let mut retry = Vec::new();
         for record in batch {
             let group = record.group.clone().unwrap_or_default();
             state.in_flight_groups.retain(|g| *g != group);
-            if failed.contains(&record.message_id) {
-                if record.receive_count >= self.max_receives {
-                    state.dead.push(record);
-                } else {
-                    retry.push((record, Instant::now() + self.retry_delay));
-                }
+            let Some(failure) = failed.iter().find(|f| f.message_id == record.message_id) else {
+                continue;
+            };
+            if record.receive_count >= self.max_receives {
+                state.dead.push(record);
+            } else {
+                let delay = match failure.retry_at {
+                    Some(at) => Duration::from_secs((at - crate::now_epoch()).max(0) as u64),
+                    None => self.retry_delay,
+                };
+                retry.push((record, Instant::now() + delay));
             }
         }
         // Failed messages go back in front of their groups' later messages.
@@ -168,7 +174,7 @@ mod tests {
         let batch = queue.receive(10).await;
         let bodies: Vec<_> = batch.iter().map(|r| r.body.as_str()).collect();
         assert_eq!(bodies, ["first", "second"], "deduplicated, in order");
-        let ids: Vec<_> = batch.iter().map(|r| r.message_id.clone()).collect();
+        let ids: Vec<_> = batch.iter().map(|r| retry(&r.message_id)).collect();
         queue.settle(batch, &ids);
         let batch = queue.receive(10).await;
         assert_eq!(
@@ -176,9 +182,38 @@ mod tests {
             ("first", 2)
         );
         assert_eq!(batch[1].body, "second");
-        let first = batch[0].message_id.clone();
+        let first = retry(&batch[0].message_id);
         queue.settle(batch, &[first]);
         assert_eq!(queue.dead_letters()[0].body, "first");
         assert!(queue.is_idle());
+    }
+
+    fn retry(id: &str) -> Failure {
+        Failure {
+            message_id: id.into(),
+            retry_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_with_a_time_waits_until_then_and_holds_its_group() {
+        let queue = MemoryQueue::new(5, Duration::from_millis(10));
+        queue.send("g", "1", "first").await.unwrap();
+        queue.send("g", "2", "second").await.unwrap();
+        let batch = queue.receive(1).await;
+        let wait = Failure {
+            message_id: batch[0].message_id.clone(),
+            retry_at: Some(crate::now_epoch() + 2),
+        };
+        queue.settle(batch, &[wait]);
+        let early = tokio::time::timeout(Duration::from_millis(500), queue.receive(10)).await;
+        assert!(
+            early.is_err(),
+            "nothing of the group before its head's time"
+        );
+        let batch = tokio::time::timeout(Duration::from_secs(5), queue.receive(10))
+            .await
+            .expect("at its time");
+        assert_eq!(batch[0].body, "first");
     }
 }

@@ -139,29 +139,101 @@ impl OutboundJob {
     }
 }
 
-/// Runs `handle` over a batch in order and returns the ids to report as `batchItemFailures`.
-/// Once a message fails, the later messages of its group are failed unhandled, so SQS FIFO
-/// retries the group from that point, in order. `handle` answers `true` when a record is done.
-pub async fn process_in_order<F, Fut>(records: Vec<QueueRecord>, mut handle: F) -> Vec<String>
+/// What became of one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Done with: handled, a duplicate, or noted as undeliverable.
+    Done,
+    /// Try again after the usual back-off ([`backoff::retry_delay`]).
+    Retry,
+    /// Try again at this epoch second, when the upstream said it takes work again (X's DM
+    /// budget resets): one receive spent waiting, instead of a back-off's many.
+    RetryAt(i64),
+}
+
+impl From<bool> for Handled {
+    fn from(done: bool) -> Self {
+        if done {
+            Handled::Done
+        } else {
+            Handled::Retry
+        }
+    }
+}
+
+/// A record to report in `batchItemFailures`, and when to try it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message_id: String,
+    /// Epoch second of the next try; `None` for the usual back-off.
+    pub retry_at: Option<i64>,
+}
+
+impl Failure {
+    /// How long to hide the message: until `retry_at` (at least a second, at most SQS's 12-hour
+    /// visibility limit), or the back-off after its `receive_count`-th try.
+    pub fn delay(&self, receive_count: u32, now: i64) -> std::time::Duration {
+        const SQS_MAX_VISIBILITY_SECS: i64 = 12 * 3600;
+        match self.retry_at {
+            Some(at) => {
+                std::time::Duration::from_secs((at - now).clamp(1, SQS_MAX_VISIBILITY_SECS) as u64)
+            }
+            None => backoff::retry_delay(receive_count),
+        }
+    }
+}
+
+impl PartialEq<&str> for Failure {
+    fn eq(&self, id: &&str) -> bool {
+        self.message_id == *id
+    }
+}
+
+impl PartialEq<String> for Failure {
+    fn eq(&self, id: &String) -> bool {
+        self.message_id == *id
+    }
+}
+
+/// Whether `id` is among `failures`.
+pub fn has_failed(failures: &[Failure], id: &str) -> bool {
+    failures.iter().any(|f| f.message_id == id)
+}
+
+/// Runs `handle` over a batch in order and returns the records to report as
+/// `batchItemFailures`. Once a message fails, the later messages of its group are failed
+/// unhandled, so SQS FIFO retries the group from that point, in order. `handle` answers
+/// [`Handled`] (or `true` when a record is done).
+pub async fn process_in_order<F, Fut, H>(records: Vec<QueueRecord>, mut handle: F) -> Vec<Failure>
 where
     F: FnMut(QueueRecord) -> Fut,
-    Fut: Future<Output = bool>,
+    Fut: Future<Output = H>,
+    H: Into<Handled>,
 {
     let mut failed = Vec::new();
     let mut blocked_groups = HashSet::new();
     for record in records {
         let group = record.group.clone();
         if group.as_ref().is_some_and(|g| blocked_groups.contains(g)) {
-            failed.push(record.message_id);
+            failed.push(Failure {
+                message_id: record.message_id,
+                retry_at: None,
+            });
             continue;
         }
-        let id = record.message_id.clone();
-        if !handle(record).await {
-            if let Some(group) = group {
-                blocked_groups.insert(group);
-            }
-            failed.push(id);
+        let message_id = record.message_id.clone();
+        let retry_at = match handle(record).await.into() {
+            Handled::Done => continue,
+            Handled::Retry => None,
+            Handled::RetryAt(at) => Some(at),
+        };
+        if let Some(group) = group {
+            blocked_groups.insert(group);
         }
+        failed.push(Failure {
+            message_id,
+            retry_at,
+        });
     }
     failed
 }
@@ -200,5 +272,37 @@ mod tests {
             ["a1", "b1", "b2"],
             "a2 is not attempted after a1 failed"
         );
+        assert!(failed.iter().all(|f| f.retry_at.is_none()));
+    }
+
+    #[tokio::test]
+    async fn a_record_may_name_its_next_try_and_its_group_waits_behind_it() {
+        let batch = vec![record("a1", "a"), record("a2", "a"), record("b1", "b")];
+        let failed = process_in_order(batch, |r| async move {
+            match r.message_id.as_str() {
+                "a1" => Handled::RetryAt(1_786_000_600),
+                _ => Handled::Done,
+            }
+        })
+        .await;
+        assert_eq!(failed, ["a1", "a2"]);
+        assert_eq!(failed[0].retry_at, Some(1_786_000_600));
+        let now = 1_786_000_000;
+        assert_eq!(failed[0].delay(3, now).as_secs(), 600);
+        assert_eq!(failed[1].delay(3, now), backoff::retry_delay(3));
+        let far = Failure {
+            message_id: "x".into(),
+            retry_at: Some(now + 86_400),
+        };
+        assert_eq!(
+            far.delay(1, now).as_secs(),
+            12 * 3600,
+            "SQS hides for 12 h at most"
+        );
+        let past = Failure {
+            retry_at: Some(now - 5),
+            ..far
+        };
+        assert_eq!(past.delay(1, now).as_secs(), 1);
     }
 }

@@ -81,7 +81,7 @@ impl XWorker {
 
     /// One SQS batch; returns the ids to report as `batchItemFailures`. A failed DM fails the
     /// rest of its customer's DMs in the batch unhandled, so order holds per customer.
-    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<String> {
+    pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<crate::queue::Failure> {
         process_in_order(records, |record| async move { self.handle(&record).await }).await
     }
 
