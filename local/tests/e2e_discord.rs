@@ -287,6 +287,152 @@ async fn closed_dms_are_explained_to_the_customer_and_noted_for_the_agent() {
     assert!(note.body.contains("50007"), "{}", note.body);
 }
 
+/// Waits until the delivery queue holds nothing (in flight or waiting), then returns what its
+/// dead-letter queue holds.
+async fn drained_delivery_queue(bridge: &local::LocalBridge) -> usize {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let aws = bridge.aws.as_ref().expect("on moto");
+    let count = |url: String| async move {
+        let attributes = aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|a| attributes.get(a)?.parse::<usize>().ok())
+        .sum::<usize>()
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while count(aws.queue_url.clone()).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the delivery queue never drained"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    count(aws.queue_url.replace(".fifo", "-dlq.fifo")).await
+}
+
+fn notes(conversation: &sandbox::ConversationView) -> Vec<String> {
+    conversation
+        .messages
+        .iter()
+        .filter(|m| m.author == "Flex Bridge")
+        .map(|m| m.body.clone())
+        .collect()
+}
+
+/// The customer's DMs close after the chat opened: Discord refuses the first DM with 50007, and
+/// that one refusal is all it is asked; the agent is told once; no job waits or goes to the DLQ.
+/// Once the mark lapses (a day; here its record is made to lapse), DMs are tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closed_dms_cost_one_refusal_and_one_note_however_many_agent_messages() {
+    let bridge = start("discord-closed-once").await;
+    let sandbox = &bridge.sandbox;
+    let (reply, dm) = help_me(&bridge, "where is my order?").await;
+    original(&bridge, &reply).await;
+    let sid = conversation_with(&bridge, 1).await.sid;
+    sandbox.set_discord_dms_closed(&customer().id, true);
+    sandbox.reset_counts();
+    for text in ["Hi", "Are you there?", "I'll close this for now"] {
+        sandbox
+            .agent_message(&sid, "sam@acme.example", text)
+            .await
+            .unwrap();
+    }
+    let conversation = conversation_with(&bridge, 5).await;
+    assert_eq!(
+        drained_delivery_queue(&bridge).await,
+        0,
+        "nothing in the DLQ"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        sandbox.request_count(Service::Discord),
+        1,
+        "one refused DM (the agent's joined notice), then nothing"
+    );
+    let conversation = sandbox.conversation(&conversation.sid).unwrap();
+    let notes = notes(&conversation);
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].contains("50007") && notes[0].contains("UTC") && notes[0].contains("Hi"),
+        "{}",
+        notes[0]
+    );
+    assert_eq!(
+        conversation.messages.len(),
+        5,
+        "{:#?}",
+        bodies(&conversation)
+    );
+
+    // A day later the mark has lapsed, and the customer has opened their DMs.
+    bridge
+        .store
+        .confirm_event(&shared::discord::worker::closed_dms::key(IDENTITY), -1)
+        .await
+        .unwrap();
+    sandbox.set_discord_dms_closed(&customer().id, false);
+    sandbox
+        .agent_message(&sid, "sam@acme.example", "Back again")
+        .await
+        .unwrap();
+    let messages = wait_for(WAIT, || {
+        Some(sandbox.discord_messages(&dm)).filter(|m| m.iter().any(|m| m.content == "Back again"))
+    })
+    .await
+    .expect("delivered once the mark lapsed");
+    assert_eq!(
+        messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()[1..],
+        ["An agent joined the chat.", "Back again"]
+    );
+}
+
+/// `/helpme` with DMs closed marks them; once the customer opens them, the next `/helpme`'s
+/// confirmation DM gets through and lifts the mark, so the agent's answer is delivered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_helpme_whose_confirmation_gets_through_lifts_the_mark() {
+    let bridge = start("discord-reopened").await;
+    let sandbox = &bridge.sandbox;
+    sandbox.set_discord_dms_closed(&customer().id, true);
+    let (reply, dm) = help_me(&bridge, "hello?").await;
+    assert!(original(&bridge, &reply).await.contains("/helpme"));
+    let mark = shared::discord::worker::closed_dms::until(bridge.store.as_ref(), IDENTITY);
+    assert!(mark.await.unwrap().is_some(), "the refusal is remembered");
+    sandbox.set_discord_dms_closed(&customer().id, false);
+    let (reply, _) = help_me(&bridge, "DMs are on now").await;
+    assert_eq!(
+        original(&bridge, &reply).await,
+        "Thanks! We'll answer in your DMs."
+    );
+    let mark = shared::discord::worker::closed_dms::until(bridge.store.as_ref(), IDENTITY);
+    assert_eq!(mark.await.unwrap(), None);
+    let sid = conversation_with(&bridge, 2).await.sid;
+    sandbox
+        .agent_message(&sid, "sam@acme.example", "Got it")
+        .await
+        .unwrap();
+    wait_for(WAIT, || {
+        Some(sandbox.discord_messages(&dm)).filter(|m| m.iter().any(|m| m.content == "Got it"))
+    })
+    .await
+    .expect("delivered");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forged_interactions_are_refused() {
     let bridge = start("discord-forged").await;

@@ -15,6 +15,7 @@ use crate::bot::{handoff, replies};
 use crate::cases::{self, views, Case, CaseError, CaseKind};
 use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
+use crate::discord::worker::closed_dms;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
 use crate::idempotency::{Once, Outcome, STEP};
@@ -60,8 +61,8 @@ enum DeliveryError {
     NotConfigured(&'static str),
     #[error("{0}")]
     Handoff(#[from] handoff::HandoffError),
-    #[error("the customer's Discord DMs are closed (Discord error 50007); ask them to allow DMs from the server and use /reply")]
-    DmsClosed,
+    #[error("the customer's Discord DMs are closed (Discord error 50007): this and later messages are not sent to them, nor noted again, until {} UTC, unless they allow DMs from the server and use /helpme", crate::calendar::UtcDateTime::from_epoch(*until).to_minute())]
+    DmsClosed { until: i64 },
 }
 
 impl DeliveryError {
@@ -73,18 +74,17 @@ impl DeliveryError {
             // workspace or workflow SID) is retried, then waits in the DLQ, whose alarm fires,
             // until the configuration is fixed and the job redriven.
             DeliveryError::Handoff(_) => true,
-            DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed => false,
+            DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed { .. } => false,
         }
     }
 }
 
-fn dms_closed_or_remote(err: HttpError) -> DeliveryError {
-    if is_dms_closed(&err) {
-        DeliveryError::DmsClosed
-    } else {
-        DeliveryError::Remote(err)
-    }
-}
+/// The note "this customer's Discord DMs are closed" is posted once per conversation and mark
+/// (the mark's end is in its key): later messages are neither sent nor noted.
+const DMS_CLOSED_NOTE: Once = Once {
+    claim_secs: 90,
+    keep_secs: closed_dms::MARK_SECS,
+};
 
 /// A job telling a customer `text` on their platform outside any conversation, through the
 /// durable lane (an outage delays it, never drops it): `identity` gives the platform and user
@@ -149,6 +149,25 @@ fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage>
         | OutboundKind::CaseUpdate { text } => discord_messages::notice(text),
         OutboundKind::Handoff { .. } => Vec::new(),
     }
+}
+
+/// Sends `kind` to the customer's Discord DMs.
+async fn send_discord(
+    discord: &DiscordClient,
+    job: &OutboundJob,
+    kind: &OutboundKind,
+) -> Result<(), HttpError> {
+    let channel = match kind {
+        // Opening a DM channel that is open already returns the same channel.
+        OutboundKind::CaseUpdate { .. } => discord.open_dm(&job.customer.address).await?,
+        _ => job.customer.address.clone(),
+    };
+    for (n, piece) in discord_pieces(kind).into_iter().enumerate() {
+        // The nonce makes a retried send after a lost answer post nothing new.
+        let piece = piece.with_nonce(&format!("{}-{n}", job.id));
+        discord.send_message(&channel, &piece).await?;
+    }
+    Ok(())
 }
 
 impl Delivery {
@@ -379,23 +398,24 @@ impl Delivery {
                     .discord
                     .as_ref()
                     .ok_or(DeliveryError::NotConfigured("Discord"))?;
-                let channel = match kind {
-                    // Opening a DM channel that is open already returns the same channel.
-                    OutboundKind::CaseUpdate { .. } => discord
-                        .open_dm(&job.customer.address)
-                        .await
-                        .map_err(dms_closed_or_remote)?,
-                    _ => job.customer.address.clone(),
-                };
-                for (n, piece) in discord_pieces(kind).into_iter().enumerate() {
-                    // The nonce makes a retried send after a lost answer post nothing new.
-                    let piece = piece.with_nonce(&format!("{}-{n}", job.id));
-                    discord
-                        .send_message(&channel, &piece)
-                        .await
-                        .map_err(dms_closed_or_remote)?;
+                let store = self.store.as_ref();
+                let identity = &job.customer.identity;
+                // A user whose DMs refused a message is not asked again (each refusal is a 403
+                // towards Discord's invalid request limit) until the mark lapses.
+                if let Some(until) = closed_dms::until(store, identity).await? {
+                    tracing::info!(until, "the customer's Discord DMs are closed: not sent");
+                    return Err(DeliveryError::DmsClosed { until });
                 }
-                Ok(())
+                match send_discord(discord, job, kind).await {
+                    Err(err) if is_dms_closed(&err) => {
+                        let until = closed_dms::mark(store, identity).await.unwrap_or_else(|err| {
+                            tracing::warn!(error = %err, "could not mark the customer's DMs closed");
+                            now_epoch() + closed_dms::MARK_SECS
+                        });
+                        Err(DeliveryError::DmsClosed { until })
+                    }
+                    result => Ok(result?),
+                }
             }
         }
     }
@@ -448,18 +468,40 @@ impl Delivery {
         };
         let note = format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\"");
         let attributes = json!({ BRIDGE_ATTRIBUTE: { "delivery_failed": job.id } });
-        let result = self
-            .twilio
-            .post_message(
-                &job.customer.conversation_sid,
-                &NewMessage {
-                    author: "Flex Bridge",
-                    body: &note,
-                    attributes: Some(&attributes),
-                    webhooks: false,
-                },
-            )
-            .await;
+        let post = || async {
+            self.twilio
+                .post_message(
+                    &job.customer.conversation_sid,
+                    &NewMessage {
+                        author: "Flex Bridge",
+                        body: &note,
+                        attributes: Some(&attributes),
+                        webhooks: false,
+                    },
+                )
+                .await
+                .map(drop)
+        };
+        let result = match err {
+            DeliveryError::DmsClosed { until } => {
+                let key = format!("dms-closed-noted#{}#{until}", job.customer.conversation_sid);
+                match DMS_CLOSED_NOTE.run(self.store.as_ref(), &key, post).await {
+                    Ok(Outcome::Done(())) => Ok(()),
+                    Ok(Outcome::AlreadyDone) => {
+                        tracing::info!(
+                            "the agent was told already that the customer's DMs are closed"
+                        );
+                        Ok(())
+                    }
+                    Ok(Outcome::Failed(err)) => Err(err),
+                    Err(err) => {
+                        tracing::error!(error = %err, "could not post the delivery-failure note");
+                        return;
+                    }
+                }
+            }
+            _ => post().await,
+        };
         if let Err(err) = result {
             tracing::error!(error = %err, "could not post the delivery-failure note");
         }

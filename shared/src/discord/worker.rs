@@ -24,10 +24,53 @@ const WORK_ONCE: Once = Once {
     keep_secs: 24 * 3600,
 };
 
-/// How to open DMs, for customers whose settings refuse them (Discord error 50007).
+/// How to open DMs, for customers whose settings refuse them (Discord error 50007). `/helpme`,
+/// not `/reply`: its confirmation DM is what shows the bridge the DMs are open again.
 pub const DMS_CLOSED_HELP: &str = "I couldn't send you a direct message, so replies from our team can't reach you. \
 In this server's menu open Privacy Settings and turn on Direct Messages (or User Settings › Privacy & Safety › \
-Allow direct messages from server members), then send /reply with your message.";
+Allow direct messages from server members), then send /helpme with your message.";
+
+/// Discord users whose DMs refused a message (error 50007), remembered in the store for a day
+/// so no Lambda spends another 403 on them (Discord bans an IP after 10,000 401/403/429 answers
+/// in 10 minutes): agent messages and notices to them are not sent while the mark stands. A
+/// customer's `/reply` does not lift it (their DMs may still be closed); it lapses after
+/// [`closed_dms::MARK_SECS`], or when a `/helpme` confirmation DM gets through.
+pub mod closed_dms {
+    use crate::store::{Store, StoreError};
+
+    /// How long a refusal is believed.
+    pub const MARK_SECS: i64 = 24 * 3600;
+
+    /// The mark's event key in the store.
+    pub fn key(identity: &str) -> String {
+        format!("dms-closed#{identity}")
+    }
+
+    /// Until when (epoch seconds) the customer `identity` (`discord-<user id>`) is not written
+    /// to; `None`: their DMs are not known to be closed.
+    pub async fn until(store: &dyn Store, identity: &str) -> Result<Option<i64>, StoreError> {
+        store.event_until(&key(identity)).await
+    }
+
+    /// Discord refused a DM to `identity` with 50007. A mark already standing is kept (it lapses
+    /// a day after the first refusal); returns when it lapses, as stored (the second every
+    /// reader sees: the agent's note is keyed by it).
+    pub async fn mark(store: &dyn Store, identity: &str) -> Result<i64, StoreError> {
+        let until = crate::now_epoch() + MARK_SECS;
+        if store.claim_event(&key(identity), MARK_SECS).await? {
+            tracing::info!(
+                until,
+                "the customer's Discord DMs are closed: not writing to them for a day"
+            );
+        }
+        Ok(store.event_until(&key(identity)).await?.unwrap_or(until))
+    }
+
+    /// A DM to `identity` got through: their DMs are open.
+    pub async fn clear(store: &dyn Store, identity: &str) -> Result<(), StoreError> {
+        store.release_event(&key(identity)).await
+    }
+}
 
 pub struct DiscordWorker {
     pub conversations: Conversations,
@@ -232,10 +275,23 @@ impl DiscordWorker {
             question.lines().next().unwrap_or_default()
         ))
         .with_nonce(&job.context.interaction_id);
+        let store = self.conversations.store.as_ref();
+        let identity = Platform::Discord.identity(&job.context.user_id);
         match self.discord.send_message(&dm_channel, &confirmation).await {
-            Ok(_) => Ok("Thanks! We'll answer in your DMs.".into()),
+            Ok(_) => {
+                // Agents' messages may go out again (a failure here only leaves them held
+                // back until the mark lapses).
+                if let Err(err) = closed_dms::clear(store, &identity).await {
+                    tracing::warn!(error = %err, "could not clear the closed-DMs mark");
+                }
+                Ok("Thanks! We'll answer in your DMs.".into())
+            }
             Err(err) if is_dms_closed(&err) => {
                 tracing::info!("customer's DMs are closed");
+                if let Err(err) = closed_dms::mark(store, &identity).await {
+                    // The next agent message finds out again, and marks it.
+                    tracing::warn!(error = %err, "could not mark the customer's DMs closed");
+                }
                 Ok(DMS_CLOSED_HELP.into())
             }
             Err(err) => Err(err.into()),
@@ -281,5 +337,35 @@ impl DiscordWorker {
             kind.display_name(),
             case.id
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closed_dms;
+    use crate::now_epoch;
+    use crate::store::{MemoryStore, Store};
+
+    #[tokio::test]
+    async fn a_closed_dms_mark_stands_for_a_day_then_lapses() {
+        let store = MemoryStore::new();
+        let user = "discord-1";
+        assert_eq!(closed_dms::until(&store, user).await.unwrap(), None);
+        let until = closed_dms::mark(&store, user).await.unwrap();
+        assert!((until - now_epoch() - closed_dms::MARK_SECS).abs() <= 1);
+        assert_eq!(closed_dms::until(&store, user).await.unwrap(), Some(until));
+        // A second refusal keeps the first mark's end: a day after the first refusal.
+        assert_eq!(closed_dms::mark(&store, user).await.unwrap(), until);
+        assert_eq!(closed_dms::until(&store, "discord-2").await.unwrap(), None);
+        // Lapsed (as the store reads a record whose TTL has passed): written to again, and the
+        // next refusal marks a new day.
+        store
+            .confirm_event(&closed_dms::key(user), -1)
+            .await
+            .unwrap();
+        assert_eq!(closed_dms::until(&store, user).await.unwrap(), None);
+        assert!(closed_dms::mark(&store, user).await.unwrap() >= until);
+        closed_dms::clear(&store, user).await.unwrap();
+        assert_eq!(closed_dms::until(&store, user).await.unwrap(), None);
     }
 }
