@@ -39,7 +39,7 @@ pub use twilio::{
     ConversationView, MessageView, ParticipantView, TaskAgent, TaskView, WebhookDelivery,
     WebhookView,
 };
-pub use x::{SentDm, XDelivery};
+pub use x::{SentDm, XDelivery, XDmLimits, XLimitWindow};
 
 /// Credentials the sandbox checks on REST calls and signs its webhooks with.
 #[derive(Clone, Debug)]

@@ -116,15 +116,22 @@ impl RetryPolicy {
 
 async fn error_from(service: &'static str, response: Response) -> HttpError {
     let status = response.status();
-    let header = |name| {
+    let header = |name: &str| {
         response
             .headers()
             .get(name)
             .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
     };
-    // X answers 429 with `x-rate-limit-reset` (epoch seconds) rather than `Retry-After`.
+    // X answers 429 with its windows' resets (epoch seconds) rather than `Retry-After`: the
+    // 15-minute `x-rate-limit-reset`, or, when a 24-hour window is the one spent, its reset.
+    let day_reset = ["x-user-limit-24hour", "x-app-limit-24hour"]
+        .into_iter()
+        .filter(|window| header(&format!("{window}-remaining")).map(str::trim) == Some("0"))
+        .filter_map(|window| header(&format!("{window}-reset")).and_then(seconds_until_epoch))
+        .max();
     let retry_after = header(reqwest::header::RETRY_AFTER.as_str())
         .and_then(parse_retry_after)
+        .or(day_reset)
         .or_else(|| header("x-rate-limit-reset").and_then(seconds_until_epoch));
     // Characters, not bytes: a byte cut could split a multi-byte character and panic.
     let detail: String = response
@@ -223,5 +230,23 @@ mod tests {
         assert!((29..=30).contains(&wait), "{wait}");
         assert_eq!(seconds_until_epoch("0"), Some(0));
         assert_eq!(seconds_until_epoch("soon"), None);
+    }
+
+    #[tokio::test]
+    async fn a_spent_24_hour_window_is_waited_for_not_the_15_minute_one() {
+        let now = crate::now_epoch();
+        let response = lambda_http::http::Response::builder()
+            .status(429)
+            .header("x-rate-limit-remaining", "150")
+            .header("x-rate-limit-reset", (now + 600).to_string())
+            .header("x-user-limit-24hour-remaining", "0")
+            .header("x-user-limit-24hour-reset", (now + 40_000).to_string())
+            .header("x-app-limit-24hour-remaining", "9000")
+            .header("x-app-limit-24hour-reset", (now + 80_000).to_string())
+            .body("Too Many Requests")
+            .unwrap();
+        let err = error_from("x", reqwest::Response::from(response)).await;
+        let wait = err.retry_after.expect("a wait");
+        assert!((39_999..=40_000).contains(&wait), "{wait}");
     }
 }

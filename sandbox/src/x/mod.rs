@@ -2,10 +2,12 @@
 //! checked against the spec), and the customer's side: signed Account Activity webhooks with
 //! X's retries, and the CRC challenge ([`webhooks`]).
 
+mod limits;
 mod oauth;
 mod setup;
 mod webhooks;
 
+pub use limits::{XDmLimits, XLimitWindow};
 pub use setup::{XAccountActivitySubscription, XActivitySubscription, XReplayJob, XWebhookConfig};
 
 use std::collections::HashSet;
@@ -51,6 +53,7 @@ pub(crate) struct Store {
     nonces: HashSet<String>,
     echoes: bool,
     setup: setup::SetupStore,
+    dm_limits: limits::XDmLimits,
 }
 
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
@@ -202,6 +205,15 @@ async fn send_dm(
         Ok(parsed) => parsed,
         Err(detail) => return invalid(detail),
     };
+    let (allowed, limit_headers) = sandbox.x_store().dm_limits.spend();
+    if !allowed {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}),
+        );
+        response.headers_mut().extend(limit_headers);
+        return response;
+    }
     let brand = &config.x_brand_account_id;
     let dm = SentDm {
         dm_event_id: time::snowflake(),
@@ -221,7 +233,9 @@ async fn send_dm(
         tokio::spawn(async move { sandbox.echo(&dm).await });
     }
     let body = json!({"data": {"dm_conversation_id": dm.dm_conversation_id, "dm_event_id": dm.dm_event_id}});
-    (StatusCode::CREATED, Json(body)).into_response()
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.headers_mut().extend(limit_headers);
+    response
 }
 
 /// A one-to-one conversation id is the two user ids, smaller first.

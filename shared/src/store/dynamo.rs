@@ -338,6 +338,37 @@ impl Store for DynamoStore {
         conditional(result).map(drop)
     }
 
+    async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError> {
+        let now = now_epoch();
+        Ok(self
+            .get(DM_BUDGET_KEY.to_owned())
+            .await?
+            .filter(|item| !item.is_expired(now))
+            .and_then(|item| item.dm_budget))
+    }
+
+    async fn record_dm_budget(&self, budget: &DmBudget) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(DM_BUDGET_KEY.to_owned())))
+            .update_expression("SET dm_budget = :budget, expires_at = :expires")
+            .condition_expression(
+                "attribute_not_exists(dm_budget) OR dm_budget.observed_ms < :observed",
+            )
+            .expression_attribute_values(
+                ":budget",
+                serde_dynamo::to_attribute_value(budget).map_err(error)?,
+            )
+            .expression_attribute_values(":expires", n(dm_budget_expiry(budget)))
+            .expression_attribute_values(":observed", n(budget.observed_ms))
+            .send()
+            .await;
+        // A newer report is there already: it stands.
+        conditional(result).map(drop)
+    }
+
     async fn ask_rating(
         &self,
         identity: &str,

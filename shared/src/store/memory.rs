@@ -227,6 +227,35 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError> {
+        Ok(self.with(|items, now| {
+            items
+                .get(DM_BUDGET_KEY)
+                .filter(|i| !i.is_expired(now))
+                .and_then(|i| i.dm_budget.clone())
+        }))
+    }
+
+    async fn record_dm_budget(&self, budget: &DmBudget) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            let item = items
+                .entry(DM_BUDGET_KEY.to_owned())
+                .or_insert_with(|| Item {
+                    pk: DM_BUDGET_KEY.to_owned(),
+                    ..Item::default()
+                });
+            if item
+                .dm_budget
+                .as_ref()
+                .is_none_or(|stored| stored.observed_ms < budget.observed_ms)
+            {
+                item.dm_budget = Some(budget.clone());
+                item.expires_at = Some(dm_budget_expiry(budget));
+            }
+        });
+        Ok(())
+    }
+
     async fn ask_rating(
         &self,
         identity: &str,

@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::cases::{Case, CaseStore};
+pub use crate::x::budget::DmBudget;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -185,6 +186,11 @@ pub trait Store: CaseStore + Send + Sync {
         customer: &Customer,
         labels: &[String],
     ) -> Result<(), StoreError>;
+    /// The brand's X DM budget as X last reported it, shared by every Lambda.
+    async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError>;
+    /// Keeps `budget` unless a newer report (by `observed_ms`) is stored already: Lambdas
+    /// sending at once each report what X told them, and the latest report wins.
+    async fn record_dm_budget(&self, budget: &DmBudget) -> Result<(), StoreError>;
 }
 
 /// Item keys, shared by both implementations.
@@ -209,6 +215,19 @@ pub(crate) fn case_source_key(source: &str) -> String {
 }
 
 pub(crate) const CASE_COUNTER_KEY: &str = "COUNTER#case";
+
+/// The one record of the brand's X DM budget.
+pub(crate) const DM_BUDGET_KEY: &str = "XBUDGET#brand";
+
+/// How long a budget record outlives its last window's reset (then it says nothing anyway).
+pub(crate) fn dm_budget_expiry(budget: &DmBudget) -> i64 {
+    let resets = [budget.short, budget.user_day, budget.app_day]
+        .into_iter()
+        .flatten()
+        .map(|w| w.reset)
+        .chain(budget.refused_until);
+    resets.max().unwrap_or(budget.observed_ms / 1000) + 24 * 3600
+}
 
 /// The stored form of every record: one flat item, so both implementations share the rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +271,9 @@ pub(crate) struct Item {
     /// The case counter's last value (`COUNTER#case` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<u64>,
+    /// The brand's X DM budget (`XBUDGET#brand` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dm_budget: Option<DmBudget>,
 }
 
 /// "How did we do?" about `case_id`, standing until `until` (epoch seconds).
@@ -326,6 +348,7 @@ pub mod contract {
         leases_exclude_each_other_and_open(store).await;
         ending_is_idempotent_and_frees_the_customer(store).await;
         quick_replies_are_remembered(store).await;
+        the_newest_dm_budget_report_is_kept(store).await;
         bot_state_saves_only_from_the_version_read(store).await;
         rating_questions_stand_until_they_lapse_or_a_chat_opens(store).await;
         crate::cases::contract::run_all(store).await;
@@ -488,6 +511,28 @@ pub mod contract {
         assert_eq!(store.event_until("mark#2").await.unwrap(), None);
         store.confirm_event("mark#2", 60).await.unwrap();
         assert!(store.event_until("mark#2").await.unwrap().is_some());
+    }
+
+    async fn the_newest_dm_budget_report_is_kept(store: &dyn Store) {
+        use crate::x::budget::Window;
+        assert_eq!(store.dm_budget().await.unwrap(), None);
+        let report = |remaining, observed_ms| DmBudget {
+            short: Some(Window {
+                limit: 200,
+                remaining,
+                reset: now_epoch() + 600,
+            }),
+            observed_ms,
+            ..DmBudget::default()
+        };
+        store.record_dm_budget(&report(150, 2_000)).await.unwrap();
+        assert_eq!(store.dm_budget().await.unwrap(), Some(report(150, 2_000)));
+        // A slower Lambda's older report does not undo the newer one.
+        store.record_dm_budget(&report(151, 1_000)).await.unwrap();
+        assert_eq!(store.dm_budget().await.unwrap(), Some(report(150, 2_000)));
+        let refused = report(149, 3_000).refused(now_epoch() + 30, 3_000);
+        store.record_dm_budget(&refused).await.unwrap();
+        assert_eq!(store.dm_budget().await.unwrap(), Some(refused));
     }
 
     async fn leases_exclude_each_other_and_open(store: &dyn Store) {

@@ -4,7 +4,9 @@
 //! in OAuth 1.0a user context, signed by the `oauth1-request` crate. A JSON body is not part of
 //! the OAuth signature base string, so only the method and URL are signed.
 
+pub mod budget;
 pub mod events;
+pub mod mentions;
 pub mod signature;
 pub mod webhook;
 pub mod worker;
@@ -82,6 +84,9 @@ pub struct XClient {
 #[derive(Debug, Deserialize)]
 pub struct SentDm {
     pub dm_event_id: String,
+    /// Where the brand's DM windows stand after this DM, from X's headers.
+    #[serde(skip)]
+    pub budget: budget::DmBudget,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +134,7 @@ impl XClient {
             })
             .await?;
         let status = response.status();
+        let budget = budget::DmBudget::from_headers(response.headers(), now_millis());
         let sent: SentDmResponse = response.json().await.map_err(|err| HttpError {
             service: "x",
             status: Some(status),
@@ -136,7 +142,10 @@ impl XClient {
             detail: format!("unexpected response body: {err}"),
             unsent: false,
         })?;
-        Ok(sent.data)
+        Ok(SentDm {
+            budget,
+            ..sent.data
+        })
     }
 }
 
@@ -214,6 +223,14 @@ impl XClient {
             unsent: false,
         })
     }
+}
+
+/// Epoch milliseconds: when a budget report was observed.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// Splits text into DM-sized pieces on character boundaries.
