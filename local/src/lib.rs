@@ -144,6 +144,8 @@ pub struct Options {
     /// SQS visibility timeout: how long a failed delivery waits before its retry.
     pub retry_delay: Duration,
     pub port: u16,
+    /// `X_MENTIONS`: off by default.
+    pub x_mentions: shared::x::mentions::MentionMode,
 }
 
 impl Default for Options {
@@ -153,6 +155,7 @@ impl Default for Options {
             max_receives: 5,
             retry_delay: Duration::from_secs(1),
             port: 0,
+            x_mentions: shared::x::mentions::MentionMode::Off,
         }
     }
 }
@@ -310,10 +313,12 @@ impl LocalBridge {
                     account_id: X_ACCOUNT_ID.into(),
                 },
                 intake: x_queue,
+                mentions: options.x_mentions,
             },
             x_worker: XWorker {
                 conversations: conversations.clone(),
                 queue: queue.clone(),
+                mentions: shared::x::mentions::Invitations::new(options.x_mentions, x.clone()),
             },
             chatbot: Chatbot {
                 store: store.clone(),

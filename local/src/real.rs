@@ -476,10 +476,13 @@ impl RealConfig {
             x_inbound: XInbound {
                 config: x_webhook,
                 intake: queues.x.clone(),
+                // Public mentions are not served from this machine (X_MENTIONS is off).
+                mentions: shared::x::mentions::MentionMode::Off,
             },
             x_worker: XWorker {
                 conversations: conversations.clone(),
                 queue: delivery_queue.clone(),
+                mentions: None,
             },
             flex: FlexWebhooks {
                 store: store.clone(),

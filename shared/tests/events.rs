@@ -844,6 +844,7 @@ async fn the_x_webhook_sample_queues_the_x_worker_sample() {
                 account_id: X_ACCOUNT_ID.into(),
             },
             intake: queue.clone(),
+            mentions: shared::x::mentions::MentionMode::Off,
         };
         for _ in 0..2 {
             let response = inbound

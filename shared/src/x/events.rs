@@ -11,6 +11,10 @@
 //! logged, and the rest of the delivery goes through. Events for another account than the
 //! brand's are not this contact center's. XChat (`chat.*`) is end-to-end encrypted: its events
 //! are counted by type and their payload is never read.
+//!
+//! Public mentions (`post.mention.create`, whose payload is a v2 Post) become
+//! [`InboundMention`]s; the brand's own posts and reposts are ignored. Whether they go anywhere
+//! is `twitter-inbound`'s choice (`X_MENTIONS`, see [`super::mentions`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,9 +35,25 @@ pub struct InboundDm {
     pub event_uuid: Option<String>,
 }
 
+/// A public post naming the brand (`post.mention.create`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMention {
+    /// The post's id: the dedupe key, and its link (`https://x.com/i/web/status/<id>`).
+    pub post_id: String,
+    pub author_id: String,
+    /// `@username`, when the event names the author (`includes.users`, or the Post's own
+    /// `username`).
+    pub handle: Option<String>,
+    /// The post's text, t.co links expanded.
+    pub text: String,
+    pub event_uuid: Option<String>,
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
     pub messages: Vec<InboundDm>,
+    /// Public mentions of the brand by others (not reposts).
+    pub mentions: Vec<InboundMention>,
     /// Events deliberately dropped (echoes of our own DMs, typing, read receipts, other kinds).
     pub ignored: usize,
     /// Events of a subscription for another account (`filter.user_id`, `for_user_id`).
@@ -74,6 +94,9 @@ struct ActivityEvent {
     event_type: String,
     #[serde(default)]
     payload: Option<Value>,
+    /// Expansions of a post event (`users`), next to the payload.
+    #[serde(default)]
+    includes: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +112,43 @@ struct DmPayload {
     direct_message_events: Vec<Value>,
     #[serde(default)]
     users: HashMap<String, Value>,
+}
+
+/// The v2 Post of a `post.mention.create` (`#/components/schemas/Post`): what the bridge reads.
+#[derive(Deserialize)]
+struct PostPayload {
+    id: String,
+    author_id: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    username: Option<String>,
+    /// X API v2 names them `referenced_tweets`; the current spec `referenced_posts`.
+    #[serde(default)]
+    referenced_tweets: Option<Vec<Reference>>,
+    #[serde(default)]
+    referenced_posts: Option<Vec<Reference>>,
+    #[serde(default)]
+    entities: Option<Entities>,
+    #[serde(default)]
+    includes: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl PostPayload {
+    /// A repost (`retweeted`) is not the author writing to the brand.
+    fn is_repost(&self) -> bool {
+        self.referenced_tweets
+            .iter()
+            .chain(&self.referenced_posts)
+            .flatten()
+            .any(|r| r.kind == "retweeted")
+    }
 }
 
 #[derive(Deserialize)]
@@ -222,6 +282,10 @@ impl Parsed {
             *self.encrypted.entry(event.event_type).or_default() += 1;
             return;
         }
+        if event.event_type == "post.mention.create" {
+            self.mention(event.payload, event.includes, brand, event_uuid);
+            return;
+        }
         if event.event_type != "dm.received" {
             tracing::debug!(event_uuid, event_type = %event.event_type, "x event ignored");
             self.ignored += 1;
@@ -243,6 +307,52 @@ impl Parsed {
                 self.malformed += 1;
             }
         }
+    }
+
+    fn mention(
+        &mut self,
+        payload: Option<Value>,
+        includes: Option<Value>,
+        brand: &str,
+        event_uuid: Option<String>,
+    ) {
+        let post = match payload.map(serde_json::from_value::<PostPayload>) {
+            Some(Ok(post)) => post,
+            Some(Err(err)) => {
+                tracing::warn!(event_uuid, error = %err, "malformed post.mention.create payload skipped");
+                self.malformed += 1;
+                return;
+            }
+            None => {
+                tracing::warn!(event_uuid, "post.mention.create without a payload skipped");
+                self.malformed += 1;
+                return;
+            }
+        };
+        if post.author_id == brand || post.is_repost() {
+            tracing::debug!(event_uuid, post_id = %post.id, "the brand's own post or a repost ignored");
+            self.ignored += 1;
+            return;
+        }
+        let handle = [includes.as_ref(), post.includes.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|includes| username_in(includes, &post.author_id))
+            .or(post.username.clone())
+            .map(|name| format!("@{name}"));
+        let mut text = post.text;
+        for entity in post.entities.map(|e| e.urls).unwrap_or_default() {
+            if let Some(expanded) = &entity.expanded_url {
+                text = text.replace(&entity.url, expanded);
+            }
+        }
+        self.mentions.push(InboundMention {
+            post_id: post.id,
+            author_id: post.author_id,
+            handle,
+            text: text.trim().to_owned(),
+            event_uuid,
+        });
     }
 
     fn dm_events(
@@ -285,6 +395,18 @@ fn handle_of(users: &HashMap<String, serde_json::Value>, id: &str) -> Option<Str
         .or_else(|| user.get("data").and_then(|d| d.get("username")))?
         .as_str()?;
     Some(format!("@{name}"))
+}
+
+/// `includes.users[]` (v2 users) holds the author's `username`.
+fn username_in(includes: &Value, author_id: &str) -> Option<String> {
+    includes
+        .get("users")?
+        .as_array()?
+        .iter()
+        .find(|u| u.get("id").and_then(Value::as_str) == Some(author_id))?
+        .get("username")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// The text an agent should read: t.co links expanded, and an attachment noted with its link
@@ -501,6 +623,126 @@ mod tests {
             ])
         );
         assert_eq!(parsed.malformed, 0);
+    }
+
+    /// A `post.mention.create` event for the brand: a v2 Post by `author`.
+    fn xaa_mention(uuid: &str, post_id: &str, author: &str, text: &str) -> Value {
+        serde_json::json!({
+            "event_uuid": uuid,
+            "filter": {"user_id": BRAND},
+            "event_type": "post.mention.create",
+            "tag": "flex-mentions",
+            "payload": {
+                "id": post_id, "author_id": author, "text": text,
+                "created_at": "2026-09-01T10:00:00.000Z", "conversation_id": post_id,
+                "edit_history_post_ids": [post_id],
+                "entities": {
+                    "mentions": [{"start": 0, "end": 12, "username": "AcmeSupport", "id": BRAND}],
+                    "urls": [{"start": 40, "end": 63, "url": "https://t.co/AbCdEf1234",
+                              "expanded_url": "https://acme.example/orders/A-1042"}]
+                }
+            },
+            "includes": {"users": [
+                {"id": author, "username": "jordan_cust", "name": "Jordan"},
+                {"id": BRAND, "username": "AcmeSupport", "name": "Acme"}
+            ]}
+        })
+    }
+
+    #[test]
+    fn a_public_mention_is_read_with_its_author_and_links() {
+        let body = serde_json::json!({"data": [
+            xaa_mention("u1", "1960000000000000001", "2900000001",
+                "@AcmeSupport my order never came: https://t.co/AbCdEf1234"),
+            xaa_dm("u2", "1900000000000000051", "2900000002", "a DM"),
+        ]});
+        let parsed = parse(body.to_string().as_bytes(), BRAND).unwrap();
+        assert_eq!(
+            parsed.mentions,
+            vec![InboundMention {
+                post_id: "1960000000000000001".into(),
+                author_id: "2900000001".into(),
+                handle: Some("@jordan_cust".into()),
+                text: "@AcmeSupport my order never came: https://acme.example/orders/A-1042".into(),
+                event_uuid: Some("u1".into()),
+            }]
+        );
+        assert_eq!(ids(&parsed), vec![("2900000002", "1900000000000000051")]);
+        assert_eq!((parsed.ignored, parsed.malformed), (0, 0));
+    }
+
+    #[test]
+    fn the_author_is_named_by_the_post_when_no_users_are_included() {
+        let mut mention = xaa_mention("u1", "1960000000000000002", "2900000003", "@AcmeSupport hi");
+        mention.as_object_mut().unwrap().remove("includes");
+        let parsed = parse(
+            serde_json::json!({"data": mention.clone()})
+                .to_string()
+                .as_bytes(),
+            BRAND,
+        )
+        .unwrap();
+        assert_eq!(parsed.mentions[0].handle, None);
+        mention["payload"]["username"] = "cust3".into();
+        let parsed = parse(
+            serde_json::json!({"data": mention}).to_string().as_bytes(),
+            BRAND,
+        )
+        .unwrap();
+        assert_eq!(parsed.mentions[0].handle.as_deref(), Some("@cust3"));
+    }
+
+    #[test]
+    fn the_brands_own_posts_reposts_and_broken_mentions_are_not_mentions() {
+        let own = xaa_mention(
+            "u1",
+            "1960000000000000011",
+            BRAND,
+            "@AcmeSupport is here to help",
+        );
+        let mut repost = xaa_mention(
+            "u2",
+            "1960000000000000012",
+            "2900000001",
+            "RT @AcmeSupport: news",
+        );
+        repost["payload"]["referenced_tweets"] =
+            serde_json::json!([{"type": "retweeted", "id": "1960000000000000001"}]);
+        let mut repost_v2 = xaa_mention(
+            "u3",
+            "1960000000000000013",
+            "2900000001",
+            "RT @AcmeSupport: news",
+        );
+        repost_v2["payload"]["referenced_posts"] =
+            serde_json::json!([{"type": "retweeted", "id": "1960000000000000001"}]);
+        let mut quote = xaa_mention(
+            "u4",
+            "1960000000000000014",
+            "2900000002",
+            "@AcmeSupport look",
+        );
+        quote["payload"]["referenced_posts"] =
+            serde_json::json!([{"type": "quoted", "id": "1960000000000000001"}]);
+        let mut foreign = xaa_mention("u5", "1960000000000000015", "2900000002", "@Other hi");
+        foreign["filter"]["user_id"] = "1514100000000000999".into();
+        let mut no_author = xaa_mention("u6", "1960000000000000016", "2900000002", "x");
+        no_author["payload"]
+            .as_object_mut()
+            .unwrap()
+            .remove("author_id");
+        let body = serde_json::json!({"data": [own, repost, repost_v2, quote, foreign, no_author]});
+        let parsed = parse(body.to_string().as_bytes(), BRAND).unwrap();
+        let posts: Vec<&str> = parsed.mentions.iter().map(|m| m.post_id.as_str()).collect();
+        assert_eq!(
+            posts,
+            ["1960000000000000014"],
+            "a quote is the author writing"
+        );
+        assert_eq!(
+            (parsed.ignored, parsed.foreign, parsed.malformed),
+            (3, 1, 1)
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! `twitter-inbound` verifies, parses, drops echoes, and puts each customer DM on the X intake
 //! queue (FIFO, grouped by customer, deduplicated by X's event id) for `x-worker`, then answers
 //! X at once: no Twilio call and no table access, so a slow or failing Twilio, or a killed
-//! invocation, can no longer lose a DM that X will not send again.
+//! invocation, can no longer lose a DM that X will not send again. With `X_MENTIONS` on, a
+//! public mention of the brand is queued the same way (see [`super::mentions`]).
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::metrics;
 use crate::queue::Queue;
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
+use super::mentions::MentionMode;
 use super::{events, signature, XWebhookConfig, INTAKE_QUEUE_URL};
 
 /// `twitter-crc` needs only the consumer secret.
@@ -77,7 +79,24 @@ fn report_skipped(parsed: &events::Parsed) {
     );
 }
 
-/// One customer DM on the X intake queue: what `x-worker` needs to post it to Flex.
+/// What an [`XJob`] carries. Bodies queued before mentions existed have no `kind`: DMs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XJobKind {
+    #[default]
+    Dm,
+    /// A public post naming the brand: `event_id` is the post id, `sender_id` its author.
+    Mention,
+}
+
+impl XJobKind {
+    fn is_dm(&self) -> bool {
+        *self == XJobKind::Dm
+    }
+}
+
+/// One customer DM (or public mention) on the X intake queue: what `x-worker` needs to post it
+/// to Flex.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct XJob {
     /// X's DM event id: the queue's deduplication id and the worker's dedupe key.
@@ -90,6 +109,9 @@ pub struct XJob {
     /// The X Activity API delivery it came in, for the logs (none for Account Activity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_uuid: Option<String>,
+    /// Absent for a DM, so a DM's body is what it was before mentions.
+    #[serde(default, skip_serializing_if = "XJobKind::is_dm")]
+    pub kind: XJobKind,
 }
 
 impl From<events::InboundDm> for XJob {
@@ -100,16 +122,35 @@ impl From<events::InboundDm> for XJob {
             handle: dm.handle,
             text: dm.text,
             event_uuid: dm.event_uuid,
+            kind: XJobKind::Dm,
+        }
+    }
+}
+
+impl From<events::InboundMention> for XJob {
+    fn from(mention: events::InboundMention) -> Self {
+        Self {
+            event_id: mention.post_id,
+            sender_id: mention.author_id,
+            handle: mention.handle,
+            text: mention.text,
+            event_uuid: mention.event_uuid,
+            kind: XJobKind::Mention,
         }
     }
 }
 
 impl XJob {
-    /// Puts the DM on the intake queue: grouped by customer, deduplicated by event id.
+    /// Puts the DM on the intake queue: grouped by customer, deduplicated by event id (a
+    /// mention by `post-<post id>`).
     pub async fn enqueue(&self, queue: &dyn Queue) -> Result<(), crate::queue::QueueError> {
         let body =
             serde_json::to_string(self).map_err(|e| crate::queue::QueueError(e.to_string()))?;
-        queue.send(&self.sender_id, &self.event_id, &body).await
+        let dedupe = match self.kind {
+            XJobKind::Dm => self.event_id.clone(),
+            XJobKind::Mention => format!("post-{}", self.event_id),
+        };
+        queue.send(&self.sender_id, &dedupe, &body).await
     }
 }
 
@@ -119,6 +160,8 @@ pub struct XInbound {
     pub config: XWebhookConfig,
     /// The X intake queue `x-worker` consumes.
     pub intake: Arc<dyn Queue>,
+    /// `X_MENTIONS`: off, public mentions are acknowledged and dropped.
+    pub mentions: MentionMode,
 }
 
 impl XInbound {
@@ -126,10 +169,12 @@ impl XInbound {
     pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
         let config = XWebhookConfig::from_env(&mut env);
         let queue_url = env.required(INTAKE_QUEUE_URL);
+        let mentions = MentionMode::from_env(&mut env);
         env.finish()?;
         Ok(Self {
             config,
             intake: aws.queue(queue_url),
+            mentions,
         })
     }
 
@@ -145,17 +190,25 @@ impl XInbound {
         let parsed = events::parse(&request.body, &self.config.account_id)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         report_skipped(&parsed);
-        if parsed.messages.is_empty() {
+        let mut jobs: Vec<XJob> = parsed.messages.into_iter().map(XJob::from).collect();
+        if self.mentions.is_on() {
+            jobs.extend(parsed.mentions.into_iter().map(XJob::from));
+        } else if !parsed.mentions.is_empty() {
+            tracing::debug!(
+                mentions = parsed.mentions.len(),
+                "public mentions ignored (X_MENTIONS is off)"
+            );
+        }
+        if jobs.is_empty() {
             return Ok(WebResponse::ignored("no customer messages"));
         }
-        for dm in parsed.messages {
-            let job = XJob::from(dm);
+        for job in jobs {
             let (event_id, event_uuid) = (job.event_id.as_str(), job.event_uuid.as_deref());
             job.enqueue(self.intake.as_ref()).await.map_err(|err| {
-                tracing::error!(event_id, event_uuid, error = %err, "could not queue the DM; X will retry");
+                tracing::error!(event_id, event_uuid, kind = ?job.kind, error = %err, "could not queue it; X will retry");
                 ApiError::Unavailable { retry_after: None }
             })?;
-            tracing::info!(event_id, event_uuid, "DM queued for x-worker");
+            tracing::info!(event_id, event_uuid, kind = ?job.kind, "queued for x-worker");
         }
         Ok(WebResponse::ok())
     }
@@ -180,6 +233,7 @@ mod tests {
                 account_id: BRAND.into(),
             },
             intake: queue,
+            mentions: MentionMode::Off,
         }
     }
 
@@ -224,6 +278,7 @@ mod tests {
                 handle: Some("@jordan_cust".into()),
                 text: "Where is my order?".into(),
                 event_uuid: None,
+                kind: XJobKind::Dm,
             }
         );
     }
@@ -279,6 +334,68 @@ mod tests {
                 ("2900000001", "1900000000000000103", "three", "u5"),
             ]
         );
+    }
+
+    fn xaa_mention(uuid: &str, post_id: &str, author: &str) -> serde_json::Value {
+        serde_json::json!({
+            "event_uuid": uuid, "filter": {"user_id": BRAND}, "event_type": "post.mention.create",
+            "payload": {"id": post_id, "author_id": author, "text": "@AcmeSupport help"},
+            "includes": {"users": [{"id": author, "username": "cust"}]}
+        })
+    }
+
+    #[tokio::test]
+    async fn mentions_are_queued_only_when_on_grouped_by_author_and_deduplicated_by_post() {
+        let body = serde_json::json!({"data": [
+            xaa_mention("u1", "1960000000000000001", "2900000001"),
+            xaa_event("u2", "1900000000000000301", "2900000001", "a DM"),
+        ]})
+        .to_string();
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let off = endpoint(queue.clone());
+        assert_eq!(
+            off.handle(&signed(&body)).await.unwrap().status,
+            http::StatusCode::OK
+        );
+        let queued = queue.receive(10).await;
+        assert_eq!(queued.len(), 1, "off: the DM only");
+        queue.settle(queued, &[]);
+
+        let queue = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
+        let on = XInbound {
+            mentions: MentionMode::Reply,
+            ..endpoint(queue.clone())
+        };
+        for _ in 0..2 {
+            assert_eq!(
+                on.handle(&signed(&body)).await.unwrap().status,
+                http::StatusCode::OK
+            );
+        }
+        let queued = queue.receive(10).await;
+        assert_eq!(queued.len(), 2, "the DM and the mention, each once");
+        let mention: XJob = serde_json::from_str(&queued[1].body).unwrap();
+        assert_eq!(queued[1].group.as_deref(), Some("2900000001"));
+        assert_eq!(
+            mention,
+            XJob {
+                event_id: "1960000000000000001".into(),
+                sender_id: "2900000001".into(),
+                handle: Some("@cust".into()),
+                text: "@AcmeSupport help".into(),
+                event_uuid: Some("u1".into()),
+                kind: XJobKind::Mention,
+            }
+        );
+        let dm: serde_json::Value = serde_json::from_str(&queued[0].body).unwrap();
+        assert!(dm.get("kind").is_none(), "a DM's body is unchanged: {dm}");
+    }
+
+    #[test]
+    fn a_job_queued_before_mentions_reads_as_a_dm() {
+        let old = r#"{"event_id":"1900000000000000001","sender_id":"2900000001","handle":null,"text":"hi"}"#;
+        let job: XJob = serde_json::from_str(old).unwrap();
+        assert_eq!(job.kind, XJobKind::Dm);
     }
 
     fn crc_endpoint(token: &str) -> Result<WebResponse, ApiError> {

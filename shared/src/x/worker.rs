@@ -23,7 +23,8 @@ use crate::queue::{process_in_order, Queue, QueueRecord};
 use crate::store::{CustomerSlot, Platform};
 use crate::twilio::{TwilioClient, TwilioConfig};
 
-use super::webhook::XJob;
+use super::mentions::Invitations;
+use super::webhook::{XJob, XJobKind};
 
 /// A DM is claimed for longer than one invocation (the function's 60 s timeout) and shorter
 /// than the queue's visibility timeout (360 s), so the retry of a killed invocation finds the
@@ -47,10 +48,13 @@ pub struct XWorker {
     /// The delivery lane, for the bridge's own answers (a customer's cases, thanks for a
     /// rating) that never go to Flex.
     pub queue: Arc<dyn Queue>,
+    /// How the author of a public mention is invited to DM (`X_MENTIONS`); `None`: mentions
+    /// are off (one that was queued anyway is still posted to Flex, and nobody is invited).
+    pub mentions: Option<Invitations>,
 }
 
 #[derive(Debug, thiserror::Error)]
-enum WorkError {
+pub(super) enum WorkError {
     #[error(transparent)]
     Bridge(#[from] BridgeError),
     #[error(transparent)]
@@ -59,6 +63,9 @@ enum WorkError {
     Queue(#[from] crate::queue::QueueError),
     #[error("not a customer identity")]
     Identity,
+    /// Inviting a mention's author failed for a passing reason (see `mentions`).
+    #[error("could not invite the author: {0}")]
+    Invite(crate::retry::HttpError),
 }
 
 impl XWorker {
@@ -68,9 +75,11 @@ impl XWorker {
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         let queue_url = env.required("DELIVERY_QUEUE_URL");
+        let mentions = Invitations::from_env(&mut env, &aws.http);
         env.finish()?;
         Ok(Self {
             queue: aws.queue(queue_url),
+            mentions,
             conversations: Conversations {
                 store: aws.store(table),
                 twilio: TwilioClient::new(aws.http.clone(), twilio),
@@ -93,9 +102,16 @@ impl XWorker {
             "x_dm",
             event_id = %job.event_id,
             event_uuid = job.event_uuid.as_deref(),
+            kind = ?job.kind,
             conversation_sid = tracing::field::Empty
         );
-        match self.answer(&job).instrument(span.clone()).await {
+        let work = async {
+            match job.kind {
+                XJobKind::Dm => self.answer(&job).await,
+                XJobKind::Mention => self.mention(&job).await,
+            }
+        };
+        match work.instrument(span.clone()).await {
             Ok(()) => true,
             Err(err) => {
                 span.in_scope(|| {
@@ -215,6 +231,7 @@ mod tests {
                 settings,
             },
             queue: queue.clone(),
+            mentions: None,
         };
         (worker, store, queue)
     }
@@ -226,6 +243,7 @@ mod tests {
             handle: Some("@cust".into()),
             text: text.into(),
             event_uuid: None,
+            kind: XJobKind::Dm,
         };
         QueueRecord {
             message_id: id.into(),
