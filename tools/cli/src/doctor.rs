@@ -17,6 +17,9 @@
 //! | X signature | a minimal Account Activity body, signed: 200; with a flipped signature: 401 |
 //! | Twilio signature | an ignored `onConversationStateUpdated`, signed for the exact public URL: 2xx; forged: 401 |
 //! | Discord signature | a PING with a forged signature: 401 (only Discord can sign a good one) |
+//! | X webhook (`X_BEARER_TOKEN`) | `GET /2/webhooks` lists `<public URL>/twitter/webhook` with `valid: true` |
+//! | X subscription dm.received | `GET /2/activity/subscriptions` (OAuth 1.0a) has `dm.received` for `filter.user_id` = X_ACCOUNT_ID (direction absent or inbound), to that webhook |
+//! | X subscription post.mention.create (X_MENTIONS notify or reply) | the same for `post.mention.create` |
 //!
 //! Nothing here changes the deployment's state: every request is one the handlers verify and
 //! then acknowledge and ignore.
@@ -65,6 +68,9 @@ const CHECK_REACHABLE: &str = "public URL answers";
 const CHECK_X_CRC: &str = "X CRC";
 const CHECK_X_SIGNATURE: &str = "X signature";
 const CHECK_DISCORD: &str = "Discord signature";
+const CHECK_X_WEBHOOK: &str = "X webhook";
+const CHECK_X_DM_SUBSCRIPTION: &str = "X subscription dm.received";
+const CHECK_X_MENTION_SUBSCRIPTION: &str = "X subscription post.mention.create";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -667,6 +673,209 @@ async fn x_signature(
     Ok(String::new())
 }
 
+/// Whether X_MENTIONS asks for public mentions (`notify` or `reply`).
+fn x_mentions(env: &Env) -> bool {
+    env.optional("X_MENTIONS")
+        .is_some_and(|m| matches!(m.trim().to_ascii_lowercase().as_str(), "notify" | "reply"))
+}
+
+/// The checks of X's side of the set-up, in order (for the lines that skip them).
+fn x_setup_checks(env: &Env) -> Vec<&'static str> {
+    let mut checks = vec![CHECK_X_WEBHOOK, CHECK_X_DM_SUBSCRIPTION];
+    if x_mentions(env) {
+        checks.push(CHECK_X_MENTION_SUBSCRIPTION);
+    }
+    checks
+}
+
+/// An X command's error on one line.
+fn one_line(err: &crate::x::Error) -> String {
+    err.to_string().replace('\n', " ")
+}
+
+/// X's side of the set-up: the bridge's webhook is registered and valid (`GET /2/webhooks`,
+/// which takes the app's bearer token) and the X Activity subscriptions deliver the brand's
+/// DMs (and mentions, when X_MENTIONS is on) to it (`GET /2/activity/subscriptions`, OAuth
+/// 1.0a). Only reads.
+async fn x_setup(
+    report: &mut Report<'_>,
+    env: &Env,
+    client: &reqwest::Client,
+    base: &str,
+) -> Result<(), Error> {
+    use crate::x::{Clients, Subscription, DM_RECEIVED, POST_MENTION_CREATE};
+    use shared::config::Secret;
+    use shared::x::{XApiConfig, XClient, DEFAULT_API_URL};
+
+    let webhook_url = format!("{base}/twitter/webhook");
+    let bearer = env.optional("X_BEARER_TOKEN").map(Secret::new);
+    let oauth = [
+        "X_CONSUMER_KEY",
+        "X_CONSUMER_SECRET",
+        "X_ACCESS_TOKEN",
+        "X_ACCESS_TOKEN_SECRET",
+    ]
+    .map(|name| env.optional(name));
+    let user_context = oauth.iter().all(Option::is_some);
+    let [key, secret, token, token_secret] = oauth.map(Option::unwrap_or_default);
+    let config = XApiConfig {
+        consumer_key: key,
+        consumer_secret: Secret::new(secret),
+        access_token: token,
+        access_token_secret: Secret::new(token_secret),
+        api_url: env.url_or_default("X_API_URL", DEFAULT_API_URL),
+    };
+    let clients = Clients::new(XClient::new(client.clone(), config), bearer.clone());
+
+    // The webhook: registered for the public URL, and valid.
+    let mut webhook_id = None;
+    if bearer.is_none() {
+        report.line(
+            Status::Skip,
+            CHECK_X_WEBHOOK,
+            "X_BEARER_TOKEN is not set: GET /2/webhooks takes the app's bearer token \
+             (Developer Portal > your app > Keys and tokens > Bearer Token)",
+        )?;
+    } else {
+        let outcome = match clients.webhooks().await {
+            Err(err) => Err(one_line(&err)),
+            Ok(webhooks) => {
+                let found = webhooks
+                    .iter()
+                    .find(|w| w.url.trim_end_matches('/') == webhook_url);
+                match found {
+                    None => {
+                        let registered = if webhooks.is_empty() {
+                            "none is registered".to_owned()
+                        } else {
+                            let urls: Vec<String> = webhooks
+                                .iter()
+                                .map(|w| format!("{} {}", w.id, w.url))
+                                .collect();
+                            format!("registered: {}", urls.join(", "))
+                        };
+                        Err(format!(
+                            "no webhook of the app is {webhook_url} ({registered}): register it \
+                             with `flex-bridge x webhook register {webhook_url}`"
+                        ))
+                    }
+                    Some(w) => {
+                        webhook_id = Some(w.id.clone());
+                        if w.valid == Some(true) {
+                            Ok(format!("webhook {} for {webhook_url} is valid", w.id))
+                        } else {
+                            Err(format!(
+                                "webhook {} for {webhook_url} is not valid: X's last CRC check \
+                                 of it failed and X delivers nothing to it until one passes; \
+                                 fix the X CRC check, then have X check again (PUT \
+                                 /2/webhooks/{}) or register it again",
+                                w.id, w.id
+                            ))
+                        }
+                    }
+                }
+            }
+        };
+        report.outcome(CHECK_X_WEBHOOK, outcome)?;
+    }
+
+    // The subscriptions: dm.received (and post.mention.create) for the brand, to that webhook.
+    let mut wanted = vec![(
+        CHECK_X_DM_SUBSCRIPTION,
+        DM_RECEIVED,
+        "`flex-bridge x subscribe`",
+    )];
+    if x_mentions(env) {
+        wanted.push((
+            CHECK_X_MENTION_SUBSCRIPTION,
+            POST_MENTION_CREATE,
+            "`flex-bridge x subscribe --mentions` (X_MENTIONS is on)",
+        ));
+    }
+    let account = env
+        .optional("X_ACCOUNT_ID")
+        .filter(|id| shared::config::is_numeric_id(id));
+    let (account, listed) = match account {
+        Some(account) if user_context => (account, clients.subscriptions().await),
+        _ => {
+            for (check, _, _) in &wanted {
+                report.line(
+                    Status::Skip,
+                    check,
+                    "the X credentials or X_ACCOUNT_ID are missing (see configuration)",
+                )?;
+            }
+            return Ok(());
+        }
+    };
+    for (check, event_type, fix) in wanted {
+        let outcome = match &listed {
+            Err(err) => Err(one_line(err)),
+            Ok(subscriptions) => {
+                let for_brand = |s: &&Subscription| {
+                    s.event_type == event_type
+                        && s.filter.user_id.as_deref() == Some(account.as_str())
+                        && (event_type != DM_RECEIVED
+                            || matches!(s.filter.direction.as_deref(), None | Some("inbound")))
+                };
+                let to_webhook = |s: &&Subscription| match &webhook_id {
+                    Some(id) => s.webhook_id.as_ref() == Some(id),
+                    None => true,
+                };
+                let found = subscriptions.iter().filter(for_brand).find(to_webhook);
+                match found {
+                    Some(s) => {
+                        let webhook = s.webhook_id.as_deref().unwrap_or("-");
+                        let unchecked = if webhook_id.is_none() && bearer.is_none() {
+                            "; the webhook is not checked without X_BEARER_TOKEN"
+                        } else {
+                            ""
+                        };
+                        Ok(format!(
+                            "subscription {} ({}) to webhook {webhook}{unchecked}",
+                            s.id, s.filter
+                        ))
+                    }
+                    None => {
+                        let elsewhere: Vec<String> = subscriptions
+                            .iter()
+                            .filter(for_brand)
+                            .map(|s| {
+                                format!(
+                                    "{} delivers to webhook {}",
+                                    s.id,
+                                    s.webhook_id.as_deref().unwrap_or("-")
+                                )
+                            })
+                            .collect();
+                        let target = match &webhook_id {
+                            Some(id) => format!(" to webhook {id}"),
+                            None => String::new(),
+                        };
+                        let elsewhere = if elsewhere.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (subscription {})", elsewhere.join(", "))
+                        };
+                        let cutover = if event_type == DM_RECEIVED {
+                            "; Account Activity deliveries end on 2027-01-01, after which DMs \
+                             arrive only through this subscription"
+                        } else {
+                            ""
+                        };
+                        Err(format!(
+                            "no {event_type} subscription for the brand account (X_ACCOUNT_ID \
+                             {account}){target}{elsewhere}: create it with {fix}{cutover}"
+                        ))
+                    }
+                }
+            }
+        };
+        report.outcome(check, outcome)?;
+    }
+    Ok(())
+}
+
 async fn twilio_signature(
     client: &reqwest::Client,
     base: &str,
@@ -838,6 +1047,11 @@ pub async fn run(
             for check in [CHECK_X_CRC, CHECK_X_SIGNATURE] {
                 report.line(Status::Skip, check, &why)?;
             }
+            if config.x_secret.is_some() {
+                for check in x_setup_checks(&env) {
+                    report.line(Status::Skip, check, &why)?;
+                }
+            }
             for path in &twilio_paths {
                 report.line(Status::Skip, &twilio_check(path), &why)?;
             }
@@ -853,6 +1067,7 @@ pub async fn run(
             let account = env.optional("X_ACCOUNT_ID").unwrap_or_default();
             let outcome = x_signature(&client, &base, secret, &account).await;
             report.outcome(CHECK_X_SIGNATURE, outcome)?;
+            x_setup(&mut report, &env, &client, &base).await?;
         }
         None => {
             for check in [CHECK_X_CRC, CHECK_X_SIGNATURE] {

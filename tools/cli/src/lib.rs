@@ -38,7 +38,7 @@ pub enum Command {
     /// AWS_ENDPOINT_URL for an emulator.
     #[command(subcommand)]
     Cases(CasesCommand),
-    /// X (Twitter): the bridge's webhook, the subscription that feeds it DMs, and replays
+    /// X (Twitter): the bridge's webhook, the subscriptions that feed it DMs, and replays
     ///
     /// OAuth 1.0a user-context calls read X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN and
     /// X_ACCESS_TOKEN_SECRET (the brand account's token); app-only calls read X_BEARER_TOKEN.
@@ -65,8 +65,12 @@ pub enum Command {
     /// flipped signature 401). Twilio: an ignored event signed with TWILIO_AUTH_TOKEN for the
     /// exact public URL is accepted and a forged one refused, on /twilio/flex-outbound,
     /// /twilio/channel-updated and (ROUTING bot or agent) /twilio/chatbot. Discord: a PING
-    /// with a forged signature gets 401. Nothing the requests carry changes any state. Each
-    /// request times out after 5 s.
+    /// with a forged signature gets 401. X's side (only reads): the webhook for
+    /// <PUBLIC_BASE_URL>/twitter/webhook is registered and valid (GET /2/webhooks, needs
+    /// X_BEARER_TOKEN, else skipped), and a dm.received X Activity subscription for
+    /// X_ACCOUNT_ID delivers to it (GET /2/activity/subscriptions, OAuth 1.0a), and a
+    /// post.mention.create one when X_MENTIONS is notify or reply. Nothing the requests carry
+    /// changes any state. Each request times out after 5 s.
     ///
     /// With --stack NAME, the deployed stack's outputs (CloudFormation DescribeStacks) give the
     /// public URL (ApiBaseUrl), the table and the queues, which are checked too (DescribeTable,
@@ -108,24 +112,38 @@ pub enum XCommand {
     /// Register, list or delete the app's webhooks (X API v2 /2/webhooks)
     #[command(subcommand)]
     Webhook(XWebhookCommand),
-    /// Have the brand account's DMs delivered to the webhook
+    /// Have the brand account's DMs (and, with --mentions, public mentions) delivered to the
+    /// webhook
     ///
-    /// By default creates an X Activity API subscription (POST /2/activity/subscriptions):
-    /// event dm.received, filter user_id = X_ACCOUNT_ID, delivered to the webhook. With
-    /// --account-activity, subscribes the brand account to the webhook with the Account
-    /// Activity API instead (POST /2/account_activity/webhooks/{id}/subscriptions/all). Signed
+    /// By default creates the X Activity API subscription (POST /2/activity/subscriptions):
+    /// event dm.received, filter {user_id: X_ACCOUNT_ID, direction: inbound}, delivered to the
+    /// webhook. With --mentions, also post.mention.create, filter {user_id: X_ACCOUNT_ID} (and
+    /// keyword with --keyword), for X_MENTIONS=notify or reply. The existing subscriptions are
+    /// listed first (GET /2/activity/subscriptions): an identical one (same event type, filter
+    /// and webhook) is reported and not created again. With --account-activity, subscribes the
+    /// brand account with the Account Activity API instead (POST
+    /// /2/account_activity/webhooks/{id}/subscriptions/all), which X ends on 2027-01-01. Signed
     /// with OAuth 1.0a as the brand account: reads X_CONSUMER_KEY, X_CONSUMER_SECRET,
     /// X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET, X_ACCOUNT_ID (not with --account-activity) and
     /// X_API_URL. Without --webhook-id the only registered webhook is used, which takes
     /// X_BEARER_TOKEN to look up.
     Subscribe {
         /// Subscribe with the Account Activity API instead of the X Activity API
-        #[arg(long)]
+        #[arg(long, conflicts_with = "mentions")]
         account_activity: bool,
         /// The webhook to deliver to (default: the only registered one)
         #[arg(long, value_name = "ID")]
         webhook_id: Option<String>,
+        /// Also subscribe to public posts that mention the brand (post.mention.create)
+        #[arg(long)]
+        mentions: bool,
+        /// Only mentions that contain this keyword (1 to 150 characters)
+        #[arg(long, value_name = "W", requires = "mentions")]
+        keyword: Option<String>,
     },
+    /// List or delete the app's X Activity API subscriptions
+    #[command(subcommand)]
+    Subscriptions(XSubscriptionsCommand),
     /// Ask X to deliver again the webhook events of a time window (at most the past 24 hours)
     ///
     /// Creates a replay job (POST /2/webhooks/replay); X sends the events to the webhook again
@@ -142,6 +160,24 @@ pub enum XCommand {
         /// The webhook to replay to (default: the only registered one)
         #[arg(long, value_name = "ID")]
         webhook_id: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XSubscriptionsCommand {
+    /// List the X Activity API subscriptions: id, event type, filter, webhook, tag
+    ///
+    /// GET /2/activity/subscriptions (every page), signed with OAuth 1.0a as the brand account:
+    /// reads X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET and
+    /// X_API_URL.
+    List,
+    /// Delete an X Activity API subscription
+    ///
+    /// DELETE /2/activity/subscriptions/{subscription_id}, which takes the app-only bearer
+    /// token: reads X_BEARER_TOKEN and X_API_URL.
+    Delete {
+        /// The subscription id (see `flex-bridge x subscriptions list`)
+        id: String,
     },
 }
 

@@ -1,16 +1,35 @@
-//! `flex-bridge x webhook register | list | delete`, `x subscribe` and `x replay`: the X side of
-//! the set-up, with the X API v2 endpoints of `shared/specs/twitter/openapi.json`.
+//! `flex-bridge x webhook register | list | delete`, `x subscribe`, `x subscriptions list |
+//! delete` and `x replay`: the X side of the set-up, with the X API v2 endpoints of X's OpenAPI
+//! spec (`shared/specs/twitter/openapi.json` beside the repository; what is used of it is
+//! written down here, so nothing reads the spec at run time).
 //!
-//! Each call uses an auth the spec lists for it and the bridge's credentials can do:
+//! Each call uses an auth the spec's `security` lists for it and the bridge's credentials can do:
 //!
 //! | command                 | endpoint                                                        | auth            |
 //! |-------------------------|-----------------------------------------------------------------|-----------------|
 //! | `webhook register URL`  | `POST /2/webhooks` `{"url"}`                                    | OAuth 1.0a user |
-//! | `webhook list`          | `GET /2/webhooks?webhook_config.fields=created_at,id,url,valid` | app Bearer      |
+//! | `webhook list`          | `GET /2/webhooks?webhook_config.fields=created_at,id,url,valid` | app Bearer (only) |
 //! | `webhook delete ID`     | `DELETE /2/webhooks/{webhook_id}`                               | OAuth 1.0a user |
-//! | `subscribe`             | `POST /2/activity/subscriptions` (`dm.received`, brand user)   | OAuth 1.0a user |
+//! | `subscribe [--mentions [--keyword W]]` | `GET /2/activity/subscriptions`, then `POST` of each one missing | OAuth 1.0a user |
 //! | `subscribe --account-activity` | `POST /2/account_activity/webhooks/{id}/subscriptions/all` | OAuth 1.0a user |
+//! | `subscriptions list`    | `GET /2/activity/subscriptions?max_results=1000` (+ `pagination_token`) | OAuth 1.0a user |
+//! | `subscriptions delete ID` | `DELETE /2/activity/subscriptions/{subscription_id}`         | app Bearer (only) |
 //! | `replay`                | `POST /2/webhooks/replay` (`yyyymmddhhmm` UTC dates)           | app Bearer      |
+//!
+//! `subscribe` asks for (`CreateActivitySubscriptionRequest`, `additionalProperties: false`:
+//! `event_type`, `filter`, `tag`, `webhook_id`; `CreateActivitySubscriptionFilter`: `user_id`,
+//! `direction` (`inbound`/`outbound`), `keyword`):
+//!
+//! - `dm.received`, filter `{"user_id": X_ACCOUNT_ID, "direction": "inbound"}`: DM events are
+//!   private, so user context as the brand account;
+//! - with `--mentions`, `post.mention.create`, filter `{"user_id": X_ACCOUNT_ID}` and, with
+//!   `--keyword W`, `"keyword": W` (the spec's `Keyword`: 1 to 150 characters).
+//!
+//! An identical subscription (same `event_type`, filter and `webhook_id`) already listed is
+//! reported and not created again. Listing answers `GetActivitySubscriptionsResponse` (`data`:
+//! `subscription_id`, `event_type`, `filter`, `webhook_id`, `tag`, `created_at`, `updated_at`;
+//! no `data` when there are none); further pages' token is `meta.next_token` (docs.x.com).
+//! Deleting answers `DeleteActivitySubscriptionResponse` `{"data": {"deleted": bool}}`.
 //!
 //! OAuth 1.0a reads `X_CONSUMER_KEY`, `X_CONSUMER_SECRET`, `X_ACCESS_TOKEN` and
 //! `X_ACCESS_TOKEN_SECRET`; the app-only calls read `X_BEARER_TOKEN`; all read `X_API_URL`
@@ -25,10 +44,26 @@ use shared::config::{ConfigError, Env, Secret};
 use shared::retry::HttpError;
 use shared::x::{Method, XApiConfig, XAuth, XClient, DEFAULT_API_URL};
 
-use crate::{XCommand, XWebhookCommand};
+use crate::{XCommand, XSubscriptionsCommand, XWebhookCommand};
 
 /// X replays at most the past 24 hours.
 pub const REPLAY_WINDOW_SECS: i64 = 24 * 3600;
+
+/// The event type of the brand's DMs, and of public posts that mention it.
+pub const DM_RECEIVED: &str = "dm.received";
+pub const POST_MENTION_CREATE: &str = "post.mention.create";
+
+/// The `tag` the bridge's subscriptions carry (the spec allows 1 to 200 characters).
+pub const TAG: &str = "flex-bridge";
+
+/// The spec's `Keyword`: 1 to 150 characters.
+pub const MAX_KEYWORD_CHARS: usize = 150;
+
+/// `GET /2/activity/subscriptions`' largest page (`max_results` 1 to 1000).
+const SUBSCRIPTIONS_PAGE: &str = "1000";
+
+/// Pages followed at most when listing (1000 a page): a loop guard, far beyond any app's count.
+const MAX_PAGES: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -60,12 +95,17 @@ enum Auth {
 
 /// The clients a command needs, read from the environment at once (every missing variable is
 /// named in one error).
-struct Clients {
+pub(crate) struct Clients {
     client: XClient,
     bearer: Option<Secret>,
 }
 
 impl Clients {
+    /// For `doctor`, which reads the configuration itself: `bearer` for the app-only calls.
+    pub(crate) fn new(client: XClient, bearer: Option<Secret>) -> Self {
+        Self { client, bearer }
+    }
+
     fn from_env(mut env: Env, user: bool, app: bool) -> Result<Self, Error> {
         let api_url = env.url_or_default("X_API_URL", DEFAULT_API_URL);
         let config = if user {
@@ -114,7 +154,43 @@ impl Clients {
             })
     }
 
-    async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
+    /// Every X Activity API subscription (`GET /2/activity/subscriptions`, page after page), in
+    /// user context as the brand account.
+    pub(crate) async fn subscriptions(&self) -> Result<Vec<Subscription>, Error> {
+        let action = "list the X Activity subscriptions";
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![("max_results", SUBSCRIPTIONS_PAGE)];
+            if let Some(token) = &token {
+                query.push(("pagination_token", token.as_str()));
+            }
+            let body = self
+                .call(
+                    action,
+                    Auth::User,
+                    Method::GET,
+                    "/2/activity/subscriptions",
+                    &query,
+                    None,
+                )
+                .await?;
+            match body.get("data") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => all.extend(items.iter().map(Subscription::from_json)),
+                Some(_) => return Err(unexpected(action, &body)),
+            }
+            match body.pointer("/meta/next_token").and_then(Value::as_str) {
+                Some(next) if !next.is_empty() && token.as_deref() != Some(next) => {
+                    token = Some(next.to_owned())
+                }
+                _ => return Ok(all),
+            }
+        }
+        Ok(all)
+    }
+
+    pub(crate) async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
         let action = "list the webhooks";
         let body = self
             .call(
@@ -191,6 +267,128 @@ impl Webhook {
     }
 }
 
+/// An X Activity API subscription's filter (`CreateActivitySubscriptionFilter`,
+/// `GetActivitySubscriptionsResponseDataFilter`): absent fields are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub user_id: Option<String>,
+    pub direction: Option<String>,
+    pub keyword: Option<String>,
+}
+
+impl Filter {
+    fn from_json(value: Option<&Value>) -> Self {
+        let text = |k: &str| {
+            value
+                .and_then(|v| v.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Self {
+            user_id: text("user_id"),
+            direction: text("direction"),
+            keyword: text("keyword"),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut filter = serde_json::Map::new();
+        for (key, value) in [
+            ("user_id", &self.user_id),
+            ("direction", &self.direction),
+            ("keyword", &self.keyword),
+        ] {
+            if let Some(value) = value {
+                filter.insert(key.into(), json!(value));
+            }
+        }
+        Value::Object(filter)
+    }
+}
+
+impl std::fmt::Display for Filter {
+    /// `user_id=123,direction=inbound,keyword="help"` (no spaces unless the keyword has some);
+    /// `-` for an empty filter.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(user_id) = &self.user_id {
+            parts.push(format!("user_id={user_id}"));
+        }
+        if let Some(direction) = &self.direction {
+            parts.push(format!("direction={direction}"));
+        }
+        if let Some(keyword) = &self.keyword {
+            parts.push(format!("keyword={keyword:?}"));
+        }
+        if parts.is_empty() {
+            f.write_str("-")
+        } else {
+            f.write_str(&parts.join(","))
+        }
+    }
+}
+
+/// An X Activity API subscription (`GetActivitySubscriptionsResponseData`,
+/// `CreateActivitySubscriptionResponseDataSubscription`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: String,
+    pub event_type: String,
+    pub filter: Filter,
+    pub webhook_id: Option<String>,
+    pub tag: Option<String>,
+    pub created_at: String,
+}
+
+impl Subscription {
+    fn from_json(value: &Value) -> Self {
+        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            id: text("subscription_id").unwrap_or_default(),
+            event_type: text("event_type").unwrap_or_default(),
+            filter: Filter::from_json(value.get("filter")),
+            webhook_id: text("webhook_id"),
+            tag: text("tag"),
+            created_at: text("created_at").unwrap_or_default(),
+        }
+    }
+
+    /// Whether it delivers `event_type` with exactly `filter` to `webhook_id`.
+    pub fn is(&self, event_type: &str, filter: &Filter, webhook_id: &str) -> bool {
+        self.event_type == event_type
+            && &self.filter == filter
+            && self.webhook_id.as_deref() == Some(webhook_id)
+    }
+}
+
+/// The subscriptions the bridge wants for the brand account `account_id`: DMs to it (inbound
+/// only) and, with `mentions`, public posts that mention it (with `keyword` if given).
+pub fn wanted_subscriptions(
+    account_id: &str,
+    mentions: bool,
+    keyword: Option<&str>,
+) -> Vec<(&'static str, Filter)> {
+    let mut wanted = vec![(
+        DM_RECEIVED,
+        Filter {
+            user_id: Some(account_id.to_owned()),
+            direction: Some("inbound".into()),
+            keyword: None,
+        },
+    )];
+    if mentions {
+        wanted.push((
+            POST_MENTION_CREATE,
+            Filter {
+                user_id: Some(account_id.to_owned()),
+                direction: None,
+                keyword: keyword.map(str::to_owned),
+            },
+        ));
+    }
+    wanted
+}
+
 fn unexpected(action: &'static str, body: &Value) -> Error {
     Error::Unexpected {
         action,
@@ -199,11 +397,17 @@ fn unexpected(action: &'static str, body: &Value) -> Error {
 }
 
 fn check_id(id: &str) -> Result<String, Error> {
+    check_id_of(id, "webhook", "x webhook list")
+}
+
+/// `id` when it is X's form of an id (`^[0-9]{1,19}$`), else an error naming `what` and the
+/// command that lists them.
+fn check_id_of(id: &str, what: &str, lister: &str) -> Result<String, Error> {
     if (1..=19).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(id.to_owned())
     } else {
         Err(Error::Argument(format!(
-            "not a webhook id: {id:?} (X's ids are 1 to 19 digits; `flex-bridge x webhook list` shows them)"
+            "not a {what} id: {id:?} (X's ids are 1 to 19 digits; `flex-bridge {lister}` shows them)"
         )))
     }
 }
@@ -249,6 +453,7 @@ fn hint(error: &HttpError, auth: Auth, action: &str) -> String {
         (Some(401), Auth::User) => "\nCheck the four X credentials: X_CONSUMER_KEY and X_CONSUMER_SECRET (Developer Portal > your app > Keys and tokens > Consumer Keys), X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET (the brand account's Access Token and Secret). Regenerating a key invalidates the old one; the access token must be generated again after the consumer keys are.".into(),
         (Some(401), Auth::App) => "\nCheck X_BEARER_TOKEN: Developer Portal > your app > Keys and tokens > Bearer Token (regenerate it if the consumer keys were regenerated).".into(),
         (Some(403), _) => "\nCheck the app's permissions and product access: User authentication settings must allow \"Read and write and Direct message\" (then generate X_ACCESS_TOKEN again), and the app must be in a Project with access to the X Activity API / Account Activity API (Developer Portal > Products).".into(),
+        (Some(404), _) if action.contains("subscription") && !action.starts_with("create") => "\nNo such subscription: `flex-bridge x subscriptions list` shows them.".into(),
         (Some(404), _) => "\nNo such webhook: `flex-bridge x webhook list` shows the registered ones.".into(),
         (Some(409), _) => "\nIt already exists: nothing to do.".into(),
         (Some(400), _) if action == "register the webhook" => "\nX sends the URL a CRC challenge (GET ?crc_token=...): the bridge must be deployed there and answer it, signed with the same X_CONSUMER_SECRET; the URL must be https:// and at most 200 characters, and not registered already.".into(),
@@ -266,7 +471,19 @@ pub async fn run(command: XCommand, env: Env, out: &mut dyn Write) -> Result<(),
         XCommand::Subscribe {
             account_activity,
             webhook_id,
-        } => subscribe(env, account_activity, webhook_id, out).await,
+            mentions,
+            keyword,
+        } => {
+            if account_activity {
+                subscribe_account_activity(env, webhook_id, out).await
+            } else {
+                subscribe(env, webhook_id, mentions, keyword.as_deref(), out).await
+            }
+        }
+        XCommand::Subscriptions(XSubscriptionsCommand::List) => list_subscriptions(env, out).await,
+        XCommand::Subscriptions(XSubscriptionsCommand::Delete { id }) => {
+            delete_subscription(env, &id, out).await
+        }
         XCommand::Replay {
             from,
             to,
@@ -371,74 +588,212 @@ async fn delete(env: Env, id: &str, out: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
-async fn subscribe(
-    mut env: Env,
-    account_activity: bool,
+/// `subscribe --account-activity`: the Account Activity API, until it ends on 2027-01-01.
+async fn subscribe_account_activity(
+    env: Env,
     webhook_id: Option<String>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let account_id = (!account_activity).then(|| env.required("X_ACCOUNT_ID"));
     let clients = Clients::from_env(env, true, webhook_id.is_none())?;
     let webhook_id = clients.webhook_id(webhook_id).await?;
-    if account_activity {
-        let action = "create the Account Activity subscription";
-        let body = clients
-            .call(
-                action,
-                Auth::User,
-                Method::POST,
-                &format!("/2/account_activity/webhooks/{webhook_id}/subscriptions/all"),
-                &[],
-                Some(&json!({})),
-            )
-            .await?;
-        if body.pointer("/data/subscribed").and_then(Value::as_bool) != Some(true) {
-            return Err(unexpected(action, &body));
-        }
-        writeln!(
-            out,
-            "Subscribed the brand account (the user of X_ACCESS_TOKEN) to webhook {webhook_id} with the Account Activity API."
-        )?;
-        return Ok(());
-    }
-    let account_id = account_id.unwrap_or_default();
-    let action = "create the X Activity subscription";
+    let action = "create the Account Activity subscription";
     let body = clients
         .call(
             action,
             Auth::User,
             Method::POST,
-            "/2/activity/subscriptions",
+            &format!("/2/account_activity/webhooks/{webhook_id}/subscriptions/all"),
             &[],
-            Some(&json!({
-                "event_type": "dm.received",
-                "filter": {"user_id": account_id},
-                "webhook_id": webhook_id,
-                "tag": "flex-bridge",
-            })),
+            Some(&json!({})),
         )
         .await?;
-    let subscription = body
-        .pointer("/data/subscription")
-        .filter(|s| s.get("subscription_id").is_some())
-        .ok_or_else(|| unexpected(action, &body))?;
-    let text = |k: &str| subscription.get(k).and_then(Value::as_str).unwrap_or("-");
+    if body.pointer("/data/subscribed").and_then(Value::as_bool) != Some(true) {
+        return Err(unexpected(action, &body));
+    }
     writeln!(
         out,
-        "Subscribed with the X Activity API: subscription {}",
-        text("subscription_id")
+        "Subscribed the brand account (the user of X_ACCESS_TOKEN) to webhook {webhook_id} with the Account Activity API."
     )?;
-    writeln!(out, "  event_type  {}", text("event_type"))?;
-    writeln!(
-        out,
-        "  user_id     {}",
-        subscription
-            .pointer("/filter/user_id")
-            .and_then(Value::as_str)
-            .unwrap_or("-")
-    )?;
-    writeln!(out, "  webhook_id  {}", text("webhook_id"))?;
-    writeln!(out, "  created_at  {}", text("created_at"))?;
+    Ok(())
+}
+
+/// `subscribe [--mentions [--keyword W]]`: the X Activity API subscriptions the bridge needs,
+/// each created unless an identical one exists.
+async fn subscribe(
+    mut env: Env,
+    webhook_id: Option<String>,
+    mentions: bool,
+    keyword: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    if let Some(keyword) = keyword {
+        let chars = keyword.chars().count();
+        if keyword.trim().is_empty() || chars > MAX_KEYWORD_CHARS {
+            return Err(Error::Argument(format!(
+                "--keyword {keyword:?}: X takes a keyword of 1 to {MAX_KEYWORD_CHARS} characters"
+            )));
+        }
+    }
+    let account_id = env.required("X_ACCOUNT_ID");
+    let clients = Clients::from_env(env, true, webhook_id.is_none())?;
+    if !shared::config::is_numeric_id(&account_id) {
+        return Err(Error::Argument(format!(
+            "X_ACCOUNT_ID {account_id:?} is not a numeric X user id (the brand account's id, not its @handle)"
+        )));
+    }
+    let webhook_id = clients.webhook_id(webhook_id).await?;
+    let existing = clients.subscriptions().await?;
+    for (event_type, filter) in wanted_subscriptions(&account_id, mentions, keyword) {
+        if let Some(found) = existing
+            .iter()
+            .find(|s| s.is(event_type, &filter, &webhook_id))
+        {
+            writeln!(
+                out,
+                "Already subscribed with the X Activity API: subscription {} ({event_type}, {filter}, webhook {webhook_id}): not created again.",
+                found.id
+            )?;
+        } else {
+            let action = "create the X Activity subscription";
+            let body = clients
+                .call(
+                    action,
+                    Auth::User,
+                    Method::POST,
+                    "/2/activity/subscriptions",
+                    &[],
+                    Some(&json!({
+                        "event_type": event_type,
+                        "filter": filter.to_json(),
+                        "webhook_id": webhook_id,
+                        "tag": TAG,
+                    })),
+                )
+                .await?;
+            let created = body
+                .pointer("/data/subscription")
+                .filter(|s| s.get("subscription_id").is_some())
+                .map(Subscription::from_json)
+                .ok_or_else(|| unexpected(action, &body))?;
+            let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            writeln!(
+                out,
+                "Subscribed with the X Activity API: subscription {}",
+                created.id
+            )?;
+            writeln!(out, "  event_type  {}", created.event_type)?;
+            writeln!(out, "  filter      {}", created.filter)?;
+            writeln!(out, "  webhook_id  {}", or_dash(&created.webhook_id))?;
+            writeln!(out, "  created_at  {}", created.created_at)?;
+        }
+        // Another subscription of the same kind for the brand on this webhook (e.g. one made
+        // without `direction` by an earlier version): X delivers its events too.
+        for other in existing.iter().filter(|s| {
+            s.event_type == event_type
+                && s.filter.user_id == filter.user_id
+                && s.webhook_id.as_deref() == Some(webhook_id.as_str())
+                && s.filter != filter
+        }) {
+            writeln!(
+                out,
+                "Note: subscription {} ({event_type}, {}) delivers to the same webhook; the bridge drops what it gets twice, or remove it with `flex-bridge x subscriptions delete {}`.",
+                other.id, other.filter, other.id
+            )?;
+        }
+    }
+    if !mentions {
+        writeln!(
+            out,
+            "Public mentions of the brand: `flex-bridge x subscribe --mentions` (with X_MENTIONS=notify or reply)."
+        )?;
+    }
+    Ok(())
+}
+
+async fn list_subscriptions(env: Env, out: &mut dyn Write) -> Result<(), Error> {
+    let clients = Clients::from_env(env, true, false)?;
+    let subscriptions = clients.subscriptions().await?;
+    if subscriptions.is_empty() {
+        writeln!(
+            out,
+            "No X Activity subscriptions. Create the bridge's with `flex-bridge x subscribe`."
+        )?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = subscriptions
+        .iter()
+        .map(|s| {
+            [
+                s.id.clone(),
+                s.event_type.clone(),
+                s.filter.to_string(),
+                s.webhook_id.clone().unwrap_or_else(|| "-".into()),
+                s.tag.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = ["ID", "EVENT_TYPE", "FILTER", "WEBHOOK_ID", "TAG"];
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: [&str; 5]| {
+        format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+        )
+    };
+    writeln!(out, "{}", line(header))?;
+    for r in &rows {
+        writeln!(
+            out,
+            "{}",
+            line([
+                r[0].as_str(),
+                r[1].as_str(),
+                r[2].as_str(),
+                r[3].as_str(),
+                r[4].as_str()
+            ])
+        )?;
+    }
+    Ok(())
+}
+
+async fn delete_subscription(env: Env, id: &str, out: &mut dyn Write) -> Result<(), Error> {
+    let id = check_id_of(id, "subscription", "x subscriptions list")?;
+    // The spec's DELETE /2/activity/subscriptions/{subscription_id} takes the app's bearer
+    // token only.
+    let clients = Clients::from_env(env, false, true)?;
+    let action = "delete the X Activity subscription";
+    let body = clients
+        .call(
+            action,
+            Auth::App,
+            Method::DELETE,
+            &format!("/2/activity/subscriptions/{id}"),
+            &[],
+            None,
+        )
+        .await?;
+    match body.pointer("/data/deleted").and_then(Value::as_bool) {
+        Some(true) => writeln!(out, "Deleted subscription {id}.")?,
+        Some(false) => writeln!(out, "X did not delete subscription {id}.")?,
+        None => return Err(unexpected(action, &body)),
+    }
     Ok(())
 }
 
@@ -677,6 +1032,55 @@ mod tests {
             "x answered 400: cut short"
         );
         assert_eq!(message(&error("plain text")), "x answered 400: plain text");
+    }
+
+    #[test]
+    fn the_wanted_subscriptions_follow_the_spec_filter() {
+        let wanted = wanted_subscriptions("42", true, Some("help"));
+        let bodies: Vec<(&str, Value)> = wanted.iter().map(|(t, f)| (*t, f.to_json())).collect();
+        assert_eq!(
+            bodies,
+            [
+                (
+                    "dm.received",
+                    json!({"user_id": "42", "direction": "inbound"})
+                ),
+                (
+                    "post.mention.create",
+                    json!({"user_id": "42", "keyword": "help"})
+                ),
+            ]
+        );
+        // CreateActivitySubscriptionFilter's properties, and no others.
+        for (_, filter) in &bodies {
+            for key in filter.as_object().unwrap().keys() {
+                assert!(["direction", "keyword", "user_id"].contains(&key.as_str()));
+            }
+        }
+        assert_eq!(wanted_subscriptions("42", false, None).len(), 1);
+        assert_eq!(
+            wanted[0].1.to_string(),
+            "user_id=42,direction=inbound".to_owned()
+        );
+        assert_eq!(wanted[1].1.to_string(), r#"user_id=42,keyword="help""#);
+        assert_eq!(Filter::default().to_string(), "-");
+    }
+
+    #[test]
+    fn a_listed_subscription_is_read_with_its_filter() {
+        let listed = Subscription::from_json(&json!({
+            "subscription_id": "1", "event_type": "dm.received", "created_at": "t",
+            "filter": {"user_id": "42", "direction": "inbound"}, "webhook_id": "7", "tag": "x"
+        }));
+        let (_, filter) = &wanted_subscriptions("42", false, None)[0];
+        assert!(listed.is("dm.received", filter, "7"));
+        assert!(!listed.is("dm.received", filter, "8"));
+        assert!(!listed.is("dm.sent", filter, "7"));
+        let without_direction = Filter {
+            direction: None,
+            ..filter.clone()
+        };
+        assert!(!listed.is("dm.received", &without_direction, "7"));
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn env(bridge: &LocalBridge) -> Env {
             "DISCORD_PUBLIC_KEY",
             bridge.sandbox.discord_public_key_hex(),
         ),
+        ("X_BEARER_TOKEN", bridge.sandbox.x_bearer_token()),
         ("DISCORD_BOT_TOKEN", DISCORD_BOT_TOKEN.to_owned()),
         ("DISCORD_APPLICATION_ID", DISCORD_APPLICATION_ID.to_owned()),
         ("DISCORD_BUG_CHANNEL_ID", DISCORD_BUG_CHANNEL_ID.to_owned()),
@@ -150,10 +151,21 @@ fn bridge_stack(base: &str) -> serde_json::Value {
     })
 }
 
+/// The local bridge, with X's side set up as `flex-bridge x webhook register` and
+/// `x subscribe` leave it: its webhook and the brand's dm.received subscription.
 async fn bridge() -> LocalBridge {
-    LocalBridge::start(Backend::Memory, Options::default())
+    let bridge = LocalBridge::start(Backend::Memory, Options::default())
         .await
-        .expect("local bridge starts")
+        .expect("local bridge starts");
+    let webhook = bridge
+        .sandbox
+        .add_x_webhook(&format!("{}/twitter/webhook", bridge.url));
+    bridge.sandbox.add_x_activity_subscription(
+        "dm.received",
+        json!({"user_id": X_ACCOUNT_ID, "direction": "inbound"}),
+        Some(&webhook),
+    );
+    bridge
 }
 
 #[tokio::test]
@@ -175,7 +187,7 @@ async fn a_deployed_stack_gives_the_url_table_and_queues() {
             .starts_with("ok   table and queues (the table and 3 queue(s) answer)"),
         "{out}"
     );
-    assert!(out.ends_with("10 ok, 0 failed, 0 skipped\n"), "{out}");
+    assert!(out.ends_with("12 ok, 0 failed, 0 skipped\n"), "{out}");
 }
 
 #[tokio::test]
@@ -245,7 +257,7 @@ async fn a_queue_that_is_gone_and_a_stale_webhook_output_fail_their_checks() {
         config.starts_with("FAIL configuration: stack output TwitterWebhookUrl"),
         "{out}"
     );
-    assert!(out.ends_with("8 ok, 2 failed, 0 skipped\n"), "{out}");
+    assert!(out.ends_with("10 ok, 2 failed, 0 skipped\n"), "{out}");
 }
 
 #[test]

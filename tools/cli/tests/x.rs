@@ -1,6 +1,7 @@
-//! `flex-bridge x webhook register | list | delete`, `x subscribe` and `x replay` against the
-//! sandbox's X emulation (OAuth 1.0a and the app bearer token checked, bodies checked against
-//! the spec), with a tiny stand-in for the bridge that answers X's CRC challenge.
+//! `flex-bridge x webhook register | list | delete`, `x subscribe`, `x subscriptions list |
+//! delete` and `x replay` against the sandbox's X emulation (OAuth 1.0a and the app bearer token
+//! checked, bodies checked against the spec), with a tiny stand-in for the bridge that answers
+//! X's CRC challenge.
 
 use axum::extract::Query;
 use axum::routing::get;
@@ -175,25 +176,264 @@ async fn subscribe_creates_an_activity_subscription_for_dms_to_the_brand() {
     assert_eq!(subscriptions.len(), 1);
     let s = &subscriptions[0];
     assert_eq!(s.event_type, "dm.received");
-    assert_eq!(s.filter, json!({"user_id": X_ACCOUNT_ID}));
+    assert_eq!(
+        s.filter,
+        json!({"user_id": X_ACCOUNT_ID, "direction": "inbound"})
+    );
     assert_eq!(s.webhook_id.as_deref(), Some(webhook_id.as_str()));
+    assert_eq!(s.tag.as_deref(), Some("flex-bridge"));
     assert_eq!(
         output,
         format!(
             "Subscribed with the X Activity API: subscription {}\n  event_type  dm.received\n  \
-             user_id     {X_ACCOUNT_ID}\n  webhook_id  {webhook_id}\n  created_at  {}\n",
+             filter      user_id={X_ACCOUNT_ID},direction=inbound\n  webhook_id  {webhook_id}\n  \
+             created_at  {}\n\
+             Public mentions of the brand: `flex-bridge x subscribe --mentions` (with X_MENTIONS=notify or reply).\n",
             s.subscription_id, s.created_at
         )
     );
     assert!(sandbox.x_account_activity_subscriptions().is_empty());
 
-    let err = run(&["x", "subscribe"], env(&sandbox, &[]))
+    // Again: the identical subscription is found and reported, nothing is created.
+    let output = run(&["x", "subscribe"], env(&sandbox, &[])).await.unwrap();
+    assert!(
+        output.starts_with(&format!(
+            "Already subscribed with the X Activity API: subscription {} (dm.received, \
+             user_id={X_ACCOUNT_ID},direction=inbound, webhook {webhook_id}): not created again.\n",
+            s.subscription_id
+        )),
+        "{output}"
+    );
+    assert_eq!(sandbox.x_activity_subscriptions(), subscriptions);
+}
+
+#[tokio::test]
+async fn subscribe_with_mentions_adds_the_mention_subscription_once() {
+    let (sandbox, hook) = setup().await;
+    let webhook_id = sandbox.add_x_webhook(&hook);
+    // One made earlier without direction (by an older version), and one for another webhook.
+    let older = sandbox.add_x_activity_subscription(
+        "dm.received",
+        json!({"user_id": X_ACCOUNT_ID}),
+        Some(&webhook_id),
+    );
+    let other_hook = sandbox.add_x_webhook("https://example.com/other");
+    sandbox.add_x_activity_subscription(
+        "dm.received",
+        json!({"user_id": X_ACCOUNT_ID, "direction": "inbound"}),
+        Some(&other_hook),
+    );
+
+    let args = [
+        "x",
+        "subscribe",
+        "--mentions",
+        "--keyword",
+        "help",
+        "--webhook-id",
+        &webhook_id,
+    ];
+    let output = run(&args, env(&sandbox, &[])).await.unwrap();
+    let created: Vec<_> = sandbox
+        .x_activity_subscriptions()
+        .into_iter()
+        .skip(2)
+        .collect();
+    assert_eq!(created.len(), 2, "{output}");
+    let (dm, mention) = (&created[0], &created[1]);
+    assert_eq!(
+        (dm.event_type.as_str(), &dm.filter, dm.webhook_id.as_deref()),
+        (
+            "dm.received",
+            &json!({"user_id": X_ACCOUNT_ID, "direction": "inbound"}),
+            Some(webhook_id.as_str())
+        )
+    );
+    assert_eq!(
+        (
+            mention.event_type.as_str(),
+            &mention.filter,
+            mention.webhook_id.as_deref()
+        ),
+        (
+            "post.mention.create",
+            &json!({"user_id": X_ACCOUNT_ID, "keyword": "help"}),
+            Some(webhook_id.as_str())
+        )
+    );
+    assert!(
+        output.contains(&format!(
+            "Note: subscription {older} (dm.received, user_id={X_ACCOUNT_ID}) delivers to the same \
+             webhook; the bridge drops what it gets twice, or remove it with \
+             `flex-bridge x subscriptions delete {older}`.\n"
+        )),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!(
+            "Subscribed with the X Activity API: subscription {}\n  event_type  \
+             post.mention.create\n  filter      user_id={X_ACCOUNT_ID},keyword=\"help\"\n",
+            mention.subscription_id
+        )),
+        "{output}"
+    );
+    assert!(!output.contains("Public mentions of the brand"), "{output}");
+
+    // Again: both are reported, none created; without the keyword it is another filter.
+    let output = run(&args, env(&sandbox, &[])).await.unwrap();
+    assert_eq!(output.matches("Already subscribed").count(), 2, "{output}");
+    assert!(
+        output.contains(&format!(
+            "subscription {} (post.mention.create",
+            mention.subscription_id
+        )),
+        "{output}"
+    );
+    assert_eq!(sandbox.x_activity_subscriptions().len(), 4);
+    run(
+        &["x", "subscribe", "--mentions", "--webhook-id", &webhook_id],
+        env(&sandbox, &[]),
+    )
+    .await
+    .unwrap();
+    let all = sandbox.x_activity_subscriptions();
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[4].filter, json!({"user_id": X_ACCOUNT_ID}));
+
+    // A keyword X would refuse is refused before any call; --keyword needs --mentions.
+    let long = "k".repeat(151);
+    let err = run(
+        &["x", "subscribe", "--mentions", "--keyword", &long],
+        env(&sandbox, &[]),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("1 to 150 characters"), "{err}");
+    assert!(Cli::try_parse_from(["flex-bridge", "x", "subscribe", "--keyword", "help"]).is_err());
+    assert!(Cli::try_parse_from([
+        "flex-bridge",
+        "x",
+        "subscribe",
+        "--mentions",
+        "--account-activity"
+    ])
+    .is_err());
+    assert_eq!(sandbox.x_activity_subscriptions().len(), 5);
+}
+
+#[tokio::test]
+async fn subscriptions_are_listed_and_deleted() {
+    let (sandbox, hook) = setup().await;
+    let webhook_id = sandbox.add_x_webhook(&hook);
+    let output = run(&["x", "subscriptions", "list"], env(&sandbox, &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        output,
+        "No X Activity subscriptions. Create the bridge's with `flex-bridge x subscribe`.\n"
+    );
+
+    run(
+        &["x", "subscribe", "--mentions", "--keyword", "help"],
+        env(&sandbox, &[]),
+    )
+    .await
+    .unwrap();
+    let subscriptions = sandbox.x_activity_subscriptions();
+    assert_eq!(subscriptions.len(), 2);
+    let (dm, mention) = (&subscriptions[0], &subscriptions[1]);
+
+    // The listing needs only the brand's OAuth 1.0a credentials.
+    let output = run(
+        &["x", "subscriptions", "list"],
+        env(&sandbox, &[("X_BEARER_TOKEN", ""), ("X_ACCOUNT_ID", "")]),
+    )
+    .await
+    .unwrap();
+    let lines: Vec<Vec<&str>> = output
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let brand_inbound = format!("user_id={X_ACCOUNT_ID},direction=inbound");
+    let brand_help = format!("user_id={X_ACCOUNT_ID},keyword=\"help\"");
+    assert_eq!(
+        lines,
+        [
+            vec!["ID", "EVENT_TYPE", "FILTER", "WEBHOOK_ID", "TAG"],
+            vec![
+                dm.subscription_id.as_str(),
+                "dm.received",
+                &brand_inbound,
+                &webhook_id,
+                "flex-bridge"
+            ],
+            vec![
+                mention.subscription_id.as_str(),
+                "post.mention.create",
+                &brand_help,
+                &webhook_id,
+                "flex-bridge"
+            ],
+        ],
+        "{output}"
+    );
+
+    // More than one page (X's pages hold up to 1000): every one is listed.
+    for n in 0..1001 {
+        sandbox.add_x_activity_subscription(
+            "profile.update.bio",
+            json!({"user_id": format!("{}", 500 + n)}),
+            None,
+        );
+    }
+    let output = run(&["x", "subscriptions", "list"], env(&sandbox, &[]))
+        .await
+        .unwrap();
+    assert_eq!(output.lines().count(), 1 + 2 + 1001);
+    assert!(
+        output.lines().last().unwrap().contains("user_id=1500"),
+        "{output}"
+    );
+
+    // Delete takes the app's bearer token (the spec's only auth for it).
+    let err = run(
+        &["x", "subscriptions", "delete", &mention.subscription_id],
+        env(&sandbox, &[("X_BEARER_TOKEN", "")]),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_eq!(err, "missing environment variable(s): X_BEARER_TOKEN");
+    let output = run(
+        &["x", "subscriptions", "delete", &mention.subscription_id],
+        env(&sandbox, &[]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        output,
+        format!("Deleted subscription {}.\n", mention.subscription_id)
+    );
+    let left = sandbox.x_activity_subscriptions();
+    assert_eq!(left.len(), 1 + 1001);
+    assert_eq!(left[0], *dm);
+    assert!(!left.iter().any(|s| s.event_type == "post.mention.create"));
+
+    let err = run(
+        &["x", "subscriptions", "delete", &mention.subscription_id],
+        env(&sandbox, &[]),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("answered 404"), "{err}");
+    assert!(err.contains("`flex-bridge x subscriptions list`"), "{err}");
+    let err = run(&["x", "subscriptions", "delete", "abc"], env(&sandbox, &[]))
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("answered 409"), "{err}");
-    assert!(err.contains("already exists"), "{err}");
-    assert_eq!(sandbox.x_activity_subscriptions().len(), 1);
+    assert!(err.starts_with("not a subscription id"), "{err}");
 }
 
 #[tokio::test]
@@ -466,7 +706,16 @@ fn every_subcommand_explains_itself() {
         (&["x", "webhook", "register"], "CRC challenge"),
         (&["x", "webhook", "list"], "X_BEARER_TOKEN"),
         (&["x", "webhook", "delete"], "DELETE /2/webhooks/{id}"),
-        (&["x", "subscribe"], "X_ACCOUNT_ID"),
+        (&["x", "subscribe"], "direction: inbound"),
+        (&["x", "subscriptions"], "List or delete"),
+        (
+            &["x", "subscriptions", "list"],
+            "GET /2/activity/subscriptions",
+        ),
+        (
+            &["x", "subscriptions", "delete"],
+            "DELETE /2/activity/subscriptions/{subscription_id}",
+        ),
         (&["x", "replay"], "YYYYMMDDHHmm"),
     ] {
         let argv: Vec<&str> = std::iter::once("flex-bridge")
