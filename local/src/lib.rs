@@ -139,6 +139,9 @@ pub fn test_flex_routing() -> FlexTaskRouting {
 pub struct Options {
     /// `ROUTING`: the bot by default.
     pub routing: Routing,
+    /// The Discord client's invalid request limit (`limit` 401/403/429 answers per `window`);
+    /// `None`: the deployed one.
+    pub discord_invalid_requests: Option<(usize, Duration)>,
     /// `maxReceiveCount` of the delivery queue.
     pub max_receives: u32,
     /// SQS visibility timeout: how long a failed delivery waits before its retry.
@@ -152,6 +155,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             routing: Routing::Bot(test_flex_routing()),
+            discord_invalid_requests: None,
             max_receives: 5,
             retry_delay: Duration::from_secs(1),
             port: 0,
@@ -285,7 +289,7 @@ impl LocalBridge {
             },
         )
         .with_retry(retry);
-        let discord = DiscordClient::new(
+        let mut discord = DiscordClient::new(
             http,
             DiscordApiConfig {
                 bot_token: Secret::new(DISCORD_BOT_TOKEN),
@@ -293,6 +297,9 @@ impl LocalBridge {
             },
         )
         .with_retry(retry);
+        if let Some((limit, window)) = options.discord_invalid_requests {
+            discord = discord.with_invalid_request_limit(limit, window);
+        }
         let conversations = Conversations {
             store: store.clone(),
             twilio: twilio.clone(),

@@ -4,8 +4,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
-use local::wait_for;
+use local::{wait_for, Options};
 use sandbox::{DiscordUser, Fault, Service};
 use shared::x::MAX_DM_CHARS;
 
@@ -92,6 +94,100 @@ async fn a_long_agent_message_retried_after_a_later_part_failed_sends_each_part_
     assert_eq!(sent[1].chars().count(), MAX_DM_CHARS);
     assert!(sent[1].starts_with("aaaa"));
     assert_eq!(sent[2], "b".repeat(50));
+}
+
+/// Discord's invalid request limit, made small (2 refusals per 6 s): two customers whose DMs
+/// closed spend it, and the agent's answer to a third customer, whose DMs are open, is not sent
+/// until the window has passed; then it arrives once, with no note and nothing in the DLQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_spent_invalid_request_budget_holds_discord_deliveries_on_the_queue() {
+    const WINDOW: Duration = Duration::from_secs(6);
+    let bridge = start_with(
+        "discord-invalid",
+        Options {
+            discord_invalid_requests: Some((2, WINDOW)),
+            ..studio()
+        },
+    )
+    .await;
+    let sandbox = &bridge.sandbox;
+    let user = |n: u8| DiscordUser {
+        id: format!("80000000000000010{n}"),
+        username: format!("player{n}"),
+    };
+    let mut chats = Vec::new();
+    for n in 1..=3 {
+        let reply = sandbox
+            .discord_command(&user(n), true, "helpme", &[("question", "hello")])
+            .await;
+        assert_eq!(reply.status, 200);
+        wait_for(WAIT, || sandbox.discord_original(&reply.token))
+            .await
+            .expect("worker done");
+        let dm = sandbox.discord_dm_channel(&user(n).id).unwrap();
+        let identity = format!("discord-{}", user(n).id);
+        let sid = wait_for(WAIT, || {
+            sandbox
+                .conversations()
+                .into_iter()
+                .find(|c| c.participants.iter().any(|p| p.identity == identity))
+        })
+        .await
+        .expect("conversation")
+        .sid;
+        chats.push((sid, dm));
+    }
+    for n in 1..=2 {
+        sandbox.set_discord_dms_closed(&user(n).id, true);
+    }
+    let start = std::time::Instant::now();
+    for (sid, _) in &chats[..2] {
+        sandbox
+            .agent_message(sid, "sam@acme.example", "Hi")
+            .await
+            .unwrap();
+    }
+    for (sid, _) in &chats[..2] {
+        wait_for(WAIT, || {
+            sandbox
+                .conversation(sid)
+                .filter(|c| c.messages.iter().any(|m| m.author == "Flex Bridge"))
+        })
+        .await
+        .expect("the refusal noted");
+    }
+    let (sid, dm) = &chats[2];
+    sandbox
+        .agent_message(sid, "sam@acme.example", "For you")
+        .await
+        .unwrap();
+    let delivered = wait_for(WAIT, || {
+        Some(sandbox.discord_messages(dm)).filter(|m| m.iter().any(|m| m.content == "For you"))
+    })
+    .await
+    .expect("delivered once the window passed");
+    assert!(
+        start.elapsed() >= WINDOW,
+        "sent {:?} after the first refusal, inside the window",
+        start.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let contents: Vec<String> = sandbox
+        .discord_messages(dm)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(contents.len(), delivered.len());
+    assert_eq!(contents[1..], ["An agent joined the chat.", "For you"]);
+    let conversation = sandbox.conversation(sid).unwrap();
+    assert!(
+        conversation
+            .messages
+            .iter()
+            .all(|m| m.author != "Flex Bridge"),
+        "no note: {:#?}",
+        bodies(&conversation)
+    );
 }
 
 fn lens(dms: &[String]) -> Vec<usize> {

@@ -21,7 +21,7 @@ use crate::flex::BRIDGE_ATTRIBUTE;
 use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
 use crate::now_epoch;
-use crate::queue::{process_in_order, OutboundJob, OutboundKind, QueueRecord};
+use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
 use crate::store::{Customer, Platform, Store};
@@ -75,6 +75,18 @@ impl DeliveryError {
             // until the configuration is fixed and the job redriven.
             DeliveryError::Handoff(_) => true,
             DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed { .. } => false,
+        }
+    }
+
+    /// When to try again, if the remote said (epoch seconds); `None`: the usual back-off.
+    fn retry_at(&self) -> Option<i64> {
+        match self {
+            // A Discord rate limit, or the client holding back while its invalid request
+            // budget is spent: one receive waits it out.
+            DeliveryError::Remote(e) if e.service == "discord" => {
+                e.retry_after.map(|secs| now_epoch() + secs as i64)
+            }
+            _ => None,
         }
     }
 }
@@ -204,10 +216,10 @@ impl Delivery {
         process_in_order(records, |record| async move { self.handle(&record).await }).await
     }
 
-    /// `true` when the record is done with (delivered, duplicate, or noted as undeliverable).
-    async fn handle(&self, record: &QueueRecord) -> bool {
+    /// Done when the record is done with (delivered, duplicate, or noted as undeliverable).
+    async fn handle(&self, record: &QueueRecord) -> Handled {
         let Some(job) = record.job::<OutboundJob>("delivery") else {
-            return false;
+            return Handled::Retry;
         };
         let span = tracing::info_span!("deliver", conversation_sid = %job.customer.conversation_sid, job = %job.id, attempt = record.receive_count);
         let _entered = span.enter();
@@ -218,12 +230,12 @@ impl Delivery {
         match outcome {
             Err(err) => {
                 tracing::error!(error = %err, "dedupe claim failed");
-                false
+                Handled::Retry
             }
-            Ok(Outcome::AlreadyDone) => true,
+            Ok(Outcome::AlreadyDone) => Handled::Done,
             Ok(Outcome::Done(())) => {
                 tracing::info!("delivered to the customer");
-                true
+                Handled::Done
             }
             Ok(Outcome::Failed(err)) => {
                 let last_attempt = record.receive_count >= self.max_receives;
@@ -232,7 +244,11 @@ impl Delivery {
                     self.note_failure(&job, &err, last_attempt && err.is_transient())
                         .await;
                 }
-                !err.is_transient()
+                match err.retry_at() {
+                    _ if !err.is_transient() => Handled::Done,
+                    Some(at) => Handled::RetryAt(at),
+                    None => Handled::Retry,
+                }
             }
         }
     }

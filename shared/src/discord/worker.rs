@@ -11,7 +11,7 @@ use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
-use crate::queue::{process_in_order, QueueRecord};
+use crate::queue::{process_in_order, Handled, QueueRecord};
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
 use crate::twilio::{TwilioClient, TwilioConfig};
@@ -121,9 +121,9 @@ impl DiscordWorker {
         process_in_order(records, |record| async move { self.handle(&record).await }).await
     }
 
-    async fn handle(&self, record: &QueueRecord) -> bool {
+    async fn handle(&self, record: &QueueRecord) -> Handled {
         let Some(job) = record.job::<DiscordJob>("discord") else {
-            return false;
+            return Handled::Retry;
         };
         let span = tracing::info_span!("discord_work", event_id = %job.context.interaction_id, conversation_sid = tracing::field::Empty);
         let _entered = span.enter();
@@ -134,16 +134,24 @@ impl DiscordWorker {
         match outcome {
             Err(err) => {
                 tracing::error!(error = %err, "dedupe claim failed");
-                false
+                Handled::Retry
             }
-            Ok(Outcome::AlreadyDone) => true,
+            Ok(Outcome::AlreadyDone) => Handled::Done,
             Ok(Outcome::Done(reply)) => {
                 self.reply(&job, &reply).await;
-                true
+                Handled::Done
             }
             Ok(Outcome::Failed(err)) if err.is_transient() => {
                 tracing::warn!(error = %err, "interaction work failed; SQS will retry");
-                false
+                match err {
+                    // Discord said how long (a rate limit, or the client's invalid request
+                    // budget spent): one receive waits it out.
+                    WorkError::Discord(HttpError {
+                        retry_after: Some(secs),
+                        ..
+                    }) => Handled::RetryAt(crate::now_epoch() + secs as i64),
+                    _ => Handled::Retry,
+                }
             }
             Ok(Outcome::Failed(err)) => {
                 tracing::error!(error = %err, "interaction work failed for good");
@@ -152,7 +160,7 @@ impl DiscordWorker {
                     "Sorry, something went wrong on our side. Please try again in a few minutes.",
                 )
                 .await;
-                true
+                Handled::Done
             }
         }
     }
