@@ -893,3 +893,132 @@ fn x_minute(secs: i64) -> String {
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}{m:02}{d:02}{:02}{:02}", rem / 3600, rem % 3600 / 60)
 }
+
+fn posts_url(sandbox: &Sandbox) -> String {
+    format!("{}/2/tweets", sandbox.url())
+}
+
+#[tokio::test]
+async fn replies_are_posted_with_user_context_and_follow_the_spec() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let url = posts_url(&sandbox);
+    let secret = sandbox.config().x_consumer_secret.clone();
+    let reply =
+        json!({"text": "Please DM us", "reply": {"in_reply_to_tweet_id": "1960000000000000001"}});
+
+    let (status, body) =
+        post_dm(&url, &authorization(&sandbox, &url, &secret), reply.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["data"]["text"], "Please DM us");
+    assert_eq!(body["data"]["edit_history_post_ids"], json!([id]));
+    let replies = sandbox.x_replies_to("1960000000000000001");
+    assert_eq!(replies.len(), 1);
+    assert_eq!(
+        (replies[0].id.as_str(), replies[0].text.as_str()),
+        (id.as_str(), "Please DM us")
+    );
+
+    let wrong = authorization(&sandbox, &url, "not-the-secret");
+    assert_eq!(post_dm(&url, &wrong, reply.clone()).await.0, 401);
+    for bad in [
+        json!({"text": "x", "reply": {"in_reply_to_tweet_id": "not-a-number"}}),
+        json!({"text": "x", "reply": {"in_reply_to_tweet_id": "1", "extra": true}}),
+        json!({"text": "", "reply": {"in_reply_to_tweet_id": "1"}}),
+        json!({"text": "x", "unknown": 1}),
+        json!({"text": "a".repeat(281)}),
+    ] {
+        let (status, body) =
+            post_dm(&url, &authorization(&sandbox, &url, &secret), bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    assert_eq!(sandbox.x_posts().len(), 1, "nothing refused was recorded");
+}
+
+#[tokio::test]
+async fn dms_to_a_user_whose_dms_are_closed_are_refused_with_403() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let url = dm_url(&sandbox, CUSTOMER);
+    let secret = sandbox.config().x_consumer_secret.clone();
+    sandbox.set_x_dms_closed(CUSTOMER, true);
+
+    let (status, body) = post_dm(
+        &url,
+        &authorization(&sandbox, &url, &secret),
+        json!({"text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["title"], "Forbidden");
+    // Authentication comes first, as on X.
+    let wrong = authorization(&sandbox, &url, "not-the-secret");
+    assert_eq!(post_dm(&url, &wrong, json!({"text": "hi"})).await.0, 401);
+    assert_eq!(sandbox.x_refused_dms(CUSTOMER), 1);
+    assert!(sandbox.dms_to(CUSTOMER).is_empty());
+    // Others are not affected; and opened again, the DM goes.
+    let other = dm_url(&sandbox, "2900000002");
+    assert_eq!(
+        post_dm(
+            &other,
+            &authorization(&sandbox, &other, &secret),
+            json!({"text": "hi"})
+        )
+        .await
+        .0,
+        201
+    );
+    sandbox.set_x_dms_closed(CUSTOMER, false);
+    assert_eq!(
+        post_dm(
+            &url,
+            &authorization(&sandbox, &url, &secret),
+            json!({"text": "hi"})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(sandbox.dms_to(CUSTOMER), ["hi"]);
+}
+
+#[tokio::test]
+async fn a_mention_event_is_a_v2_post_with_its_author_included() {
+    let receiver = Receiver::start().await;
+    let sandbox = common::sandbox_for(&receiver).await;
+    let (post_id, event) = sandbox.x_activity_mention(
+        CUSTOMER,
+        "jordan_cust",
+        "@SandboxBrand help, see https://acme.example/a",
+    );
+    assert_eq!(event["event_type"], "post.mention.create");
+    assert_eq!(
+        event["filter"]["user_id"],
+        sandbox.config().x_brand_account_id.as_str()
+    );
+    let post = &event["payload"];
+    assert_eq!(
+        (post["id"].as_str(), post["author_id"].as_str()),
+        (Some(post_id.as_str()), Some(CUSTOMER))
+    );
+    assert!(post["text"].as_str().unwrap().contains("https://t.co/"));
+    assert_eq!(
+        post["entities"]["urls"][0]["expanded_url"],
+        "https://acme.example/a"
+    );
+    assert_eq!(post["entities"]["mentions"][0]["start"], 0);
+    assert_eq!(event["includes"]["users"][0]["username"], "jordan_cust");
+    // What the bridge reads of it.
+    let parsed = shared::x::events::parse(
+        json!({"data": event}).to_string().as_bytes(),
+        &sandbox.config().x_brand_account_id,
+    )
+    .unwrap();
+    assert_eq!(parsed.mentions.len(), 1);
+    assert_eq!(
+        parsed.mentions[0].text,
+        "@SandboxBrand help, see https://acme.example/a"
+    );
+    assert_eq!(parsed.mentions[0].handle.as_deref(), Some("@jordan_cust"));
+}

@@ -4,10 +4,12 @@
 
 mod limits;
 mod oauth;
+mod posts;
 mod setup;
 mod webhooks;
 
 pub use limits::{XDmLimits, XLimitWindow};
+pub use posts::CreatedPost;
 pub use setup::{XAccountActivitySubscription, XActivitySubscription, XReplayJob, XWebhookConfig};
 
 use std::collections::HashSet;
@@ -54,6 +56,7 @@ pub(crate) struct Store {
     echoes: bool,
     setup: setup::SetupStore,
     dm_limits: limits::XDmLimits,
+    posts: posts::PostsStore,
 }
 
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
@@ -80,7 +83,13 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
             "/2/account_activity/webhooks/{webhook_id}/subscriptions/all",
             post(setup::create_account_activity_subscription),
         )
+        .route("/2/tweets", post(posts::create_post))
         .route("/2/{*rest}", any(unknown_route))
+        // A user whose DMs are closed to the brand: X refuses the DM (403).
+        .layer(middleware::from_fn_with_state(
+            sandbox.clone(),
+            posts::closed_dms,
+        ))
         .layer(middleware::from_fn_with_state(
             sandbox.clone(),
             faults::x_gate,

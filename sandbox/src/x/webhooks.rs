@@ -121,6 +121,48 @@ impl Sandbox {
         (event_id, self.x_activity_event("dm.received", payload))
     }
 
+    /// A public post by `author_id` naming the brand, as an X Activity API
+    /// `post.mention.create` event, and the post's id. The payload is a v2 Post
+    /// (`#/components/schemas/Post`: id, text, author_id, created_at, conversation_id,
+    /// edit_history_post_ids, entities); the users are expanded next to it (`includes.users`).
+    /// Links in `text` become t.co links listed in `entities.urls`. For a repost, set
+    /// `payload.referenced_posts` to `[{"type": "retweeted", "id": ...}]`.
+    pub fn x_activity_mention(
+        &self,
+        author_id: &str,
+        username: &str,
+        text: &str,
+    ) -> (String, Value) {
+        let brand = &self.config().x_brand_account_id;
+        let post_id = time::snowflake();
+        let (text, urls) = shorten_links(text);
+        let handle = format!("@{BRAND_SCREEN_NAME}");
+        let mentions: Vec<Value> = text
+            .match_indices(&handle)
+            .map(|(at, _)| {
+                let start = text[..at].chars().count();
+                json!({"start": start, "end": start + handle.chars().count(),
+                       "username": BRAND_SCREEN_NAME, "id": brand})
+            })
+            .collect();
+        let payload = json!({
+            "id": post_id,
+            "text": text,
+            "author_id": author_id,
+            "created_at": time::now_iso(),
+            "conversation_id": post_id,
+            "edit_history_post_ids": [post_id],
+            "lang": "en",
+            "entities": {"mentions": mentions, "urls": urls},
+        });
+        let mut event = self.x_activity_event("post.mention.create", payload);
+        event["includes"] = json!({"users": [
+            {"id": author_id, "name": username, "username": username},
+            {"id": brand, "name": BRAND_SCREEN_NAME, "username": BRAND_SCREEN_NAME},
+        ]});
+        (post_id, event)
+    }
+
     /// Delivers `{"data": data}` (one event, or a list of them) as X Activity API webhooks do:
     /// signed, and retried on failure. Returns the last status and the attempts made.
     pub async fn deliver_x_activity(&self, data: Value) -> (u16, u32) {

@@ -25,7 +25,7 @@ use crate::twilio::NewMessage;
 
 use super::webhook::XJob;
 use super::worker::{WorkError, XWorker, FORWARD_ONCE};
-use super::{Method, XApiConfig, XAuth, XClient};
+use super::{budget, Method, XApiConfig, XAuth, XClient};
 
 /// `off` (the default), `notify` or `reply`.
 pub const MENTIONS_VAR: &str = "X_MENTIONS";
@@ -246,28 +246,43 @@ impl XWorker {
         let refused = match invitations.mode {
             MentionMode::Off => return Ok(()),
             MentionMode::Notify => {
-                match invitations
-                    .x
-                    .send_dm(&job.sender_id, &invitations.dm_text)
-                    .await
-                {
-                    Ok(_) => {
+                let store = self.conversations.store.as_ref();
+                // The brand's DM budget is shared with agents: when it is short, the lane
+                // decides (it waits, or drops what can be done without).
+                let standing = store
+                    .dm_budget()
+                    .await?
+                    .map(|b| b.standing(crate::now_epoch()));
+                let sent = match standing {
+                    Some(standing)
+                        if budget::decide(standing, budget::Priority::Normal)
+                            != budget::Decision::Send =>
+                    {
+                        return self
+                            .invite_through_the_lane(invitations, job, "the DM budget is short")
+                            .await;
+                    }
+                    _ => {
+                        invitations
+                            .x
+                            .send_dm(&job.sender_id, &invitations.dm_text)
+                            .await
+                    }
+                };
+                match sent {
+                    Ok(sent) => {
+                        if let Err(err) = store.record_dm_budget(&sent.budget).await {
+                            tracing::warn!(error = %err, "could not record the DM budget");
+                        }
                         tracing::info!("author invited to DM by DM");
                         return Ok(());
                     }
                     // X refuses DMs to a user who does not accept them from the brand.
                     Err(err) if err.is_status(403) => Refused::DmsClosed(err),
                     Err(err) if err.is_transient() => {
-                        // The delivery lane retries it, within the DM budget, without holding
-                        // the author's DMs back on this queue.
-                        let identity = Platform::X.identity(&job.sender_id);
-                        let id = format!("x-invite-{}", job.event_id);
-                        let notice =
-                            delivery::notice_for(&identity, &id, invitations.dm_text.clone())
-                                .ok_or(WorkError::Identity)?;
-                        notice.enqueue(self.queue.as_ref()).await?;
-                        tracing::info!(error = %err, "DM invitation handed to the delivery lane");
-                        return Ok(());
+                        return self
+                            .invite_through_the_lane(invitations, job, &err.to_string())
+                            .await;
                     }
                     Err(err) => Refused::Dm(err),
                 }
@@ -293,6 +308,23 @@ impl XWorker {
         };
         metrics::count("XMentionInviteRefused", 1);
         self.note_refusal(job, refused).await
+    }
+
+    /// The delivery lane retries the DM invitation, within the DM budget, without holding the
+    /// author's DMs back on the intake queue.
+    async fn invite_through_the_lane(
+        &self,
+        invitations: &Invitations,
+        job: &XJob,
+        why: &str,
+    ) -> Result<(), WorkError> {
+        let identity = Platform::X.identity(&job.sender_id);
+        let id = format!("x-invite-{}", job.event_id);
+        let notice = delivery::notice_for(&identity, &id, invitations.dm_text.clone())
+            .ok_or(WorkError::Identity)?;
+        notice.enqueue(self.queue.as_ref()).await?;
+        tracing::info!(why, "DM invitation handed to the delivery lane");
+        Ok(())
     }
 
     /// One note in the author's conversation: the agent knows the author was not invited.
