@@ -13,6 +13,7 @@ use shared::config::Env;
 use shared::lambda::Aws;
 use shared::queue::QueueRecord;
 use shared::store::CustomerSlot;
+use shared::x::mentions::MentionMode;
 use shared::x::webhook::XJob;
 use shared::x::worker::XWorker;
 
@@ -629,4 +630,226 @@ async fn the_crc_endpoint_is_not_a_signing_oracle() {
     assert_eq!(forged.status(), 401);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(bridge.sandbox.conversations().is_empty());
+}
+
+/// A bridge with public mentions on (`X_MENTIONS`).
+async fn with_mentions(name: &str, mode: MentionMode) -> LocalBridge {
+    start_with(
+        name,
+        local::Options {
+            x_mentions: mode,
+            ..studio()
+        },
+    )
+    .await
+}
+
+fn public_post(post_id: &str, text: &str) -> String {
+    format!("[Public post on X: https://x.com/i/web/status/{post_id}] {text}")
+}
+
+/// `notify`: each mention joins the author's conversation with its link, the same mention twice
+/// is posted once, and the author gets one DM inviting them however many mentions they post;
+/// the agent's answer goes by DM, never publicly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notify_posts_mentions_to_the_authors_conversation_and_invites_by_dm_once() {
+    let bridge = with_mentions("mentions-notify", MentionMode::Notify).await;
+    let sandbox = &bridge.sandbox;
+    let (first, mention) =
+        sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand my order never came");
+    assert_eq!(sandbox.deliver_x_activity(mention.clone()).await, (200, 1));
+    assert_eq!(
+        sandbox.deliver_x_activity(mention).await,
+        (200, 1),
+        "X redelivers it"
+    );
+    let conversation = conversation_of(&bridge, "x-2900000001", 1).await;
+    assert!(
+        conversation.attributes.contains("@jordan_cust"),
+        "{}",
+        conversation.attributes
+    );
+    assert_eq!(
+        conversation.messages[0].author, "x-2900000001",
+        "the customer's own message"
+    );
+    assert!(conversation.messages[0].webhook_enabled);
+    assert_eq!(
+        dms(&bridge, CUSTOMER, 1).await,
+        [shared::x::mentions::DEFAULT_DM_TEXT]
+    );
+
+    let (second, mention) =
+        sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand still nothing?");
+    assert_eq!(sandbox.deliver_x_activity(mention).await, (200, 1));
+    let conversation = conversation_of(&bridge, "x-2900000001", 2).await;
+    assert_eq!(
+        bodies(&conversation),
+        [
+            public_post(&first, "@SandboxBrand my order never came"),
+            public_post(&second, "@SandboxBrand still nothing?"),
+        ]
+    );
+    sandbox
+        .agent_message(
+            &conversation.sid,
+            "sam@acme.example",
+            "Sorry! Let me check.",
+        )
+        .await
+        .unwrap();
+    let sent = dms(&bridge, CUSTOMER, 3).await;
+    assert_eq!(sent[0], shared::x::mentions::DEFAULT_DM_TEXT);
+    assert_eq!(sent[2], "Sorry! Let me check.", "{sent:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        sandbox
+            .dms_to(CUSTOMER)
+            .iter()
+            .filter(|t| *t == shared::x::mentions::DEFAULT_DM_TEXT)
+            .count(),
+        1,
+        "one invitation per author per 24 h"
+    );
+    assert!(sandbox.x_posts().is_empty(), "nothing is posted publicly");
+    assert_eq!(sandbox.conversations().len(), 1);
+    assert_eq!(
+        sandbox_conversation(&bridge, &conversation.sid)
+            .messages
+            .len(),
+        3
+    );
+}
+
+/// `reply`: one public reply per author per 24 h, with the configured text (no URL), to the
+/// first post; each author gets their own; no DM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reply_invites_each_author_with_one_public_reply_without_a_url() {
+    let bridge = with_mentions("mentions-reply", MentionMode::Reply).await;
+    let sandbox = &bridge.sandbox;
+    let other = "2900000002";
+    let (first, mention) =
+        sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand help");
+    let (_, again) = sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand hello??");
+    let (theirs, other_mention) =
+        sandbox.x_activity_mention(other, "sam_other", "@SandboxBrand hi");
+    assert_eq!(
+        sandbox
+            .deliver_x_activity(serde_json::json!([mention.clone(), other_mention]))
+            .await,
+        (200, 1)
+    );
+    assert_eq!(sandbox.deliver_x_activity(again).await, (200, 1));
+    assert_eq!(sandbox.deliver_x_activity(mention).await, (200, 1));
+    let a = conversation_of(&bridge, "x-2900000001", 2).await;
+    let b = conversation_of(&bridge, "x-2900000002", 1).await;
+    assert_eq!(bodies(&a)[0], public_post(&first, "@SandboxBrand help"));
+    assert_eq!(bodies(&b), [public_post(&theirs, "@SandboxBrand hi")]);
+    let replies = wait_for(WAIT, || Some(sandbox.x_posts()).filter(|p| p.len() >= 2))
+        .await
+        .expect("two replies");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = sandbox.x_posts();
+    assert_eq!(posts.len(), 2, "one per author: {posts:?}");
+    assert_eq!(sandbox.x_replies_to(&first).len(), 1);
+    assert_eq!(sandbox.x_replies_to(&theirs).len(), 1);
+    for reply in &replies {
+        assert_eq!(reply.text, shared::x::mentions::DEFAULT_REPLY_TEXT);
+        assert!(!shared::x::mentions::has_url(&reply.text));
+    }
+    assert!(sandbox.dms_to(CUSTOMER).is_empty() && sandbox.dms_to(other).is_empty());
+    assert_eq!(
+        bodies(&sandbox_conversation(&bridge, &a.sid)).len(),
+        2,
+        "the duplicate once"
+    );
+}
+
+/// The brand's own post and a repost are not mentions; and with `X_MENTIONS` off (the
+/// default) a mention costs nothing either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_brands_own_posts_reposts_and_mentions_when_off_cost_nothing() {
+    let bridge = with_mentions("mentions-ignored", MentionMode::Notify).await;
+    let sandbox = &bridge.sandbox;
+    let brand = sandbox.config().x_brand_account_id.clone();
+    let (_, own) = sandbox.x_activity_mention(&brand, "SandboxBrand", "@SandboxBrand news");
+    let (original, _) = sandbox.x_activity_mention(&brand, "SandboxBrand", "news");
+    let (_, mut repost) =
+        sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "RT @SandboxBrand: news");
+    repost["payload"]["referenced_posts"] =
+        serde_json::json!([{"type": "retweeted", "id": original}]);
+    assert_eq!(
+        sandbox
+            .deliver_x_activity(serde_json::json!([own, repost]))
+            .await,
+        (200, 1)
+    );
+
+    let off = start("mentions-off").await;
+    let (_, mention) = off
+        .sandbox
+        .x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand hi");
+    assert_eq!(off.sandbox.deliver_x_activity(mention).await, (200, 1));
+
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for bridge in [&bridge, &off] {
+        assert!(bridge.sandbox.conversations().is_empty());
+        assert_eq!(bridge.sandbox.request_count(Service::Twilio), 0);
+        assert!(bridge.sandbox.dms_to(CUSTOMER).is_empty());
+        assert!(bridge.sandbox.x_posts().is_empty());
+    }
+}
+
+/// The author's DMs are closed: X refuses the invitation (403) once, the agent gets one note
+/// in the conversation, nothing is retried, and the author's next mention is posted without
+/// another attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closed_dms_leave_one_note_for_the_agent_and_no_retries() {
+    let bridge = with_mentions("mentions-closed", MentionMode::Notify).await;
+    let sandbox = &bridge.sandbox;
+    sandbox.set_x_dms_closed(CUSTOMER, true);
+    let (first, mention) =
+        sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand help");
+    assert_eq!(sandbox.deliver_x_activity(mention).await, (200, 1));
+    let conversation = conversation_of(&bridge, "x-2900000001", 2).await;
+    assert_eq!(
+        bodies(&conversation)[0],
+        public_post(&first, "@SandboxBrand help")
+    );
+    let note = &conversation.messages[1];
+    assert_eq!(note.author, "Flex Bridge");
+    assert!(
+        note.body.contains("DMs are closed")
+            && note.body.contains("403")
+            && note.body.contains(&first),
+        "{}",
+        note.body
+    );
+    assert!(
+        !note.webhook_enabled,
+        "notes must not loop back into delivery"
+    );
+
+    let (second, mention) =
+        sandbox.x_activity_mention(CUSTOMER, "jordan_cust", "@SandboxBrand anyone?");
+    assert_eq!(sandbox.deliver_x_activity(mention).await, (200, 1));
+    let conversation = conversation_of(&bridge, "x-2900000001", 3).await;
+    assert_eq!(
+        bodies(&conversation)[2],
+        public_post(&second, "@SandboxBrand anyone?")
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        sandbox.x_refused_dms(CUSTOMER),
+        1,
+        "one attempt, no retry storm"
+    );
+    assert_eq!(
+        sandbox_conversation(&bridge, &conversation.sid)
+            .messages
+            .len(),
+        3,
+        "one note"
+    );
+    assert!(sandbox.dms_to(CUSTOMER).is_empty());
 }
