@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use serde_json::json;
 
 use crate::bot::{handoff, replies};
@@ -20,12 +22,15 @@ use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::BRIDGE_ATTRIBUTE;
 use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
+use crate::metrics;
 use crate::now_epoch;
 use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
+use crate::store::DmBudget;
 use crate::store::{Customer, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
+use crate::x::budget::{self, Decision, Priority, Standing};
 use crate::x::{split_for_dm, XApiConfig, XClient};
 
 pub const DISCORD_CHAT_ENDED_TEXT: &str =
@@ -63,6 +68,8 @@ enum DeliveryError {
     Handoff(#[from] handoff::HandoffError),
     #[error("the customer's Discord DMs are closed (Discord error 50007): this and later messages are not sent to them, nor noted again, until {} UTC, unless they allow DMs from the server and use /helpme", crate::calendar::UtcDateTime::from_epoch(*until).to_minute())]
     DmsClosed { until: i64 },
+    #[error("X's DM limit for the brand account is reached: this and later messages to the customer wait on the queue and go out at {} UTC, when X takes DMs again; nothing is lost", crate::calendar::UtcDateTime::from_epoch(*until).to_minute())]
+    XBudgetSpent { until: i64 },
 }
 
 impl DeliveryError {
@@ -73,7 +80,7 @@ impl DeliveryError {
             // A customer waiting for a person must not be dropped: even a refusal (a wrong
             // workspace or workflow SID) is retried, then waits in the DLQ, whose alarm fires,
             // until the configuration is fixed and the job redriven.
-            DeliveryError::Handoff(_) => true,
+            DeliveryError::Handoff(_) | DeliveryError::XBudgetSpent { .. } => true,
             DeliveryError::NotConfigured(_) | DeliveryError::DmsClosed { .. } => false,
         }
     }
@@ -86,6 +93,9 @@ impl DeliveryError {
             DeliveryError::Remote(e) if e.service == "discord" => {
                 e.retry_after.map(|secs| now_epoch() + secs as i64)
             }
+            // X's DM budget: the job waits for its reset on the queue, in order, and is not
+            // tried before then (no retry storm, no receives spent on back-off).
+            DeliveryError::XBudgetSpent { until } => Some(*until),
             _ => None,
         }
     }
@@ -96,6 +106,13 @@ impl DeliveryError {
 const DMS_CLOSED_NOTE: Once = Once {
     claim_secs: 90,
     keep_secs: closed_dms::MARK_SECS,
+};
+
+/// The note "X's DM limit is reached until …" is posted once per conversation and reset (the
+/// reset is in its key), however many messages wait.
+const X_BUDGET_NOTE: Once = Once {
+    claim_secs: 90,
+    keep_secs: 2 * 24 * 3600,
 };
 
 /// A job telling a customer `text` on their platform outside any conversation, through the
@@ -121,6 +138,13 @@ pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob>
         },
         kind: OutboundKind::CaseUpdate { text },
     })
+}
+
+/// Like [`notice_for`], for a line the customer can do without ([`OutboundKind::Courtesy`]).
+pub fn courtesy_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
+    let mut job = notice_for(identity, id, String::new())?;
+    job.kind = OutboundKind::Courtesy { text };
+    Some(job)
 }
 
 /// A job telling a case's reporter `text` (see [`notice_for`]); `key` makes it unique.
@@ -158,7 +182,8 @@ fn discord_pieces(kind: &OutboundKind) -> Vec<discord_messages::OutgoingMessage>
         OutboundKind::BotAnswer { suggestions } => discord_messages::bot_answer(suggestions),
         OutboundKind::Notice { text }
         | OutboundKind::Transcript { body: text, .. }
-        | OutboundKind::CaseUpdate { text } => discord_messages::notice(text),
+        | OutboundKind::CaseUpdate { text }
+        | OutboundKind::Courtesy { text } => discord_messages::notice(text),
         OutboundKind::Handoff { .. } => Vec::new(),
     }
 }
@@ -171,7 +196,9 @@ async fn send_discord(
 ) -> Result<(), HttpError> {
     let channel = match kind {
         // Opening a DM channel that is open already returns the same channel.
-        OutboundKind::CaseUpdate { .. } => discord.open_dm(&job.customer.address).await?,
+        OutboundKind::CaseUpdate { .. } | OutboundKind::Courtesy { .. } => {
+            discord.open_dm(&job.customer.address).await?
+        }
         _ => job.customer.address.clone(),
     };
     for (n, piece) in discord_pieces(kind).into_iter().enumerate() {
@@ -222,10 +249,13 @@ impl Delivery {
             return Handled::Retry;
         };
         let span = tracing::info_span!("deliver", conversation_sid = %job.customer.conversation_sid, job = %job.id, attempt = record.receive_count);
-        let _entered = span.enter();
+        self.handle_job(record, &job).instrument(span).await
+    }
+
+    async fn handle_job(&self, record: &QueueRecord, job: &OutboundJob) -> Handled {
         let key = format!("delivered#{}", job.id);
         let outcome = DELIVER_ONCE
-            .run(self.store.as_ref(), &key, || self.deliver(&job))
+            .run(self.store.as_ref(), &key, || self.deliver(job))
             .await;
         match outcome {
             Err(err) => {
@@ -237,11 +267,16 @@ impl Delivery {
                 tracing::info!("delivered to the customer");
                 Handled::Done
             }
+            Ok(Outcome::Failed(err @ DeliveryError::XBudgetSpent { until })) => {
+                tracing::info!(until, "X's DM budget is spent: the job waits for its reset");
+                self.note_failure(job, &err, false).await;
+                Handled::RetryAt(until)
+            }
             Ok(Outcome::Failed(err)) => {
                 let last_attempt = record.receive_count >= self.max_receives;
                 tracing::warn!(error = %err, transient = err.is_transient(), last_attempt, "delivery failed");
                 if !err.is_transient() || last_attempt {
-                    self.note_failure(&job, &err, last_attempt && err.is_transient())
+                    self.note_failure(job, &err, last_attempt && err.is_transient())
                         .await;
                 }
                 match err.retry_at() {
@@ -324,13 +359,27 @@ impl Delivery {
             self.send(job, &job.kind).await?;
             return Ok(true);
         }
-        let key = format!("joined#{}#{identity}", job.customer.conversation_sid);
+        let sid = &job.customer.conversation_sid;
+        let key = format!("joined#{sid}#{identity}");
         if !self.store.claim_event(&key, JOINED_TTL_SECS).await? {
             tracing::info!("the customer was already told this agent joined");
             return Ok(false);
         }
-        if let Err(err) = self.send(job, &job.kind).await {
+        // A transfer's second agent: on X, when the DM budget is short, the customer can do
+        // without hearing of it (the first agent's claim tells which is which).
+        let first_key = format!("joined#{sid}");
+        let first = job.customer.platform != Platform::X
+            || self.store.claim_event(&first_key, JOINED_TTL_SECS).await?;
+        let priority = if first {
+            Priority::Normal
+        } else {
+            Priority::Optional
+        };
+        if let Err(err) = self.send_with(job, &job.kind, priority).await {
             self.store.release_event(&key).await?;
+            if first && job.customer.platform == Platform::X {
+                self.store.release_event(&first_key).await?;
+            }
             return Err(err);
         }
         Ok(true)
@@ -389,21 +438,34 @@ impl Delivery {
 
     /// Tells the customer on their platform.
     async fn send(&self, job: &OutboundJob, kind: &OutboundKind) -> Result<(), DeliveryError> {
+        let priority = match kind {
+            OutboundKind::AgentMessage { .. } => Priority::Agent,
+            OutboundKind::Courtesy { .. } => Priority::Optional,
+            _ => Priority::Normal,
+        };
+        self.send_with(job, kind, priority).await
+    }
+
+    /// Tells the customer on their platform; on X, `priority` weighs it against the DM budget.
+    async fn send_with(
+        &self,
+        job: &OutboundJob,
+        kind: &OutboundKind,
+        priority: Priority,
+    ) -> Result<(), DeliveryError> {
         match job.customer.platform {
             Platform::X => {
                 let x = self.x.as_ref().ok_or(DeliveryError::NotConfigured("X"))?;
                 let text = self.x_text(job, kind).await?;
                 let pieces = split_for_dm(&text);
                 if let [only] = pieces.as_slice() {
-                    x.send_dm(&job.customer.address, only).await?;
-                    return Ok(());
+                    return self.send_x_dm(x, job, priority, only).await;
                 }
                 // A retry after a later part failed does not send the earlier parts again.
                 for (n, piece) in pieces.iter().enumerate() {
                     let part = format!("delivery#{}#part{n}", job.id);
-                    STEP.step(self.store.as_ref(), &part, || async {
-                        x.send_dm(&job.customer.address, piece).await?;
-                        Ok::<_, DeliveryError>(())
+                    STEP.step(self.store.as_ref(), &part, || {
+                        self.send_x_dm(x, job, priority, piece)
                     })
                     .await?;
                 }
@@ -436,6 +498,67 @@ impl Delivery {
         }
     }
 
+    /// One DM to the customer on X, weighed first against the brand's DM budget as X last
+    /// reported it (one read); X's new report is kept when the budget is short (one write).
+    async fn send_x_dm(
+        &self,
+        x: &XClient,
+        job: &OutboundJob,
+        priority: Priority,
+        text: &str,
+    ) -> Result<(), DeliveryError> {
+        let store = self.store.as_ref();
+        let now = now_epoch();
+        let stored = store.dm_budget().await?;
+        let standing = stored
+            .as_ref()
+            .map_or(Standing::Plenty, |budget| budget.standing(now));
+        match budget::decide(standing, priority) {
+            Decision::Send => {}
+            Decision::Drop => {
+                tracing::info!(
+                    ?standing,
+                    ?priority,
+                    "not sent: X's DM budget is kept for agents"
+                );
+                metrics::count("XDmsDropped", 1);
+                return Ok(());
+            }
+            Decision::WaitUntil(until) => {
+                tracing::info!(?standing, ?priority, until, "held: X's DM budget is short");
+                return Err(DeliveryError::XBudgetSpent { until });
+            }
+        }
+        let report = match x.send_dm(&job.customer.address, text).await {
+            Ok(sent) => {
+                let reported = sent.budget;
+                // While it is plentiful, what the store says is good enough: no write.
+                let short =
+                    reported.standing(now) != Standing::Plenty || standing != Standing::Plenty;
+                (short && reported != DmBudget::default()).then_some(reported)
+            }
+            Err(err) if err.is_status(429) => {
+                let until = now + err.retry_after.unwrap_or(60).max(1) as i64;
+                metrics::count("XDmsRefused", 1);
+                let refused = stored
+                    .unwrap_or_default()
+                    .refused(until, crate::x::now_millis());
+                if let Err(store_err) = store.record_dm_budget(&refused).await {
+                    tracing::warn!(error = %store_err, "could not keep X's refusal");
+                }
+                return Err(DeliveryError::XBudgetSpent { until });
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(report) = report {
+            // The DM went out: failing the job now would send it twice.
+            if let Err(err) = store.record_dm_budget(&report).await {
+                tracing::warn!(error = %err, "could not keep X's DM budget report");
+            }
+        }
+        Ok(())
+    }
+
     /// X has no buttons: quick replies and the bot's suggestions become a numbered list,
     /// remembered so a reply of `2` reaches Flex as option 2.
     async fn x_text(
@@ -464,7 +587,8 @@ impl Delivery {
             }
             OutboundKind::Notice { text }
             | OutboundKind::Transcript { body: text, .. }
-            | OutboundKind::CaseUpdate { text } => text.clone(),
+            | OutboundKind::CaseUpdate { text }
+            | OutboundKind::Courtesy { text } => text.clone(),
             OutboundKind::Handoff { .. } => String::new(),
         })
     }
@@ -482,7 +606,12 @@ impl Delivery {
         } else {
             "not retried"
         };
-        let note = format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\"");
+        let note = match err {
+            DeliveryError::XBudgetSpent { .. } => {
+                format!("⏳ Not delivered to the customer on {platform} yet: {err}. Message: \"{excerpt}\"")
+            }
+            _ => format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\""),
+        };
         let attributes = json!({ BRIDGE_ATTRIBUTE: { "delivery_failed": job.id } });
         let post = || async {
             self.twilio
@@ -498,25 +627,30 @@ impl Delivery {
                 .await
                 .map(drop)
         };
-        let result = match err {
+        let sid = &job.customer.conversation_sid;
+        let once = match err {
             DeliveryError::DmsClosed { until } => {
-                let key = format!("dms-closed-noted#{}#{until}", job.customer.conversation_sid);
-                match DMS_CLOSED_NOTE.run(self.store.as_ref(), &key, post).await {
-                    Ok(Outcome::Done(())) => Ok(()),
-                    Ok(Outcome::AlreadyDone) => {
-                        tracing::info!(
-                            "the agent was told already that the customer's DMs are closed"
-                        );
-                        Ok(())
-                    }
-                    Ok(Outcome::Failed(err)) => Err(err),
-                    Err(err) => {
-                        tracing::error!(error = %err, "could not post the delivery-failure note");
-                        return;
-                    }
-                }
+                Some((DMS_CLOSED_NOTE, format!("dms-closed-noted#{sid}#{until}")))
             }
-            _ => post().await,
+            DeliveryError::XBudgetSpent { until } => {
+                Some((X_BUDGET_NOTE, format!("x-budget-noted#{sid}#{until}")))
+            }
+            _ => None,
+        };
+        let result = match once {
+            Some((once, key)) => match once.run(self.store.as_ref(), &key, post).await {
+                Ok(Outcome::Done(())) => Ok(()),
+                Ok(Outcome::AlreadyDone) => {
+                    tracing::info!("the agent was told already");
+                    Ok(())
+                }
+                Ok(Outcome::Failed(err)) => Err(err),
+                Err(err) => {
+                    tracing::error!(error = %err, "could not post the delivery-failure note");
+                    return;
+                }
+            },
+            None => post().await,
         };
         if let Err(err) = result {
             tracing::error!(error = %err, "could not post the delivery-failure note");

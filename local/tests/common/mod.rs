@@ -100,3 +100,49 @@ pub async fn tasks(bridge: &LocalBridge, count: usize) -> Vec<sandbox::TaskView>
     .await
     .unwrap_or_else(|| panic!("expected {count} task(s): {:#?}", bridge.sandbox.tasks()))
 }
+
+/// Waits until the delivery queue holds nothing (in flight or waiting), then returns what its
+/// dead-letter queue holds.
+pub async fn drained_delivery_queue(bridge: &LocalBridge) -> usize {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let aws = bridge.aws.as_ref().expect("on moto");
+    let count = |url: String| async move {
+        let attributes = aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .filter_map(|a| attributes.get(a)?.parse::<usize>().ok())
+        .sum::<usize>()
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while count(aws.queue_url.clone()).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the delivery queue never drained"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    count(aws.queue_url.replace(".fifo", "-dlq.fifo")).await
+}
+
+/// The bridge's notes for the agent in a conversation.
+pub fn notes(conversation: &ConversationView) -> Vec<String> {
+    conversation
+        .messages
+        .iter()
+        .filter(|m| m.author == "Flex Bridge")
+        .map(|m| m.body.clone())
+        .collect()
+}

@@ -102,6 +102,11 @@ pub enum OutboundKind {
     Notice {
         text: String,
     },
+    /// A line the customer can do without (the thanks for a rating), outside any conversation
+    /// like [`OutboundKind::CaseUpdate`]: dropped first when the brand's X DM budget runs low.
+    Courtesy {
+        text: String,
+    },
     /// News of a case for its reporter, outside any conversation: `customer.address` is the
     /// platform user id (on Discord the DM channel is opened first) and the lane is the case's.
     CaseUpdate {

@@ -133,7 +133,9 @@ impl XWorker {
         let identity = Platform::X.identity(&job.sender_id);
         if let Some(query) = views::parse_query(&job.text) {
             let text = views::answer_query(store, &identity, &query).await?;
-            return self.answer_from_the_bridge(&identity, job, text).await;
+            return self
+                .answer_from_the_bridge(delivery::notice_for, &identity, job, text)
+                .await;
         }
         let slot = store.customer(&identity).await?;
         let key = format!("x#{}", job.event_id);
@@ -144,7 +146,9 @@ impl XWorker {
             return RATE_ONCE
                 .step(store, &key, || async {
                     let text = views::answer_rating(store, case_id, score, &identity).await?;
-                    self.answer_from_the_bridge(&identity, job, text).await
+                    // The thanks is a courtesy: the first DM dropped when the budget is low.
+                    self.answer_from_the_bridge(delivery::courtesy_for, &identity, job, text)
+                        .await
                 })
                 .await;
         }
@@ -175,11 +179,12 @@ impl XWorker {
     /// however often it is queued: a question about cases needs no claim.
     async fn answer_from_the_bridge(
         &self,
+        notice_for: fn(&str, &str, String) -> Option<crate::queue::OutboundJob>,
         identity: &str,
         job: &XJob,
         text: String,
     ) -> Result<(), WorkError> {
-        let notice = delivery::notice_for(identity, &format!("x-{}", job.event_id), text)
+        let notice = notice_for(identity, &format!("x-{}", job.event_id), text)
             .ok_or(WorkError::Identity)?;
         notice.enqueue(self.queue.as_ref()).await?;
         tracing::info!("answered by the bridge");
