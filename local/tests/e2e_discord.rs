@@ -287,51 +287,6 @@ async fn closed_dms_are_explained_to_the_customer_and_noted_for_the_agent() {
     assert!(note.body.contains("50007"), "{}", note.body);
 }
 
-/// Waits until the delivery queue holds nothing (in flight or waiting), then returns what its
-/// dead-letter queue holds.
-async fn drained_delivery_queue(bridge: &local::LocalBridge) -> usize {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let aws = bridge.aws.as_ref().expect("on moto");
-    let count = |url: String| async move {
-        let attributes = aws
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(A::ApproximateNumberOfMessages)
-            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap_or_default();
-        [
-            A::ApproximateNumberOfMessages,
-            A::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|a| attributes.get(a)?.parse::<usize>().ok())
-        .sum::<usize>()
-    };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while count(aws.queue_url.clone()).await > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the delivery queue never drained"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    count(aws.queue_url.replace(".fifo", "-dlq.fifo")).await
-}
-
-fn notes(conversation: &sandbox::ConversationView) -> Vec<String> {
-    conversation
-        .messages
-        .iter()
-        .filter(|m| m.author == "Flex Bridge")
-        .map(|m| m.body.clone())
-        .collect()
-}
-
 /// The customer's DMs close after the chat opened: Discord refuses the first DM with 50007, and
 /// that one refusal is all it is asked; the agent is told once; no job waits or goes to the DLQ.
 /// Once the mark lapses (a day; here its record is made to lapse), DMs are tried again.

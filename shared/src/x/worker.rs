@@ -105,10 +105,12 @@ impl XWorker {
             kind = ?job.kind,
             conversation_sid = tracing::field::Empty
         );
+        // Boxed: nested in the Lambda runtime's futures, the two paths' futures are deeper than
+        // rustc's default recursion limit lets it lay out x-worker's `main`.
         let work = async {
             match job.kind {
-                XJobKind::Dm => self.answer(&job).await,
-                XJobKind::Mention => self.mention(&job).await,
+                XJobKind::Dm => Box::pin(self.answer(&job)).await,
+                XJobKind::Mention => Box::pin(self.mention(&job)).await,
             }
         };
         match work.instrument(span.clone()).await {
