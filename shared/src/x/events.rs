@@ -68,6 +68,15 @@ impl Parsed {
     pub fn encrypted_total(&self) -> usize {
         self.encrypted.values().sum()
     }
+
+    /// Only malformed items: the delivery is bad input as a whole (one good item among bad
+    /// ones makes it a delivery whose bad items are skipped).
+    pub fn is_all_malformed(&self) -> bool {
+        self.malformed > 0
+            && self.messages.is_empty()
+            && self.mentions.is_empty()
+            && self.ignored + self.foreign + self.encrypted_total() == 0
+    }
 }
 
 #[derive(Deserialize)]
@@ -753,6 +762,10 @@ mod tests {
         assert!(parse(br#"{"direct_message_events":{"id":1}}"#, BRAND).is_err());
         let skipped = parse(br#"{"direct_message_events":[{"id":1}]}"#, BRAND).unwrap();
         assert_eq!((skipped.messages.len(), skipped.malformed), (0, 1));
+        assert!(skipped.is_all_malformed(), "bad input as a whole");
+        let typing =
+            br#"{"direct_message_events":[{"id":1}],"direct_message_indicate_typing_events":[{}]}"#;
+        assert!(!parse(typing, BRAND).unwrap().is_all_malformed());
         assert_eq!(parse(b"{}", BRAND).unwrap(), Parsed::default());
     }
 }

@@ -190,6 +190,9 @@ impl XInbound {
         let parsed = events::parse(&request.body, &self.config.account_id)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         report_skipped(&parsed);
+        if parsed.is_all_malformed() {
+            return Err(ApiError::bad_request("no readable event in the delivery"));
+        }
         let mut jobs: Vec<XJob> = parsed.messages.into_iter().map(XJob::from).collect();
         if self.mentions.is_on() {
             jobs.extend(parsed.mentions.into_iter().map(XJob::from));
