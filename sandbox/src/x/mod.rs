@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use axum::{middleware, Json, Router};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::{faults, time, Sandbox};
 
@@ -155,6 +155,25 @@ fn is_numeric_id(s: &str) -> bool {
     (1..=19).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit())
 }
 
+/// A JSON object body, as a `requestBody` with `application/json` requires; the error is the
+/// detail of X's `InvalidRequestProblem`.
+fn json_object_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, String> {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        return Err(format!(
+            "Content-Type must be application/json, not {content_type:?}"
+        ));
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err("Request body must be a JSON object".into()),
+        Err(e) => Err(format!("Request body is not valid JSON: {e}")),
+    }
+}
+
 /// Checks an OAuth 1.0a user-context `Authorization` header (and that its nonce is fresh); the
 /// error is the handler's answer.
 #[allow(clippy::result_large_err)]
@@ -263,20 +282,7 @@ fn parse_dm_body(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(Option<String>, Vec<String>), String> {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("application/json") {
-        return Err(format!(
-            "Content-Type must be application/json, not {content_type:?}"
-        ));
-    }
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("Request body is not valid JSON: {e}"))?;
-    let object = value
-        .as_object()
-        .ok_or("Request body must be a JSON object")?;
+    let object = json_object_body(headers, body)?;
     if let Some(key) = object
         .keys()
         .find(|k| !["text", "attachments"].contains(&k.as_str()))
@@ -331,7 +337,8 @@ async fn unknown_route(uri: Uri) -> Response {
 mod tests {
     use super::*;
 
-    fn json_headers() -> HeaderMap {
+    /// `Content-Type: application/json`, for the body parsers' tests here and in `posts`.
+    pub(super) fn json_headers() -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert("content-type", "application/json".parse().unwrap());
         headers

@@ -14,7 +14,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{check_oauth, invalid, is_numeric_id, problem};
+use super::{check_oauth, invalid, is_numeric_id, json_object_body, problem};
 use crate::{time, Sandbox};
 
 /// A post the brand created through the API.
@@ -99,20 +99,7 @@ impl Sandbox {
 /// Checks a `CreatePostsRequest` body: the reply subset only (text and `reply`); the other keys
 /// of the spec are refused as unsupported here, unknown keys as X does.
 fn parse_post_body(headers: &HeaderMap, body: &[u8]) -> Result<(String, Option<String>), String> {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("application/json") {
-        return Err(format!(
-            "Content-Type must be application/json, not {content_type:?}"
-        ));
-    }
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("Request body is not valid JSON: {e}"))?;
-    let object = value
-        .as_object()
-        .ok_or("Request body must be a JSON object")?;
+    let object = json_object_body(headers, body)?;
     for key in object.keys() {
         if !REQUEST_KEYS.contains(&key.as_str()) {
             return Err(format!("[{key}] is not a valid property of the request"));
@@ -221,13 +208,8 @@ pub(super) async fn closed_dms(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::json_headers;
     use super::*;
-
-    fn json_headers() -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("content-type", "application/json".parse().unwrap());
-        headers
-    }
 
     #[test]
     fn post_bodies_follow_the_spec() {

@@ -22,7 +22,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::{invalid, is_numeric_id, problem, unauthorized};
+use super::{invalid, is_numeric_id, json_object_body, problem, unauthorized};
 use crate::{time, Sandbox};
 
 /// A registered webhook config (`WebhookConfig`).
@@ -260,14 +260,24 @@ enum Caller {
     App,
 }
 
+/// What an operation's `security` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Security {
+    /// `UserToken` or `BearerToken`.
+    Either,
+    /// `UserToken` only.
+    UserToken,
+    /// `BearerToken` only.
+    BearerToken,
+}
+
 /// Checks the `Authorization` header against what the operation's `security` allows.
 fn authenticate(
     sandbox: &Sandbox,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    user: bool,
-    app: bool,
+    security: Security,
 ) -> Result<Caller, Response> {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let caller = match authorization {
@@ -286,11 +296,35 @@ fn authenticate(
     if sandbox.x_store().setup.forbidden {
         return Err(client_forbidden());
     }
-    match caller {
-        Caller::App if !app => Err(unsupported_auth("OAuth 2.0 Application-Only")),
-        Caller::User if !user => Err(unsupported_auth("OAuth 1.0a User Context")),
-        caller => Ok(caller),
+    match (caller, security) {
+        (Caller::App, Security::UserToken) => Err(unsupported_auth("OAuth 2.0 Application-Only")),
+        (Caller::User, Security::BearerToken) => Err(unsupported_auth("OAuth 1.0a User Context")),
+        (caller, _) => Ok(caller),
     }
+}
+
+/// The checks a set-up call without query parameters starts with, in this order: its auth (as
+/// [`authenticate`]), no query string, and its path parameter `path_id` (name and value), if
+/// it has one, an id of 1 to 19 digits.
+fn check_call(
+    sandbox: &Sandbox,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    query: &Option<String>,
+    security: Security,
+    path_id: Option<(&str, &str)>,
+) -> Result<Caller, Response> {
+    let caller = authenticate(sandbox, method, uri, headers, security)?;
+    no_query(query)?;
+    if let Some((name, id)) = path_id {
+        if !is_numeric_id(id) {
+            return Err(invalid(format!(
+                "The `{name}` path parameter value [{id}] does not match ^[0-9]{{1,19}}$"
+            )));
+        }
+    }
+    Ok(caller)
 }
 
 /// X's answer to an auth type the endpoint does not take.
@@ -364,20 +398,7 @@ fn not_authorized(detail: &str) -> Response {
 
 /// A JSON object body, as a `requestBody` with `application/json` requires.
 fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Response> {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("application/json") {
-        return Err(invalid(format!(
-            "Content-Type must be application/json, not {content_type:?}"
-        )));
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(invalid("Request body must be a JSON object")),
-        Err(e) => Err(invalid(format!("Request body is not valid JSON: {e}"))),
-    }
+    json_object_body(headers, body).map_err(invalid)
 }
 
 fn no_query(query: &Option<String>) -> Result<(), Response> {
@@ -402,10 +423,15 @@ pub(super) async fn create_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, true, true) {
-        return response;
-    }
-    if let Err(response) = no_query(&query) {
+    if let Err(response) = check_call(
+        &sandbox,
+        &method,
+        &uri,
+        &headers,
+        &query,
+        Security::Either,
+        None,
+    ) {
         return response;
     }
     let object = match json_object(&headers, &body) {
@@ -461,7 +487,7 @@ pub(super) async fn list_webhooks(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, false, true) {
+    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, Security::BearerToken) {
         return response;
     }
     let params: Vec<(String, String)> = query
@@ -522,16 +548,16 @@ pub(super) async fn delete_webhook(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, true, true) {
+    if let Err(response) = check_call(
+        &sandbox,
+        &method,
+        &uri,
+        &headers,
+        &query,
+        Security::Either,
+        Some(("webhook_id", &webhook_id)),
+    ) {
         return response;
-    }
-    if let Err(response) = no_query(&query) {
-        return response;
-    }
-    if !is_numeric_id(&webhook_id) {
-        return invalid(format!(
-            "The `webhook_id` path parameter value [{webhook_id}] does not match ^[0-9]{{1,19}}$"
-        ));
     }
     let mut store = sandbox.x_store();
     let setup = &mut store.setup;
@@ -561,13 +587,18 @@ pub(super) async fn create_activity_subscription(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = match authenticate(&sandbox, &method, &uri, &headers, true, true) {
+    let caller = match check_call(
+        &sandbox,
+        &method,
+        &uri,
+        &headers,
+        &query,
+        Security::Either,
+        None,
+    ) {
         Ok(caller) => caller,
         Err(response) => return response,
     };
-    if let Err(response) = no_query(&query) {
-        return response;
-    }
     let object = match json_object(&headers, &body) {
         Ok(object) => object,
         Err(response) => return response,
@@ -654,7 +685,7 @@ pub(super) async fn list_activity_subscriptions(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, true, true) {
+    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, Security::Either) {
         return response;
     }
     let params: Vec<(String, String)> = match query.as_deref().filter(|q| !q.is_empty()) {
@@ -728,16 +759,16 @@ pub(super) async fn delete_activity_subscription(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, false, true) {
+    if let Err(response) = check_call(
+        &sandbox,
+        &method,
+        &uri,
+        &headers,
+        &query,
+        Security::BearerToken,
+        Some(("subscription_id", &subscription_id)),
+    ) {
         return response;
-    }
-    if let Err(response) = no_query(&query) {
-        return response;
-    }
-    if !is_numeric_id(&subscription_id) {
-        return invalid(format!(
-            "The `subscription_id` path parameter value [{subscription_id}] does not match ^[0-9]{{1,19}}$"
-        ));
     }
     let mut store = sandbox.x_store();
     let activity = &mut store.setup.activity;
@@ -861,16 +892,16 @@ pub(super) async fn create_account_activity_subscription(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, true, false) {
+    if let Err(response) = check_call(
+        &sandbox,
+        &method,
+        &uri,
+        &headers,
+        &query,
+        Security::UserToken,
+        Some(("webhook_id", &webhook_id)),
+    ) {
         return response;
-    }
-    if let Err(response) = no_query(&query) {
-        return response;
-    }
-    if !is_numeric_id(&webhook_id) {
-        return invalid(format!(
-            "The `webhook_id` path parameter value [{webhook_id}] does not match ^[0-9]{{1,19}}$"
-        ));
     }
     if let Err(response) = json_object(&headers, &body) {
         return response;
@@ -905,10 +936,15 @@ pub(super) async fn create_replay_job(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authenticate(&sandbox, &method, &uri, &headers, false, true) {
-        return response;
-    }
-    if let Err(response) = no_query(&query) {
+    if let Err(response) = check_call(
+        &sandbox,
+        &method,
+        &uri,
+        &headers,
+        &query,
+        Security::BearerToken,
+        None,
+    ) {
         return response;
     }
     let object = match json_object(&headers, &body) {
