@@ -569,20 +569,28 @@ async fn list(env: Env, out: &mut dyn Write) -> Result<(), Error> {
 async fn delete(env: Env, id: &str, out: &mut dyn Write) -> Result<(), Error> {
     let id = check_id(id)?;
     let clients = Clients::from_env(env, true, false)?;
+    let path = format!("/2/webhooks/{id}");
     let action = "delete the webhook";
+    delete_one(&clients, action, Auth::User, &path, "webhook", &id, out).await
+}
+
+/// `DELETE`s one webhook or subscription (`what`) at `path` and says whether X did
+/// (`data.deleted`).
+async fn delete_one(
+    clients: &Clients,
+    action: &'static str,
+    auth: Auth,
+    path: &str,
+    what: &str,
+    id: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let body = clients
-        .call(
-            action,
-            Auth::User,
-            Method::DELETE,
-            &format!("/2/webhooks/{id}"),
-            &[],
-            None,
-        )
+        .call(action, auth, Method::DELETE, path, &[], None)
         .await?;
     match body.pointer("/data/deleted").and_then(Value::as_bool) {
-        Some(true) => writeln!(out, "Deleted webhook {id}.")?,
-        Some(false) => writeln!(out, "X did not delete webhook {id}.")?,
+        Some(true) => writeln!(out, "Deleted {what} {id}.")?,
+        Some(false) => writeln!(out, "X did not delete {what} {id}.")?,
         None => return Err(unexpected(action, &body)),
     }
     Ok(())
@@ -778,23 +786,9 @@ async fn delete_subscription(env: Env, id: &str, out: &mut dyn Write) -> Result<
     // The spec's DELETE /2/activity/subscriptions/{subscription_id} takes the app's bearer
     // token only.
     let clients = Clients::from_env(env, false, true)?;
+    let path = format!("/2/activity/subscriptions/{id}");
     let action = "delete the X Activity subscription";
-    let body = clients
-        .call(
-            action,
-            Auth::App,
-            Method::DELETE,
-            &format!("/2/activity/subscriptions/{id}"),
-            &[],
-            None,
-        )
-        .await?;
-    match body.pointer("/data/deleted").and_then(Value::as_bool) {
-        Some(true) => writeln!(out, "Deleted subscription {id}.")?,
-        Some(false) => writeln!(out, "X did not delete subscription {id}.")?,
-        None => return Err(unexpected(action, &body)),
-    }
-    Ok(())
+    delete_one(&clients, action, Auth::App, &path, "subscription", &id, out).await
 }
 
 async fn replay(
