@@ -19,7 +19,7 @@ use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::worker::closed_dms;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
-use crate::flex::BRIDGE_ATTRIBUTE;
+use crate::flex::{self, BRIDGE_ATTRIBUTE};
 use crate::idempotency::{Once, Outcome, STEP};
 use crate::lambda::Aws;
 use crate::metrics;
@@ -612,22 +612,8 @@ impl Delivery {
             }
             _ => format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\""),
         };
-        let attributes = json!({ BRIDGE_ATTRIBUTE: { "delivery_failed": job.id } });
-        let post = || async {
-            self.twilio
-                .post_message(
-                    &job.customer.conversation_sid,
-                    &NewMessage {
-                        author: "Flex Bridge",
-                        body: &note,
-                        attributes: Some(&attributes),
-                        webhooks: false,
-                    },
-                )
-                .await
-                .map(drop)
-        };
         let sid = &job.customer.conversation_sid;
+        let post = || flex::post_note(&self.twilio, sid, &note, "delivery_failed", &job.id);
         let once = match err {
             DeliveryError::DmsClosed { until } => {
                 Some((DMS_CLOSED_NOTE, format!("dms-closed-noted#{sid}#{until}")))

@@ -5,17 +5,45 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 use crate::lambda::Aws;
 use crate::queue::{OutboundJob, OutboundKind, Queue};
+use crate::retry::HttpError;
 use crate::store::{Customer, Store};
 use crate::twilio::events::Event;
 use crate::twilio::signature;
+use crate::twilio::{NewMessage, TwilioClient};
 use crate::web::{ApiError, WebRequest, WebResponse};
 
 /// Messages the bridge itself writes into conversations carry this attribute key.
 pub const BRIDGE_ATTRIBUTE: &str = "flex_bridge";
+
+/// Posts a note for the agent in a conversation: authored "Flex Bridge", without webhooks and
+/// marked `{BRIDGE_ATTRIBUTE: {mark: id}}`, so it never loops back into delivery.
+pub(crate) async fn post_note(
+    twilio: &TwilioClient,
+    conversation_sid: &str,
+    note: &str,
+    mark: &str,
+    id: &str,
+) -> Result<(), HttpError> {
+    let attributes = json!({ BRIDGE_ATTRIBUTE: { mark: id } });
+    twilio
+        .post_message(
+            conversation_sid,
+            &NewMessage {
+                author: "Flex Bridge",
+                body: note,
+                attributes: Some(&attributes),
+                webhooks: false,
+            },
+        )
+        .await
+        .map(drop)
+}
 
 pub struct FlexWebhooks {
     pub store: Arc<dyn Store>,

@@ -16,12 +16,11 @@ use serde_json::json;
 
 use crate::config::{ConfigError, Env};
 use crate::delivery;
-use crate::flex::BRIDGE_ATTRIBUTE;
+use crate::flex;
 use crate::idempotency::{Once, Outcome};
 use crate::metrics;
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform};
-use crate::twilio::NewMessage;
 
 use super::webhook::XJob;
 use super::worker::{WorkError, XWorker, FORWARD_ONCE};
@@ -349,21 +348,11 @@ impl XWorker {
             tracing::warn!("the author's conversation is no longer open: no note");
             return Ok(());
         };
-        let attributes = json!({ BRIDGE_ATTRIBUTE: { "mention_invite_refused": job.event_id } });
-        self.conversations
-            .twilio
-            .post_message(
-                &customer.conversation_sid,
-                &NewMessage {
-                    author: "Flex Bridge",
-                    body: &note,
-                    attributes: Some(&attributes),
-                    webhooks: false,
-                },
-            )
+        let sid = &customer.conversation_sid;
+        let mark = "mention_invite_refused";
+        flex::post_note(&self.conversations.twilio, sid, &note, mark, &job.event_id)
             .await
-            .map_err(|err| WorkError::Bridge(err.into()))?;
-        Ok(())
+            .map_err(|err| WorkError::Bridge(err.into()))
     }
 }
 
