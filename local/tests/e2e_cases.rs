@@ -40,14 +40,7 @@ async fn case_with(bridge: &LocalBridge, id: &str, status: CaseStatus) -> cases:
 async fn on_x_a_support_case_goes_from_handoff_to_resolved_with_a_score() {
     let bridge = bot("case-x").await;
     let sandbox = &bridge.sandbox;
-    sandbox
-        .customer_dm(CUSTOMER, "jordan_cust", "my account is locked")
-        .await;
-    dms(&bridge, CUSTOMER, 1).await;
-    sandbox
-        .customer_dm(CUSTOMER, "jordan_cust", "agent please")
-        .await;
-    let task = task(&bridge).await;
+    let task = handed_off_on_x(&bridge, "my account is locked").await;
     let open = case_with(&bridge, "CS-1001", CaseStatus::Open).await;
     assert_eq!(open.kind, CaseKind::Support);
     assert_eq!(open.title, "my account is locked");

@@ -79,14 +79,7 @@ async fn a_low_budget_drops_what_the_customer_can_do_without() {
     let bridge = start_with("x-budget-low", Options::default()).await;
     let sandbox = &bridge.sandbox;
     sandbox.set_x_dm_day(1000, 80, 3600);
-    sandbox
-        .customer_dm(CUSTOMER, "jordan_cust", "my account is locked")
-        .await;
-    dms(&bridge, CUSTOMER, 1).await;
-    sandbox
-        .customer_dm(CUSTOMER, "jordan_cust", "agent please")
-        .await;
-    let task = &tasks(&bridge, 1).await[0];
+    let task = handed_off_on_x(&bridge, "my account is locked").await;
     sandbox
         .accept_task(&task.sid, "sam@acme.example", "Sam Rivera")
         .await

@@ -101,6 +101,18 @@ pub async fn tasks(bridge: &LocalBridge, count: usize) -> Vec<sandbox::TaskView>
     .unwrap_or_else(|| panic!("expected {count} task(s): {:#?}", bridge.sandbox.tasks()))
 }
 
+/// The X customer asks the bot `question`, gets its answer, then asks for an agent: the Flex
+/// task of the hand-off.
+pub async fn handed_off_on_x(bridge: &LocalBridge, question: &str) -> sandbox::TaskView {
+    let sandbox = &bridge.sandbox;
+    sandbox.customer_dm(CUSTOMER, "jordan_cust", question).await;
+    dms(bridge, CUSTOMER, 1).await;
+    sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "agent please")
+        .await;
+    tasks(bridge, 1).await.remove(0)
+}
+
 /// Waits until the delivery queue holds nothing (in flight or waiting), then returns what its
 /// dead-letter queue holds.
 pub async fn drained_delivery_queue(bridge: &LocalBridge) -> usize {
