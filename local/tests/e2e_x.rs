@@ -853,3 +853,45 @@ async fn closed_dms_leave_one_note_for_the_agent_and_no_retries() {
     );
     assert!(sandbox.dms_to(CUSTOMER).is_empty());
 }
+
+/// With the virtual agent in front (`ROUTING=bot`, the default), a public mention is for the
+/// agent, not the bot: it reaches Flex, its author gets the one invitation, and no bot answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_bot_does_not_answer_public_mentions() {
+    let bridge = start_with(
+        "mentions-bot",
+        local::Options {
+            x_mentions: MentionMode::Notify,
+            ..local::Options::default()
+        },
+    )
+    .await;
+    let sandbox = &bridge.sandbox;
+    let (post, mention) = sandbox.x_activity_mention(
+        CUSTOMER,
+        "jordan_cust",
+        "@SandboxBrand how do i reset my password",
+    );
+    assert_eq!(sandbox.deliver_x_activity(mention).await, (200, 1));
+    let conversation = conversation_of(&bridge, "x-2900000001", 1).await;
+    assert_eq!(
+        bodies(&conversation),
+        [public_post(
+            &post,
+            "@SandboxBrand how do i reset my password"
+        )]
+    );
+    assert_eq!(
+        dms(&bridge, CUSTOMER, 1).await,
+        [shared::x::mentions::DEFAULT_DM_TEXT]
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sandbox.dms_to(CUSTOMER).len(), 1, "no bot answer by DM");
+    assert_eq!(
+        sandbox_conversation(&bridge, &conversation.sid)
+            .messages
+            .len(),
+        1,
+        "no bot line either"
+    );
+}

@@ -53,6 +53,7 @@ fn message(user: &str, text: &str) -> CustomerMessage {
         text: text.into(),
         event_id: format!("evt-{text}"),
         agent_requested: false,
+        public_post: false,
     }
 }
 

@@ -136,3 +136,50 @@ async fn a_low_budget_drops_what_the_customer_can_do_without() {
     let budget = bridge.store.dm_budget().await.unwrap().expect("kept");
     assert_eq!(budget.user_day.map(|w| w.remaining), Some(74));
 }
+
+/// Nearly spent (2 left today): the agent's first two messages go, and the third waits for the
+/// reset without X being asked: the bridge knows from X's last report that nothing is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_nearly_spent_budget_holds_what_x_would_refuse_without_asking_x() {
+    let bridge = start("x-budget-nearly").await;
+    let sandbox = &bridge.sandbox;
+    sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "Where is my order?")
+        .await;
+    let sid = conversation_with(&bridge, 1).await.sid;
+    sandbox
+        .agent_joins(&sid, "sam@acme.example", "Sam Rivera")
+        .await
+        .unwrap();
+    dms(&bridge, CUSTOMER, 1).await;
+    sandbox.set_x_dm_day(1000, 2, 8);
+    sandbox.reset_counts();
+    for text in ["Hi, I'm Sam", "Let me check", "It ships today"] {
+        sandbox
+            .agent_message(&sid, "sam@acme.example", text)
+            .await
+            .unwrap();
+    }
+    let note = wait_for(WAIT, || bridge_notes(&bridge, &sid).into_iter().next())
+        .await
+        .expect("the agent is told");
+    assert!(note.contains("It ships today"), "{note}");
+    assert_eq!(
+        sandbox.dms_to(CUSTOMER)[1..],
+        ["Hi, I'm Sam", "Let me check"]
+    );
+    assert_eq!(
+        sandbox.request_count(Service::X),
+        2,
+        "X is not asked a third time"
+    );
+    let sent = dms(&bridge, CUSTOMER, 4).await;
+    assert_eq!(sent[3], "It ships today", "after the reset");
+    assert_eq!(
+        drained_delivery_queue(&bridge).await,
+        0,
+        "nothing in the DLQ"
+    );
+    assert_eq!(sandbox.request_count(Service::X), 3, "no refusal at all");
+    assert_eq!(bridge_notes(&bridge, &sid).len(), 1);
+}

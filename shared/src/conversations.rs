@@ -47,6 +47,9 @@ pub struct CustomerMessage {
     pub event_id: String,
     /// The customer asked for a person: marked in the message attributes for Studio and the bot.
     pub agent_requested: bool,
+    /// A public post naming the brand, not a message to it: marked in the attributes, so the bot
+    /// does not answer it (its author is invited to DM instead).
+    pub public_post: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +167,9 @@ impl Conversations {
         }
         if message.agent_requested {
             attributes["agent_requested"] = json!(true);
+        }
+        if message.public_post {
+            attributes["public_post"] = json!(true);
         }
         let body = quick_reply.unwrap_or_else(|| message.text.clone());
         self.twilio

@@ -27,7 +27,6 @@ use crate::now_epoch;
 use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
-use crate::store::DmBudget;
 use crate::store::{Customer, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
 use crate::x::budget::{self, Decision, Priority, Standing};
@@ -90,9 +89,12 @@ impl DeliveryError {
         match self {
             // A Discord rate limit, or the client holding back while its invalid request
             // budget is spent: one receive waits it out.
-            DeliveryError::Remote(e) if e.service == "discord" => {
-                e.retry_after.map(|secs| now_epoch() + secs as i64)
-            }
+            // A short wait of Discord's is left to the back-off, which spends the receives
+            // more slowly; the client's own hold is waited out exactly.
+            DeliveryError::Remote(e) if e.service == "discord" => e
+                .retry_after
+                .filter(|secs| *secs > LONG_WAIT_SECS || crate::discord::is_held_back(e))
+                .map(|secs| now_epoch() + secs as i64),
             // X's DM budget: the job waits for its reset on the queue, in order, and is not
             // tried before then (no retry storm, no receives spent on back-off).
             DeliveryError::XBudgetSpent { until } => Some(*until),
@@ -100,6 +102,11 @@ impl DeliveryError {
         }
     }
 }
+
+/// A remote's wait longer than the first back-off is waited for exactly (one receive); a shorter
+/// one gets the back-off, so a busy route answering "wait 1 s" again and again does not use up
+/// the receives in a minute.
+pub(crate) const LONG_WAIT_SECS: u64 = 30;
 
 /// The note "this customer's Discord DMs are closed" is posted once per conversation and mark
 /// (the mark's end is in its key): later messages are neither sent nor noted.
@@ -164,6 +171,83 @@ pub fn resolved_notice(case: &Case, note: &str) -> Option<OutboundJob> {
         case.id
     );
     case_update_job(case, &format!("resolved-{}", case.timeline.len()), text)
+}
+
+/// Whether a weighed DM went out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Weighed {
+    Sent,
+    /// Not sent, and done with: the budget is kept for what matters more.
+    Dropped,
+}
+
+/// Why a weighed DM was not sent (yet).
+#[derive(Debug)]
+pub(crate) enum Unsent {
+    /// X's DM budget is short: try again at this epoch second.
+    Held {
+        until: i64,
+    },
+    Store(crate::store::StoreError),
+    Remote(HttpError),
+}
+
+/// One DM on X to `participant_id`, weighed first against the brand's DM budget as X last
+/// reported it (one read; see [`crate::x::budget`]); X's new report is kept when the budget is
+/// short (one write), and X's 429 is kept as a refusal until the reset it names, so no other
+/// Lambda asks X before then.
+pub(crate) async fn send_weighed(
+    store: &dyn Store,
+    x: &XClient,
+    participant_id: &str,
+    text: &str,
+    priority: Priority,
+) -> Result<Weighed, Unsent> {
+    let now = now_epoch();
+    let stored = store.dm_budget().await.map_err(Unsent::Store)?;
+    let standing = stored
+        .as_ref()
+        .map_or(Standing::Plenty, |budget| budget.standing(now));
+    match budget::decide(standing, priority) {
+        Decision::Send => {}
+        Decision::Drop => {
+            tracing::info!(?standing, ?priority, "not sent: X's DM budget is short");
+            metrics::count("XDmsDropped", 1);
+            return Ok(Weighed::Dropped);
+        }
+        Decision::WaitUntil(until) => {
+            tracing::info!(?standing, ?priority, until, "held: X's DM budget is short");
+            return Err(Unsent::Held { until });
+        }
+    }
+    let report = match x.send_dm(participant_id, text).await {
+        Ok(sent) if sent.budget.is_reported() => {
+            let report = sent.budget.over(stored.as_ref(), now);
+            // While it is plentiful, what the store says is good enough: no write.
+            (report.standing(now) != Standing::Plenty || standing != Standing::Plenty)
+                .then_some(report)
+        }
+        Ok(_) => None,
+        Err(err) if err.is_status(429) => {
+            let until = now + err.retry_after.unwrap_or(60).max(1) as i64;
+            metrics::count("XDmsRefused", 1);
+            let refused = stored
+                .unwrap_or_default()
+                .refused(until, crate::x::now_millis());
+            if let Err(store_err) = store.record_dm_budget(&refused).await {
+                tracing::warn!(error = %store_err, "could not keep X's refusal");
+            }
+            return Err(Unsent::Held { until });
+        }
+        Err(err) => return Err(Unsent::Remote(err)),
+    };
+    if let Some(report) = report {
+        // The DM went out: failing now would send it twice.
+        if let Err(err) = store.record_dm_budget(&report).await {
+            tracing::warn!(error = %err, "could not keep X's DM budget report");
+        }
+    }
+    Ok(Weighed::Sent)
 }
 
 /// The Discord message(s) for what the customer is told.
@@ -268,8 +352,11 @@ impl Delivery {
                 Handled::Done
             }
             Ok(Outcome::Failed(err @ DeliveryError::XBudgetSpent { until })) => {
-                tracing::info!(until, "X's DM budget is spent: the job waits for its reset");
-                self.note_failure(job, &err, false).await;
+                // A wait spends one receive per 11.5 hours; if those ran out, SQS parks the job
+                // in the DLQ after this try, and the agent hears so instead.
+                let last_attempt = record.receive_count >= self.max_receives;
+                tracing::info!(until, last_attempt, "X's DM budget is short: the job waits");
+                self.note_failure(job, &err, last_attempt).await;
                 Handled::RetryAt(until)
             }
             Ok(Outcome::Failed(err)) => {
@@ -370,8 +457,10 @@ impl Delivery {
         let first_key = format!("joined#{sid}");
         let first = job.customer.platform != Platform::X
             || self.store.claim_event(&first_key, JOINED_TTL_SECS).await?;
+        // The first agent's "joined" goes with the agent's messages (it is queued before them,
+        // so holding it would hold them).
         let priority = if first {
-            Priority::Normal
+            Priority::Agent
         } else {
             Priority::Optional
         };
@@ -441,7 +530,9 @@ impl Delivery {
         let priority = match kind {
             OutboundKind::AgentMessage { .. } => Priority::Agent,
             OutboundKind::Courtesy { .. } => Priority::Optional,
-            _ => Priority::Normal,
+            // The Flex task may be queued behind them: never held.
+            OutboundKind::BotAnswer { .. } | OutboundKind::Notice { .. } => Priority::Passing,
+            _ => Priority::Notice,
         };
         self.send_with(job, kind, priority).await
     }
@@ -498,8 +589,7 @@ impl Delivery {
         }
     }
 
-    /// One DM to the customer on X, weighed first against the brand's DM budget as X last
-    /// reported it (one read); X's new report is kept when the budget is short (one write).
+    /// One DM to the customer on X, weighed against the brand's DM budget.
     async fn send_x_dm(
         &self,
         x: &XClient,
@@ -507,56 +597,20 @@ impl Delivery {
         priority: Priority,
         text: &str,
     ) -> Result<(), DeliveryError> {
-        let store = self.store.as_ref();
-        let now = now_epoch();
-        let stored = store.dm_budget().await?;
-        let standing = stored
-            .as_ref()
-            .map_or(Standing::Plenty, |budget| budget.standing(now));
-        match budget::decide(standing, priority) {
-            Decision::Send => {}
-            Decision::Drop => {
-                tracing::info!(
-                    ?standing,
-                    ?priority,
-                    "not sent: X's DM budget is kept for agents"
-                );
-                metrics::count("XDmsDropped", 1);
-                return Ok(());
-            }
-            Decision::WaitUntil(until) => {
-                tracing::info!(?standing, ?priority, until, "held: X's DM budget is short");
-                return Err(DeliveryError::XBudgetSpent { until });
-            }
+        match send_weighed(
+            self.store.as_ref(),
+            x,
+            &job.customer.address,
+            text,
+            priority,
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(Unsent::Held { until }) => Err(DeliveryError::XBudgetSpent { until }),
+            Err(Unsent::Store(err)) => Err(err.into()),
+            Err(Unsent::Remote(err)) => Err(err.into()),
         }
-        let report = match x.send_dm(&job.customer.address, text).await {
-            Ok(sent) => {
-                let reported = sent.budget;
-                // While it is plentiful, what the store says is good enough: no write.
-                let short =
-                    reported.standing(now) != Standing::Plenty || standing != Standing::Plenty;
-                (short && reported != DmBudget::default()).then_some(reported)
-            }
-            Err(err) if err.is_status(429) => {
-                let until = now + err.retry_after.unwrap_or(60).max(1) as i64;
-                metrics::count("XDmsRefused", 1);
-                let refused = stored
-                    .unwrap_or_default()
-                    .refused(until, crate::x::now_millis());
-                if let Err(store_err) = store.record_dm_budget(&refused).await {
-                    tracing::warn!(error = %store_err, "could not keep X's refusal");
-                }
-                return Err(DeliveryError::XBudgetSpent { until });
-            }
-            Err(err) => return Err(err.into()),
-        };
-        if let Some(report) = report {
-            // The DM went out: failing the job now would send it twice.
-            if let Err(err) = store.record_dm_budget(&report).await {
-                tracing::warn!(error = %err, "could not keep X's DM budget report");
-            }
-        }
-        Ok(())
     }
 
     /// X has no buttons: quick replies and the bot's suggestions become a numbered list,
@@ -607,7 +661,7 @@ impl Delivery {
             "not retried"
         };
         let note = match err {
-            DeliveryError::XBudgetSpent { .. } => {
+            DeliveryError::XBudgetSpent { .. } if !to_dlq => {
                 format!("⏳ Not delivered to the customer on {platform} yet: {err}. Message: \"{excerpt}\"")
             }
             _ => format!("⚠️ Not delivered to the customer on {platform}: {err} ({outcome}). Message: \"{excerpt}\""),
@@ -618,7 +672,7 @@ impl Delivery {
             DeliveryError::DmsClosed { until } => {
                 Some((DMS_CLOSED_NOTE, format!("dms-closed-noted#{sid}#{until}")))
             }
-            DeliveryError::XBudgetSpent { until } => {
+            DeliveryError::XBudgetSpent { until } if !to_dlq => {
                 Some((X_BUDGET_NOTE, format!("x-budget-noted#{sid}#{until}")))
             }
             _ => None,

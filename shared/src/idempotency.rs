@@ -68,10 +68,11 @@ impl Once {
 
 /// The steps of a piece of work that a customer or agent sees (a message posted, a DM sent):
 /// each done once, so a retry of the whole skips the steps an earlier try completed. Held a
-/// day, longer than any retry of the work (about two hours of queue back-off).
+/// week, longer than any retry of the work: about two hours of queue back-off, or a wait of up
+/// to a day for X's DM budget to reset between one part of a long DM and the next.
 pub const STEP: Once = Once {
     claim_secs: 90,
-    keep_secs: 24 * 3600,
+    keep_secs: 7 * 24 * 3600,
 };
 
 impl Once {

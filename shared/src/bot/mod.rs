@@ -129,7 +129,12 @@ impl Chatbot {
         if state.handed_off {
             return Ok(WebResponse::ignored("with a person: the bot is silent"));
         }
-        let asked = agent_requested(attributes) || intent::asks_for_person(body);
+        if marked(attributes, "public_post") {
+            return Ok(WebResponse::ignored(
+                "a public post: for the agent, not the bot",
+            ));
+        }
+        let asked = marked(attributes, "agent_requested") || intent::asks_for_person(body);
         let turn = self
             .decide(&customer, state, message_sid, body, asked)
             .await?;
@@ -302,11 +307,12 @@ fn remember(state: &mut BotState, line: String) {
     state.transcript.drain(..excess);
 }
 
-/// The Discord Talk to an agent button marks the message it posts.
-fn agent_requested(attributes: &str) -> bool {
+/// Whether the bridge marked the message it posted (`agent_requested`: the Discord Talk to an
+/// agent button; `public_post`: a public mention on X).
+fn marked(attributes: &str, mark: &str) -> bool {
     serde_json::from_str::<Value>(attributes)
         .ok()
-        .and_then(|a| a.get("agent_requested").and_then(Value::as_bool))
+        .and_then(|a| a.get(mark).and_then(Value::as_bool))
         .unwrap_or(false)
 }
 

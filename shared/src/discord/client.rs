@@ -40,6 +40,15 @@ pub const BOT_USER_AGENT: &str = "DiscordBot (https://github.com/flex-bridge, 0.
 /// server). Retrying will not help.
 pub const DMS_CLOSED: i64 = 50007;
 
+/// The error of a request the client held back (its invalid request budget spent): nothing was
+/// sent, so its wait can be waited out exactly.
+const HELD_BACK: &str = "too many 401/403/429 answers from Discord in 10 minutes (its invalid request limit); request not sent";
+
+/// Whether `err` is a request the client held back rather than an answer of Discord's.
+pub fn is_held_back(err: &HttpError) -> bool {
+    err.service == SERVICE && err.detail == HELD_BACK
+}
+
 /// Discord's window for the invalid request limit.
 pub const INVALID_REQUEST_WINDOW: Duration = Duration::from_secs(600);
 /// How many 401/403/429 answers one process takes in [`INVALID_REQUEST_WINDOW`] before it stops
@@ -356,7 +365,7 @@ impl DiscordClient {
             service: SERVICE,
             status: Some(StatusCode::TOO_MANY_REQUESTS),
             retry_after: Some(whole_seconds(wait)),
-            detail: "too many 401/403/429 answers from Discord in 10 minutes (its invalid request limit); request not sent".into(),
+            detail: HELD_BACK.into(),
             unsent: false,
         })
     }

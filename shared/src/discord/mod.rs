@@ -16,7 +16,9 @@ mod test_server;
 pub mod webhook;
 pub mod worker;
 
-pub use client::{error_code, is_dms_closed, DiscordClient, RegisteredCommand, DMS_CLOSED};
+pub use client::{
+    error_code, is_dms_closed, is_held_back, DiscordClient, RegisteredCommand, DMS_CLOSED,
+};
 
 use crate::config::{ConfigError, Env, Secret};
 

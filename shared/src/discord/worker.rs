@@ -145,11 +145,18 @@ impl DiscordWorker {
                 tracing::warn!(error = %err, "interaction work failed; SQS will retry");
                 match err {
                     // Discord said how long (a rate limit, or the client's invalid request
-                    // budget spent): one receive waits it out.
-                    WorkError::Discord(HttpError {
-                        retry_after: Some(secs),
-                        ..
-                    }) => Handled::RetryAt(crate::now_epoch() + secs as i64),
+                    // budget spent): one receive waits out a long wait; a short one gets the
+                    // back-off (see delivery::LONG_WAIT_SECS).
+                    WorkError::Discord(
+                        ref err @ HttpError {
+                            retry_after: Some(secs),
+                            ..
+                        },
+                    ) if secs > crate::delivery::LONG_WAIT_SECS
+                        || crate::discord::is_held_back(err) =>
+                    {
+                        Handled::RetryAt(crate::now_epoch() + secs as i64)
+                    }
                     _ => Handled::Retry,
                 }
             }
@@ -261,6 +268,7 @@ impl DiscordWorker {
             text: text.to_owned(),
             event_id: context.interaction_id.clone(),
             agent_requested: matches!(job.action, super::interactions::Action::TalkToAgent),
+            public_post: false,
         };
         Ok(self
             .conversations

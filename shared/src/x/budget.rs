@@ -11,8 +11,14 @@
 //!
 //! (resets in epoch seconds). The last report is kept in the store, shared by every Lambda, and
 //! each DM is weighed against it before it is sent: when the budget runs low, what the customer
-//! can do without is dropped first; near the end only agents' messages go; when it is spent,
-//! everything waits on its queue for the reset.
+//! can do without is dropped first; near the end only agents' messages and the notices that can
+//! wait go; when it is spent, agents' messages wait on their queue for the reset.
+//!
+//! A DM that waits holds its FIFO lane: everything queued behind it waits too. So only what has
+//! nothing essential behind it may wait: an agent's message (more of the agent's messages follow
+//! it), the chat-ended notice (the last of its conversation), a notice outside any conversation.
+//! The bot's answers and the hand-off notice may have the Flex task's creation behind them: they
+//! are sent or dropped, never held.
 
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -87,14 +93,19 @@ pub enum Standing {
     },
 }
 
-/// How much a DM matters when the budget is short.
+/// How much a DM matters when the budget is short, and whether it may hold its lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Priority {
-    /// What an agent wrote: sent while anything is left.
+    /// What an agent wrote, and the first agent's "joined": sent while anything is left, then
+    /// waits for the reset.
     Agent,
-    /// The bot's answers and the bridge's notices.
-    Normal,
-    /// What the customer can do without: a second agent's "joined", the thanks for a rating.
+    /// A notice that can wait (the chat ended; news outside any conversation): sent while the
+    /// budget is not nearly spent, then waits.
+    Notice,
+    /// Worth sending only now, and never held (the bot's answers, the hand-off notice: the Flex
+    /// task may be queued behind them): sent while the budget is not nearly spent, then dropped.
+    Passing,
+    /// What the customer can do without: a transfer's second "joined", the thanks for a rating.
     Optional,
 }
 
@@ -119,6 +130,25 @@ impl DmBudget {
             refused_until: None,
             observed_ms,
         }
+    }
+
+    /// Whether X reported any window at all.
+    pub fn is_reported(&self) -> bool {
+        self.windows().next().is_some()
+    }
+
+    /// This report, with the windows it does not carry taken from `earlier` while they are in
+    /// force at `now` (an answer may carry only the 15-minute window). A DM that went out ends
+    /// an earlier refusal.
+    pub fn over(mut self, earlier: Option<&DmBudget>, now: i64) -> Self {
+        let Some(earlier) = earlier else {
+            return self;
+        };
+        let current = |w: Option<Window>| w.filter(|w| w.reset > now);
+        self.short = self.short.or(current(earlier.short));
+        self.user_day = self.user_day.or(current(earlier.user_day));
+        self.app_day = self.app_day.or(current(earlier.app_day));
+        self
     }
 
     /// X answered 429: spent until `until`, whatever the windows said before.
@@ -164,6 +194,7 @@ pub fn decide(standing: Standing, priority: Priority) -> Decision {
         (Standing::Plenty, _) => Decision::Send,
         (_, Priority::Optional) => Decision::Drop,
         (Standing::Low, _) | (Standing::Reserved { .. }, Priority::Agent) => Decision::Send,
+        (_, Priority::Passing) => Decision::Drop,
         (Standing::Reserved { until }, _) | (Standing::Spent { until }, _) => {
             Decision::WaitUntil(until)
         }
@@ -225,6 +256,31 @@ mod tests {
     }
 
     #[test]
+    fn a_report_keeps_the_earlier_windows_it_does_not_carry() {
+        let earlier = budget((200, 150), (1000, 90)).refused(NOW + 30, 1);
+        let short_only = DmBudget::from_headers(
+            &headers(&[
+                ("x-rate-limit-limit", 200),
+                ("x-rate-limit-remaining", 149),
+                ("x-rate-limit-reset", NOW + 600),
+            ]),
+            2,
+        );
+        assert!(short_only.is_reported());
+        assert!(!DmBudget::from_headers(&HeaderMap::new(), 2).is_reported());
+        let merged = short_only.clone().over(Some(&earlier), NOW);
+        assert_eq!(merged.short.map(|w| w.remaining), Some(149));
+        assert_eq!(merged.user_day, earlier.user_day, "kept: still in force");
+        assert_eq!(
+            merged.refused_until, None,
+            "a DM went out: the refusal is over"
+        );
+        assert_eq!(merged.standing(NOW), Standing::Low);
+        let later = short_only.over(Some(&earlier), NOW + 50_000);
+        assert_eq!(later.user_day, None, "past its reset: not kept");
+    }
+
+    #[test]
     fn stands_by_its_tightest_window() {
         assert_eq!(
             budget((200, 150), (1000, 900)).standing(NOW),
@@ -261,25 +317,19 @@ mod tests {
 
     #[test]
     fn agents_keep_priority_as_the_budget_runs_out() {
+        use Decision::{Drop, Send, WaitUntil};
         use Priority::*;
-        let plenty = [Decision::Send; 3];
-        let row = |standing| [Agent, Normal, Optional].map(|p| decide(standing, p));
-        assert_eq!(row(Standing::Plenty), plenty);
-        assert_eq!(
-            row(Standing::Low),
-            [Decision::Send, Decision::Send, Decision::Drop]
-        );
+        let row = |standing| [Agent, Notice, Passing, Optional].map(|p| decide(standing, p));
+        assert_eq!(row(Standing::Plenty), [Send, Send, Send, Send]);
+        assert_eq!(row(Standing::Low), [Send, Send, Send, Drop]);
         assert_eq!(
             row(Standing::Reserved { until: 9 }),
-            [Decision::Send, Decision::WaitUntil(9), Decision::Drop]
+            [Send, WaitUntil(9), Drop, Drop]
         );
         assert_eq!(
             row(Standing::Spent { until: 9 }),
-            [
-                Decision::WaitUntil(9),
-                Decision::WaitUntil(9),
-                Decision::Drop
-            ]
+            [WaitUntil(9), WaitUntil(9), Drop, Drop],
+            "only what may hold its lane waits"
         );
     }
 }

@@ -230,6 +230,7 @@ impl XWorker {
             text: flex_text(&job.event_id, &job.text),
             event_id: format!("post-{}", job.event_id),
             agent_requested: false,
+            public_post: true,
         };
         self.conversations
             .post_from_customer(&message, None)
@@ -246,44 +247,41 @@ impl XWorker {
             MentionMode::Off => return Ok(()),
             MentionMode::Notify => {
                 let store = self.conversations.store.as_ref();
-                // The brand's DM budget is shared with agents: when it is short, the lane
-                // decides (it waits, or drops what can be done without).
-                let standing = store
-                    .dm_budget()
-                    .await?
-                    .map(|b| b.standing(crate::now_epoch()));
-                let sent = match standing {
-                    Some(standing)
-                        if budget::decide(standing, budget::Priority::Normal)
-                            != budget::Decision::Send =>
-                    {
-                        return self
-                            .invite_through_the_lane(invitations, job, "the DM budget is short")
-                            .await;
-                    }
-                    _ => {
-                        invitations
-                            .x
-                            .send_dm(&job.sender_id, &invitations.dm_text)
-                            .await
-                    }
-                };
+                // The brand's DM budget is shared with agents: an invitation is worth sending
+                // only now, and is dropped when the budget is short.
+                let sent = delivery::send_weighed(
+                    store,
+                    &invitations.x,
+                    &job.sender_id,
+                    &invitations.dm_text,
+                    budget::Priority::Passing,
+                )
+                .await;
                 match sent {
-                    Ok(sent) => {
-                        if let Err(err) = store.record_dm_budget(&sent.budget).await {
-                            tracing::warn!(error = %err, "could not record the DM budget");
-                        }
+                    Ok(delivery::Weighed::Sent) => {
                         tracing::info!("author invited to DM by DM");
                         return Ok(());
                     }
+                    Ok(delivery::Weighed::Dropped) => {
+                        tracing::info!("author not invited: the DM budget is short");
+                        return Ok(());
+                    }
+                    Err(delivery::Unsent::Held { .. }) => {
+                        return self
+                            .invite_through_the_lane(invitations, job, "X refused: 429")
+                            .await;
+                    }
+                    Err(delivery::Unsent::Store(err)) => return Err(err.into()),
                     // X refuses DMs to a user who does not accept them from the brand.
-                    Err(err) if err.is_status(403) => Refused::DmsClosed(err),
-                    Err(err) if err.is_transient() => {
+                    Err(delivery::Unsent::Remote(err)) if err.is_status(403) => {
+                        Refused::DmsClosed(err)
+                    }
+                    Err(delivery::Unsent::Remote(err)) if err.is_transient() => {
                         return self
                             .invite_through_the_lane(invitations, job, &err.to_string())
                             .await;
                     }
-                    Err(err) => Refused::Dm(err),
+                    Err(delivery::Unsent::Remote(err)) => Refused::Dm(err),
                 }
             }
             MentionMode::Reply => {

@@ -37,9 +37,12 @@ impl CrcConfig {
 /// with, so signing any token would make this endpoint sign forged DMs: only tokens of the form
 /// X sends are answered (see [`signature::is_crc_token`]); no JSON body has that form.
 pub fn crc(config: &CrcConfig, request: &WebRequest) -> Result<WebResponse, ApiError> {
+    // A `+` of a base64 token sent unescaped reads as a space in a query string; a token has no
+    // spaces, so each one is that `+`.
     let token = request
         .query_param("crc_token")
-        .ok_or_else(|| ApiError::bad_request("missing crc_token"))?;
+        .ok_or_else(|| ApiError::bad_request("missing crc_token"))?
+        .replace(' ', "+");
     if !signature::is_crc_token(&token) {
         tracing::warn!(
             length = token.len(),
@@ -424,13 +427,34 @@ mod tests {
             body["response_token"],
             signature::crc_response_token(SECRET, token)
         );
+        // X's token with an unescaped `+`: the `+` it sent is signed, not a space.
+        let raw_plus = WebRequest {
+            method: "GET".into(),
+            query: "crc_token=abc+defghijklmnop".into(),
+            ..WebRequest::default()
+        };
+        let body: serde_json::Value = serde_json::from_str(
+            &crc(
+                &CrcConfig {
+                    consumer_secret: Secret::new(SECRET),
+                },
+                &raw_plus,
+            )
+            .expect("answered")
+            .body,
+        )
+        .unwrap();
+        assert_eq!(
+            body["response_token"],
+            signature::crc_response_token(SECRET, "abc+defghijklmnop")
+        );
         let dm_body = dm("1900000000000000201", "2900000001", "forged");
         for refused in [
             dm_body.as_str(),
             "",
             "short",
             &"A".repeat(129),
-            "a b c d e f g h i j",
+            "a+b c\td e f g h i j",
         ] {
             assert!(
                 matches!(crc_endpoint(refused), Err(ApiError::BadRequest(_))),

@@ -168,6 +168,7 @@ impl XWorker {
             text: job.text.clone(),
             event_id: job.event_id.clone(),
             agent_requested: false,
+            public_post: false,
         };
         self.conversations
             .post_from_customer(&message, Some(looked_up))
