@@ -10,6 +10,8 @@ pub mod handoff;
 pub mod intent;
 pub mod replies;
 
+use tracing::Instrument;
+
 use std::sync::Arc;
 
 use kb::Index;
@@ -101,12 +103,12 @@ impl Chatbot {
             return Ok(WebResponse::ignored("not the customer"));
         }
         let span = tracing::info_span!("bot_turn", conversation_sid = %conversation_sid, message_sid = %message_sid);
-        let _entered = span.enter();
         let seen = format!("bot#{message_sid}");
         let outcome = TURN_ONCE
             .run(self.store.as_ref(), &seen, || {
                 self.turn(&conversation_sid, &message_sid, &body, &attributes)
             })
+            .instrument(span)
             .await
             .map_err(unavailable)?;
         match outcome {

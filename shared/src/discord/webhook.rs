@@ -2,6 +2,8 @@
 //! 3 seconds without calling Twilio or Discord. Modals are answered at once; everything slow is
 //! answered with a deferred ephemeral reply and put on the Discord queue for `discord-worker`.
 
+use tracing::Instrument;
+
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -66,7 +68,15 @@ impl DiscordInteractions {
             return Ok(answer(&responses::pong()));
         };
         let span = tracing::info_span!("discord_interaction", event_id = %context.interaction_id);
-        let _entered = span.enter();
+        self.answer(context, action).instrument(span).await
+    }
+
+    /// A verified interaction from a user: answered at once, or deferred to the worker.
+    async fn answer(
+        &self,
+        context: InteractionContext,
+        action: Action,
+    ) -> Result<WebResponse, ApiError> {
         if let Some(modal) = responses::modal_for(&action) {
             return Ok(answer(&modal));
         }

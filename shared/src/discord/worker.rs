@@ -2,6 +2,8 @@
 //! finds or opens their conversation and posts to Flex, files bug reports and feature requests,
 //! then finishes the deferred reply by editing `@original`. Idempotent per interaction id.
 
+use tracing::Instrument;
+
 use super::messages::{case_embed, case_message, OutgoingMessage};
 use super::webhook::DiscordJob;
 use super::{is_dms_closed, DiscordApiConfig, DiscordAppConfig, DiscordClient};
@@ -126,7 +128,10 @@ impl DiscordWorker {
             return Handled::Retry;
         };
         let span = tracing::info_span!("discord_work", event_id = %job.context.interaction_id, conversation_sid = tracing::field::Empty);
-        let _entered = span.enter();
+        self.handle_job(job).instrument(span).await
+    }
+
+    async fn handle_job(&self, job: DiscordJob) -> Handled {
         let key = format!("discord#{}", job.context.interaction_id);
         let outcome = WORK_ONCE
             .run(self.conversations.store.as_ref(), &key, || self.work(&job))
