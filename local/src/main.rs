@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         bridge.sandbox.url()
     );
     println!("  Logs: {}   Ctrl-C to stop.", log_path.display());
-    println!("  Real accounts instead: copy .env.example to .env and fill it (README: Real accounts from your machine).");
+    println!("  Real accounts instead: copy .env.example to .env and fill it (docs/deploy-and-configuration.md: Real accounts from your machine).");
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

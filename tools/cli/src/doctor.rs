@@ -1,6 +1,6 @@
 //! `flex-bridge doctor [--url PUBLIC_BASE_URL | --stack NAME]`: checks a deployment from the
-//! outside, with the configuration it was deployed with (the variables of README's Configuration
-//! table). With `--stack`, the deployed stack's outputs (CloudFormation `DescribeStacks`) give
+//! outside, with the configuration it was deployed with (the variables of the Configuration
+//! table in docs/deploy-and-configuration.md). With `--stack`, the deployed stack's outputs (CloudFormation `DescribeStacks`) give
 //! the public URL, the table and the queues ([`from_stack_outputs`]); the secrets still come from
 //! the environment (the stack's parameters are `NoEcho`).
 //!

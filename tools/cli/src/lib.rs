@@ -58,8 +58,8 @@ pub enum Command {
     /// Check a deployment from the outside: configuration, reachability and every webhook's
     /// signature check
     ///
-    /// Reads the configuration from the environment (the variables of README's Configuration
-    /// table) and prints one line per check, `ok`, `FAIL` (with what to fix) or `skip` (a
+    /// Reads the configuration from the environment (the variables of the Configuration table in
+    /// docs/deploy-and-configuration.md) and prints one line per check, `ok`, `FAIL` (with what to fix) or `skip` (a
     /// platform that is not configured), then a summary; exit code 1 if any check failed. X:
     /// the CRC answer and x-twitter-webhooks-signature (a signed empty delivery gets 200, a
     /// flipped signature 401). Twilio: an ignored event signed with TWILIO_AUTH_TOKEN for the
