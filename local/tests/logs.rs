@@ -3,6 +3,7 @@
 //! delivery's span names that work's own conversation (a span entered across an `.await` would
 //! lend its fields to whatever task the thread polls next).
 
+#[path = "suite/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;

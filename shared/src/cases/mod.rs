@@ -409,7 +409,7 @@ pub async fn rate(
 }
 
 /// The behaviour every `CaseStore` must have: run against memory in unit tests and against
-/// DynamoDB (moto server) in `local/tests/store_dynamodb.rs`.
+/// DynamoDB (moto server) in `local/tests/suite/store_dynamodb.rs`.
 #[doc(hidden)]
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;

@@ -1,9 +1,7 @@
 //! Discord over HTTP interactions ↔ Flex, end to end: the real handlers over HTTP, DynamoDB and
 //! SQS on moto server, and the sandbox playing Discord, Twilio Conversations and the customer.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use local::wait_for;
 use sandbox::{DiscordReply, DiscordUser, Service};
 

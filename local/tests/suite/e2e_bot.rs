@@ -2,11 +2,9 @@
 //! DynamoDB and SQS on moto server, and the sandbox playing X, Discord, Twilio Conversations
 //! and Flex (Interactions API, TaskRouter, the agent).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use local::test_secrets::TWILIO_AUTH_TOKEN;
 use local::{test_flex_routing, wait_for, LocalBridge, Options, BOT_NAME};
 use sandbox::{DiscordUser, Fault, Service};

@@ -2,11 +2,9 @@
 //! (`x-rate-limit-*`, `x-user-limit-24hour-*`), the bridge keeps the last report in DynamoDB
 //! (moto) and weighs every DM against it.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use local::{wait_for, LocalBridge, Options};
 use sandbox::Service;
 

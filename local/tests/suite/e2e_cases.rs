@@ -3,11 +3,9 @@
 //! resolving a bug and the reporter told through an outage. Real handlers over HTTP, DynamoDB
 //! and SQS on moto server, the sandbox playing X, Discord, Twilio and Flex.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use local::{wait_for, LocalBridge, Options};
 use sandbox::{DiscordUser, Service, TaskView};
 use shared::cases::{self, CaseKind, CaseStatus, NewCase};

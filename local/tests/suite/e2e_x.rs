@@ -2,11 +2,9 @@
 //! the sandbox playing Twilio Conversations and X. A DM goes `twitter-inbound` → the X intake
 //! queue → `x-worker` → Flex, so the tests wait for the worker.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use local::{environment, test_secrets, wait_for, LocalBridge};
 use sandbox::{ConversationView, Fault, Service};
 use shared::config::Env;
@@ -214,7 +212,7 @@ async fn twilio_and_x_outages_lose_nothing_and_keep_order() {
 /// a failure must fail the rest of its group in the batch so SQS FIFO retries them in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outages_keep_order_with_multi_message_batches() {
-    let bridge = local::LocalBridge::start(local::Backend::Memory, common::studio())
+    let bridge = local::LocalBridge::start(local::Backend::Memory, crate::common::studio())
         .await
         .unwrap();
     outages_lose_nothing_and_keep_order(bridge).await;

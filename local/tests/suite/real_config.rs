@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use local::real::{self, Mode, RealBridge, RealConfig};
 
-const EXAMPLE: &str = include_str!("../../.env.example");
+const EXAMPLE: &str = include_str!("../../../.env.example");
 
 /// The Discord app's TEST-ONLY signing seed: `DISCORD_PUBLIC_KEY` is its public half.
 const SEED: [u8; 32] = *b"TEST_ONLY_real_config_seed_0000!";

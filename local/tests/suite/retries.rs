@@ -2,11 +2,9 @@
 //! confirmation DM failed, and an agent message split into several X DMs whose later part
 //! failed. Each step is recorded once done (`shared::idempotency::STEP`).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use local::{wait_for, Options};
 use sandbox::{DiscordUser, Fault, Service};
 use shared::x::MAX_DM_CHARS;

@@ -1,10 +1,8 @@
 //! Forged webhooks: every one is refused with 401 before anything is read, stored or sent.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use local::test_secrets::{TWILIO_AUTH_TOKEN, X_CONSUMER_SECRET};
 use sandbox::Service;
 use shared::store::CustomerSlot;
