@@ -1,10 +1,8 @@
 //! The X emulation: DM sends with real OAuth 1.0a, and the customer's signed webhooks.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{send, Receiver};
+use crate::common::{send, Receiver};
 use sandbox::{Sandbox, Service};
 use serde_json::json;
 
@@ -41,7 +39,7 @@ async fn post_dm(url: &str, auth: &str, body: serde_json::Value) -> (u16, serde_
 #[tokio::test]
 async fn dm_send_checks_oauth_and_records_the_text() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = dm_url(&sandbox, CUSTOMER);
     let secret = sandbox.config().x_consumer_secret.clone();
 
@@ -83,7 +81,7 @@ async fn dm_send_checks_oauth_and_records_the_text() {
 #[tokio::test]
 async fn dm_send_refuses_what_the_spec_refuses() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let secret = sandbox.config().x_consumer_secret.clone();
     let url = dm_url(&sandbox, CUSTOMER);
     for body in [
@@ -123,7 +121,7 @@ async fn dm_send_refuses_what_the_spec_refuses() {
 #[tokio::test]
 async fn the_bridge_client_is_accepted() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let c = sandbox.config();
     let client = shared::x::XClient::new(
         shared::lambda::http_client(),
@@ -143,7 +141,7 @@ async fn the_bridge_client_is_accepted() {
 #[tokio::test]
 async fn faults_answer_in_x_shape_then_clear() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = dm_url(&sandbox, CUSTOMER);
     let secret = sandbox.config().x_consumer_secret.clone();
     sandbox.inject_fault(Service::X, 429, 2, 7);
@@ -170,7 +168,7 @@ async fn faults_answer_in_x_shape_then_clear() {
 #[tokio::test]
 async fn customer_dm_is_a_signed_account_activity_payload() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let delivery = sandbox
         .customer_dm(
             CUSTOMER,
@@ -235,7 +233,7 @@ async fn customer_dm_is_a_signed_account_activity_payload() {
 #[tokio::test]
 async fn x_retries_failed_deliveries() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     receiver.respond_with(&[503, 500]);
     let delivery = sandbox.customer_dm(CUSTOMER, "jordan_cust", "hello?").await;
     assert_eq!((delivery.status, delivery.attempts), (200, 3));
@@ -262,7 +260,7 @@ async fn x_retries_failed_deliveries() {
 #[tokio::test]
 async fn exact_bodies_can_be_delivered_repeatedly() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let (event_id, body) = sandbox.customer_dm_body(CUSTOMER, "jordan_cust", "dup");
     assert_eq!(sandbox.deliver_x_webhook(&body, 2).await, [200, 200]);
     let requests = receiver.requests();
@@ -278,7 +276,7 @@ async fn exact_bodies_can_be_delivered_repeatedly() {
 #[tokio::test]
 async fn crc_check_verifies_the_response_token() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     assert!(sandbox.crc_check().await.unwrap());
     let crc = &receiver.requests()[0];
     assert_eq!(crc.method, "GET");
@@ -292,7 +290,7 @@ async fn crc_check_verifies_the_response_token() {
 #[tokio::test]
 async fn echoes_come_back_from_the_brand_when_enabled() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     sandbox.set_x_echoes(true);
     let url = dm_url(&sandbox, CUSTOMER);
     let auth = authorization(&sandbox, &url, &sandbox.config().x_consumer_secret.clone());
@@ -316,7 +314,7 @@ async fn echoes_come_back_from_the_brand_when_enabled() {
 #[tokio::test]
 async fn control_routes_wrap_the_methods() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let http = shared::lambda::http_client();
     let base = sandbox.url();
 
@@ -387,7 +385,7 @@ async fn call(
 #[tokio::test]
 async fn webhooks_are_crc_checked_listed_with_the_bearer_token_and_deleted() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let bearer = sandbox.x_bearer_token();
     let hook = format!("{}/twitter/webhook", receiver.url);
 
@@ -516,7 +514,7 @@ async fn webhooks_are_crc_checked_listed_with_the_bearer_token_and_deleted() {
 #[tokio::test]
 async fn activity_subscriptions_follow_the_spec_and_keep_dms_private() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
     let brand = sandbox.config().x_brand_account_id.clone();
     let request = json!({"event_type": "dm.received", "filter": {"user_id": brand}, "webhook_id": webhook_id});
@@ -608,7 +606,7 @@ async fn activity_subscriptions_follow_the_spec_and_keep_dms_private() {
 #[tokio::test]
 async fn activity_subscriptions_are_listed_a_page_at_a_time_and_deleted_with_the_bearer_token() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let bearer = sandbox.x_bearer_token();
     let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
     let brand = sandbox.config().x_brand_account_id.clone();
@@ -776,7 +774,7 @@ async fn activity_subscriptions_are_listed_a_page_at_a_time_and_deleted_with_the
 #[tokio::test]
 async fn account_activity_subscriptions_are_user_context_only() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
     let path = format!("/2/account_activity/webhooks/{webhook_id}/subscriptions/all");
     let (status, _) = call(
@@ -819,7 +817,7 @@ async fn account_activity_subscriptions_are_user_context_only() {
 #[tokio::test]
 async fn replay_jobs_take_the_bearer_token_and_a_recent_window() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
     let bearer = sandbox.x_bearer_token();
     let minute = |secs_ago: i64| x_minute(shared::now_epoch() - secs_ago);
@@ -901,7 +899,7 @@ fn posts_url(sandbox: &Sandbox) -> String {
 #[tokio::test]
 async fn replies_are_posted_with_user_context_and_follow_the_spec() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = posts_url(&sandbox);
     let secret = sandbox.config().x_consumer_secret.clone();
     let reply =
@@ -939,7 +937,7 @@ async fn replies_are_posted_with_user_context_and_follow_the_spec() {
 #[tokio::test]
 async fn dms_to_a_user_whose_dms_are_closed_are_refused_with_403() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = dm_url(&sandbox, CUSTOMER);
     let secret = sandbox.config().x_consumer_secret.clone();
     sandbox.set_x_dms_closed(CUSTOMER, true);
@@ -986,7 +984,7 @@ async fn dms_to_a_user_whose_dms_are_closed_are_refused_with_403() {
 #[tokio::test]
 async fn a_mention_event_is_a_v2_post_with_its_author_included() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let (post_id, event) = sandbox.x_activity_mention(
         CUSTOMER,
         "jordan_cust",

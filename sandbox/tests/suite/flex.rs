@@ -1,9 +1,7 @@
 //! The Flex Interactions API and TaskRouter emulation, driven over HTTP as the bridge drives it,
 //! and the agent's side of a task (accept, reply, complete).
 
-mod common;
-
-use common::{send, Receiver, Twilio};
+use crate::common::{send, Receiver, Twilio};
 use sandbox::{Fault, Sandbox, SandboxError, Service};
 use serde_json::{json, Value};
 
@@ -100,7 +98,7 @@ fn is_sid(value: &Value, prefix: &str) -> bool {
 
 async fn setup() -> (Receiver, Sandbox, Twilio) {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     (receiver, sandbox, twilio)
 }
@@ -661,7 +659,7 @@ async fn faults_can_target_interactions_and_strike_after_processing() {
     assert_eq!(sandbox.tasks().len(), 2);
 }
 
-fn assert_signed(sandbox: &Sandbox, receiver: &Receiver, request: &common::Captured) {
+fn assert_signed(sandbox: &Sandbox, receiver: &Receiver, request: &crate::common::Captured) {
     let url = format!("{}{}", receiver.url, request.uri);
     assert!(
         shared::twilio::signature::verify(

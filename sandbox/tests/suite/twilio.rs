@@ -1,8 +1,6 @@
 //! The Twilio Conversations emulation, driven over HTTP as the bridge drives it.
 
-mod common;
-
-use common::{send, Receiver, Twilio};
+use crate::common::{send, Receiver, Twilio};
 use sandbox::{SandboxError, Service};
 use serde_json::json;
 
@@ -58,7 +56,11 @@ async fn bridge_conversation(twilio: &Twilio, receiver: &Receiver) -> String {
     sid
 }
 
-fn assert_signed(sandbox: &sandbox::Sandbox, receiver: &Receiver, request: &common::Captured) {
+fn assert_signed(
+    sandbox: &sandbox::Sandbox,
+    receiver: &Receiver,
+    request: &crate::common::Captured,
+) {
     let url = format!("{}{}", receiver.url, request.uri);
     assert!(
         shared::twilio::signature::verify(
@@ -74,7 +76,7 @@ fn assert_signed(sandbox: &sandbox::Sandbox, receiver: &Receiver, request: &comm
 #[tokio::test]
 async fn refuses_bad_auth() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = format!("{}/v1/Conversations", sandbox.url());
     let http = shared::lambda::http_client();
     let (status, body) = send(http.post(&url).form(&[("FriendlyName", "a")])).await;
@@ -94,7 +96,7 @@ async fn refuses_bad_auth() {
 #[tokio::test]
 async fn refuses_what_the_spec_refuses() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
 
     let (status, body) = twilio
@@ -174,7 +176,7 @@ async fn refuses_what_the_spec_refuses() {
 #[tokio::test]
 async fn messages_fire_signed_webhooks_only_when_enabled() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let sid = bridge_conversation(&twilio, &receiver).await;
     let messages = format!("/v1/Conversations/{sid}/Messages");
@@ -245,7 +247,7 @@ async fn messages_fire_signed_webhooks_only_when_enabled() {
 #[tokio::test]
 async fn flex_side_fires_agent_events_and_close() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let sid = bridge_conversation(&twilio, &receiver).await;
 
@@ -320,7 +322,7 @@ async fn flex_side_fires_agent_events_and_close() {
 #[tokio::test]
 async fn rest_state_update_fires_only_with_the_header() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let first = bridge_conversation(&twilio, &receiver).await;
     let second = bridge_conversation(&twilio, &receiver).await;
@@ -355,7 +357,7 @@ async fn rest_state_update_fires_only_with_the_header() {
 #[tokio::test]
 async fn participants_and_participant_conversations() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let sid = bridge_conversation(&twilio, &receiver).await;
 
@@ -407,7 +409,7 @@ async fn participants_and_participant_conversations() {
 #[tokio::test]
 async fn conversations_with_participants_are_created_whole() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let path = "/v1/ConversationWithParticipants";
     let (status, c) = twilio
@@ -477,7 +479,7 @@ async fn conversations_with_participants_are_created_whole() {
 #[tokio::test]
 async fn injected_faults_come_before_auth_and_are_counted() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     sandbox.inject_fault(Service::Twilio, 429, 2, 3);
     for _ in 0..2 {
@@ -500,7 +502,7 @@ async fn injected_faults_come_before_auth_and_are_counted() {
 async fn the_bridge_client_is_accepted() {
     use shared::twilio::{NewConversation, NewMessage, ScopedWebhook, TwilioClient, TwilioConfig};
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let client = TwilioClient::new(
         shared::lambda::http_client(),
         TwilioConfig {
@@ -567,7 +569,7 @@ async fn the_bridge_client_is_accepted() {
 #[tokio::test]
 async fn responses_follow_the_spec_schemas() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let (status, c) = twilio
         .form(
@@ -609,7 +611,7 @@ async fn responses_follow_the_spec_schemas() {
 #[tokio::test]
 async fn get_webhooks_carry_signed_query_parameters() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let (_, c) = twilio.form("/v1/Conversations", &[]).await;
     let sid = c["sid"].as_str().unwrap();
@@ -637,7 +639,7 @@ async fn get_webhooks_carry_signed_query_parameters() {
 #[tokio::test]
 async fn control_routes_drive_the_agent() {
     let receiver = Receiver::start().await;
-    let sandbox = common::sandbox_for(&receiver).await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let sid = bridge_conversation(&twilio, &receiver).await;
     let http = shared::lambda::http_client();

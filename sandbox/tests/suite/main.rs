@@ -1,0 +1,8 @@
+//! The sandbox's integration tests, in one binary (one link instead of one per file): each
+//! emulated API against its spec, through real HTTP.
+
+mod common;
+mod discord;
+mod flex;
+mod twilio;
+mod x;
