@@ -98,6 +98,12 @@ impl ConversationSettings {
     }
 }
 
+/// Whether a conversation's attributes (JSON) mark it as one the bridge opened.
+fn is_ours(attributes: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(attributes)
+        .is_ok_and(|a| a[crate::flex::BRIDGE_ATTRIBUTE] == serde_json::Value::Bool(true))
+}
+
 /// The attributes of a conversation the bridge opens: marked as ours (so a conversation left
 /// open in Twilio can be found again), with the customer's platform, identity and handle.
 pub fn conversation_attributes(
@@ -106,7 +112,7 @@ pub fn conversation_attributes(
     handle: Option<&str>,
 ) -> serde_json::Value {
     json!({
-        "flex_bridge": true,
+        crate::flex::BRIDGE_ATTRIBUTE: true,
         "platform": platform,
         "customer_identity": identity,
         "handle": handle,
@@ -331,9 +337,7 @@ impl Conversations {
             .into_iter()
             .find(|c| {
                 c.conversation_state.as_deref() != Some("closed")
-                    && c.conversation_attributes
-                        .as_deref()
-                        .is_some_and(|a| a.contains("\"flex_bridge\""))
+                    && c.conversation_attributes.as_deref().is_some_and(is_ours)
             })
             .map(|c| c.conversation_sid))
     }

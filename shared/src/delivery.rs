@@ -20,14 +20,14 @@ use crate::discord::messages as discord_messages;
 use crate::discord::worker::closed_dms;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::{self, BRIDGE_ATTRIBUTE};
-use crate::idempotency::{Once, Outcome, STEP};
+use crate::idempotency::{Key, Once, Outcome, STEP};
 use crate::lambda::Aws;
 use crate::metrics;
 use crate::now_epoch;
 use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
-use crate::store::{Customer, Platform, Store};
+use crate::store::{Customer, CustomerIdentity, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
 use crate::x::budget::{self, Decision, Priority, Standing};
 use crate::x::{split_for_dm, XApiConfig, XClient};
@@ -126,18 +126,13 @@ const X_BUDGET_NOTE: Once = Once {
 /// durable lane (an outage delays it, never drops it): `identity` gives the platform and user
 /// id (on Discord the DM channel is opened first). `id` makes the job unique.
 pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
-    let (platform, user_id) = identity.split_once('-')?;
-    let platform = match platform {
-        "x" => Platform::X,
-        "discord" => Platform::Discord,
-        _ => return None,
-    };
+    let CustomerIdentity { platform, user_id } = identity.parse().ok()?;
     Some(OutboundJob {
         id: id.to_owned(),
         customer: Customer {
             identity: identity.to_owned(),
             platform,
-            address: user_id.to_owned(),
+            address: user_id,
             // The lane: this customer's bridge notices, in order.
             conversation_sid: identity.to_owned(),
             handle: None,
@@ -337,7 +332,7 @@ impl Delivery {
     }
 
     async fn handle_job(&self, record: &QueueRecord, job: &OutboundJob) -> Handled {
-        let key = format!("delivered#{}", job.id);
+        let key = Key::Delivered(&job.id).to_string();
         let outcome = DELIVER_ONCE
             .run(self.store.as_ref(), &key, || self.deliver(job))
             .await;
@@ -447,14 +442,18 @@ impl Delivery {
             return Ok(true);
         }
         let sid = &job.customer.conversation_sid;
-        let key = format!("joined#{sid}#{identity}");
+        let key = Key::Joined {
+            conversation: sid,
+            agent: identity,
+        }
+        .to_string();
         if !self.store.claim_event(&key, JOINED_TTL_SECS).await? {
             tracing::info!("the customer was already told this agent joined");
             return Ok(false);
         }
         // A transfer's second agent: on X, when the DM budget is short, the customer can do
         // without hearing of it (the first agent's claim tells which is which).
-        let first_key = format!("joined#{sid}");
+        let first_key = Key::FirstJoined(sid).to_string();
         let first = job.customer.platform != Platform::X
             || self.store.claim_event(&first_key, JOINED_TTL_SECS).await?;
         // The first agent's "joined" goes with the agent's messages (it is queued before them,
@@ -476,7 +475,7 @@ impl Delivery {
 
     /// The support case of the conversation, if the hand-off opened one.
     async fn support_case(&self, customer: &Customer) -> Result<Option<Case>, DeliveryError> {
-        let source = format!("handoff#{}", customer.conversation_sid);
+        let source = Key::HandoffCase(&customer.conversation_sid).to_string();
         Ok(self.store.case_for_source(&source).await?)
     }
 
@@ -554,7 +553,7 @@ impl Delivery {
                 }
                 // A retry after a later part failed does not send the earlier parts again.
                 for (n, piece) in pieces.iter().enumerate() {
-                    let part = format!("delivery#{}#part{n}", job.id);
+                    let part = Key::DeliveryPart(&job.id, n).to_string();
                     STEP.step(self.store.as_ref(), &part, || {
                         self.send_x_dm(x, job, priority, piece)
                     })
@@ -670,10 +669,18 @@ impl Delivery {
         let post = || flex::post_note(&self.twilio, sid, &note, "delivery_failed", &job.id);
         let once = match err {
             DeliveryError::DmsClosed { until } => {
-                Some((DMS_CLOSED_NOTE, format!("dms-closed-noted#{sid}#{until}")))
+                let key = Key::DmsClosedNoted {
+                    conversation: sid,
+                    until: *until,
+                };
+                Some((DMS_CLOSED_NOTE, key.to_string()))
             }
             DeliveryError::XBudgetSpent { until } if !to_dlq => {
-                Some((X_BUDGET_NOTE, format!("x-budget-noted#{sid}#{until}")))
+                let key = Key::XBudgetNoted {
+                    conversation: sid,
+                    until: *until,
+                };
+                Some((X_BUDGET_NOTE, key.to_string()))
             }
             _ => None,
         };

@@ -12,7 +12,7 @@ use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 use crate::lambda::Aws;
 use crate::queue::{OutboundJob, OutboundKind, Queue};
 use crate::retry::HttpError;
-use crate::store::{Customer, Store};
+use crate::store::{Customer, CustomerIdentity, Store};
 use crate::twilio::events::Event;
 use crate::twilio::signature;
 use crate::twilio::{NewMessage, TwilioClient};
@@ -80,7 +80,7 @@ pub fn verify_webhook(
 
 /// Customer identities are `x-<id>` / `discord-<id>`; agents' are Flex worker identities.
 pub fn is_customer_identity(identity: &str) -> bool {
-    identity.starts_with("x-") || identity.starts_with("discord-")
+    identity.parse::<CustomerIdentity>().is_ok()
 }
 
 impl FlexWebhooks {

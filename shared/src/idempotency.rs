@@ -7,6 +7,77 @@ use std::future::Future;
 
 use crate::store::{Store, StoreError};
 
+/// Every key the bridge claims work under or finds a case by, in one place: a key written in one
+/// file and read in another (a hand-off's case) cannot drift apart, and none collides with
+/// another kind's. Their text is what deployed tables hold: it does not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key<'a> {
+    /// A customer's X DM, by X's event id: posted to Flex (or answered) once.
+    XDm(&'a str),
+    /// A public mention, by post id: posted to Flex once.
+    XPost(&'a str),
+    /// The invitation to DM sent to a mention's author (once per 24 hours).
+    XInvite(&'a str),
+    /// A chatbot turn, by the customer's message SID.
+    BotTurn(&'a str),
+    /// A hand-off's attempt at the Interactions API, by conversation SID.
+    Interaction(&'a str),
+    /// The support case a hand-off opened, by conversation SID (a case source).
+    HandoffCase(&'a str),
+    /// A delivery job done, by job id.
+    Delivered(&'a str),
+    /// One part of a long X DM, by job id and part.
+    DeliveryPart(&'a str, usize),
+    /// "Agent joined" told, by conversation SID and agent identity.
+    Joined {
+        conversation: &'a str,
+        agent: &'a str,
+    },
+    /// The first agent of a conversation told.
+    FirstJoined(&'a str),
+    /// A Discord interaction's work, by interaction id; also the case source of its report.
+    DiscordInteraction(&'a str),
+    /// A Discord interaction's message posted to Flex.
+    DiscordPosted(&'a str),
+    /// A Discord user whose DMs refused the bridge (50007), by customer identity.
+    DmsClosed(&'a str),
+    /// The agent told of closed DMs, once per conversation and mark.
+    DmsClosedNoted { conversation: &'a str, until: i64 },
+    /// The agent told of a short X DM budget, once per conversation and reset.
+    XBudgetNoted { conversation: &'a str, until: i64 },
+}
+
+impl std::fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::XDm(event) => write!(f, "x#{event}"),
+            Key::XPost(post) => write!(f, "x#post-{post}"),
+            Key::XInvite(author) => write!(f, "x-invite#{author}"),
+            Key::BotTurn(message) => write!(f, "bot#{message}"),
+            Key::Interaction(sid) => write!(f, "interaction#{sid}"),
+            Key::HandoffCase(sid) => write!(f, "handoff#{sid}"),
+            Key::Delivered(job) => write!(f, "delivered#{job}"),
+            Key::DeliveryPart(job, n) => write!(f, "delivery#{job}#part{n}"),
+            Key::Joined {
+                conversation,
+                agent,
+            } => write!(f, "joined#{conversation}#{agent}"),
+            Key::FirstJoined(sid) => write!(f, "joined#{sid}"),
+            Key::DiscordInteraction(id) => write!(f, "discord#{id}"),
+            Key::DiscordPosted(id) => write!(f, "discord#{id}#posted"),
+            Key::DmsClosed(identity) => write!(f, "dms-closed#{identity}"),
+            Key::DmsClosedNoted {
+                conversation,
+                until,
+            } => write!(f, "dms-closed-noted#{conversation}#{until}"),
+            Key::XBudgetNoted {
+                conversation,
+                until,
+            } => write!(f, "x-budget-noted#{conversation}#{until}"),
+        }
+    }
+}
+
 /// How long a key is held: `claim_secs` while the work runs (longer than one try, shorter than
 /// the sender's or the queue's retry delay), `keep_secs` once it is done (longer than any
 /// duplicate can arrive). With both equal, the claim is the record: one write, not two (the
@@ -93,6 +164,49 @@ impl Once {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Deployed tables hold these: a key's text never changes.
+    #[test]
+    fn keys_keep_their_text() {
+        let keys = [
+            (Key::XDm("19"), "x#19"),
+            (Key::XPost("18"), "x#post-18"),
+            (Key::XInvite("29"), "x-invite#29"),
+            (Key::BotTurn("IM1"), "bot#IM1"),
+            (Key::Interaction("CH1"), "interaction#CH1"),
+            (Key::HandoffCase("CH1"), "handoff#CH1"),
+            (Key::Delivered("IM2"), "delivered#IM2"),
+            (Key::DeliveryPart("IM2", 1), "delivery#IM2#part1"),
+            (
+                Key::Joined {
+                    conversation: "CH1",
+                    agent: "sam",
+                },
+                "joined#CH1#sam",
+            ),
+            (Key::FirstJoined("CH1"), "joined#CH1"),
+            (Key::DiscordInteraction("12"), "discord#12"),
+            (Key::DiscordPosted("12"), "discord#12#posted"),
+            (Key::DmsClosed("discord-8"), "dms-closed#discord-8"),
+            (
+                Key::DmsClosedNoted {
+                    conversation: "CH1",
+                    until: 5,
+                },
+                "dms-closed-noted#CH1#5",
+            ),
+            (
+                Key::XBudgetNoted {
+                    conversation: "CH1",
+                    until: 5,
+                },
+                "x-budget-noted#CH1#5",
+            ),
+        ];
+        for (key, text) in keys {
+            assert_eq!(key.to_string(), text);
+        }
+    }
     use crate::store::MemoryStore;
 
     const ONCE: Once = Once {

@@ -9,6 +9,7 @@
 use serde_json::json;
 
 use crate::conversations::conversation_attributes;
+use crate::idempotency::Key;
 use crate::retry::HttpError;
 use crate::routing::FlexTaskRouting;
 use crate::store::{Customer, Store, StoreError};
@@ -44,7 +45,7 @@ pub async fn hand_off(
 ) -> Result<String, HandoffError> {
     let sid = &customer.conversation_sid;
     let first_attempt = store
-        .claim_event(&format!("interaction#{sid}"), ATTEMPT_TTL_SECS)
+        .claim_event(&Key::Interaction(sid).to_string(), ATTEMPT_TTL_SECS)
         .await?;
     let existing = if first_attempt {
         None

@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::cases::{self, CaseKind, NewCase};
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::flex::{is_customer_identity, verify_webhook};
-use crate::idempotency::{Once, Outcome};
+use crate::idempotency::{Key, Once, Outcome};
 use crate::lambda::Aws;
 use crate::queue::{OutboundJob, OutboundKind, Queue, Suggestion};
 use crate::routing::{FlexTaskRouting, Routing};
@@ -103,7 +103,7 @@ impl Chatbot {
             return Ok(WebResponse::ignored("not the customer"));
         }
         let span = tracing::info_span!("bot_turn", conversation_sid = %conversation_sid, message_sid = %message_sid);
-        let seen = format!("bot#{message_sid}");
+        let seen = Key::BotTurn(&message_sid).to_string();
         let outcome = TURN_ONCE
             .run(self.store.as_ref(), &seen, || {
                 self.turn(&conversation_sid, &message_sid, &body, &attributes)
@@ -237,7 +237,7 @@ impl Chatbot {
             .unwrap_or("Support request");
         let case = cases::file(
             self.store.as_ref(),
-            &format!("handoff#{}", customer.conversation_sid),
+            &Key::HandoffCase(&customer.conversation_sid).to_string(),
             NewCase {
                 kind: CaseKind::Support,
                 title: first_question.chars().take(100).collect(),

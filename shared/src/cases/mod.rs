@@ -150,11 +150,6 @@ impl Case {
     pub fn had_agent(&self) -> bool {
         self.timeline.iter().any(|e| e.event.ends_with(JOINED))
     }
-
-    /// `x` or `discord`, from the reporter's identity.
-    pub fn platform(&self) -> &str {
-        self.reporter.split('-').next().unwrap_or_default()
-    }
 }
 
 /// `CS-1042` → 1042.

@@ -11,7 +11,7 @@ use crate::cases::views::{self, CaseQuery};
 use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
-use crate::idempotency::{Once, Outcome, STEP};
+use crate::idempotency::{Key, Once, Outcome, STEP};
 use crate::lambda::Aws;
 use crate::queue::{process_in_order, Handled, QueueRecord};
 use crate::retry::HttpError;
@@ -38,6 +38,7 @@ Allow direct messages from server members), then send /helpme with your message.
 /// customer's `/reply` does not lift it (their DMs may still be closed); it lapses after
 /// [`closed_dms::MARK_SECS`], or when a `/helpme` confirmation DM gets through.
 pub mod closed_dms {
+    use crate::idempotency::Key;
     use crate::store::{Store, StoreError};
 
     /// How long a refusal is believed.
@@ -45,7 +46,7 @@ pub mod closed_dms {
 
     /// The mark's event key in the store.
     pub fn key(identity: &str) -> String {
-        format!("dms-closed#{identity}")
+        Key::DmsClosed(identity).to_string()
     }
 
     /// Until when (epoch seconds) the customer `identity` (`discord-<user id>`) is not written
@@ -128,11 +129,13 @@ impl DiscordWorker {
             return Handled::Retry;
         };
         let span = tracing::info_span!("discord_work", event_id = %job.context.interaction_id, conversation_sid = tracing::field::Empty);
-        self.handle_job(job).instrument(span).await
+        // Boxed: nested in the Lambda runtime's futures, the job's future is deeper than rustc's
+        // default recursion limit lets it lay out discord-worker's `main`.
+        Box::pin(self.handle_job(job)).instrument(span).await
     }
 
     async fn handle_job(&self, job: DiscordJob) -> Handled {
-        let key = format!("discord#{}", job.context.interaction_id);
+        let key = Key::DiscordInteraction(&job.context.interaction_id).to_string();
         let outcome = WORK_ONCE
             .run(self.conversations.store.as_ref(), &key, || self.work(&job))
             .await;
@@ -286,7 +289,7 @@ impl DiscordWorker {
     /// A retry after a failed confirmation does not post the question to Flex again.
     async fn help_me(&self, job: &DiscordJob, question: &str) -> Result<String, WorkError> {
         let dm_channel = self.discord.open_dm(&job.context.user_id).await?;
-        let posted = format!("discord#{}#posted", job.context.interaction_id);
+        let posted = Key::DiscordPosted(&job.context.interaction_id).to_string();
         STEP.step(self.conversations.store.as_ref(), &posted, || async {
             self.post(job, &dm_channel, question).await.map(drop)
         })
@@ -329,7 +332,7 @@ impl DiscordWorker {
     ) -> Result<String, WorkError> {
         let context = &job.context;
         let reporter = Platform::Discord.identity(&context.user_id);
-        let source = format!("discord#{}", context.interaction_id);
+        let source = Key::DiscordInteraction(&context.interaction_id).to_string();
         let new = NewCase {
             kind,
             title: title.to_owned(),

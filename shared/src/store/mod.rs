@@ -40,9 +40,9 @@ impl Platform {
         }
     }
 
-    /// The Flex identity of a platform user: no PII, no `:` or `@` (Twilio's advice).
+    /// The Flex identity of a platform user (see [`CustomerIdentity`]).
     pub fn identity(self, user_id: &str) -> String {
-        format!("{}-{user_id}", self.as_str())
+        CustomerIdentity::new(self, user_id).to_string()
     }
 
     pub fn display_name(self) -> &'static str {
@@ -50,6 +50,52 @@ impl Platform {
             Platform::X => "X",
             Platform::Discord => "Discord",
         }
+    }
+}
+
+/// A customer's Flex identity, `x-<user id>` or `discord-<user id>`: no PII, no `:` or `@`
+/// (Twilio's advice). The one way to write one and to read one back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerIdentity {
+    pub platform: Platform,
+    pub user_id: String,
+}
+
+impl CustomerIdentity {
+    pub fn new(platform: Platform, user_id: impl Into<String>) -> Self {
+        Self {
+            platform,
+            user_id: user_id.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for CustomerIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.platform.as_str(), self.user_id)
+    }
+}
+
+/// A Flex identity that is not a customer's (an agent's, the bot's, a notice lane's).
+#[derive(Debug, thiserror::Error)]
+#[error("not a customer identity: {0:?}")]
+pub struct NotACustomer(String);
+
+impl std::str::FromStr for CustomerIdentity {
+    type Err = NotACustomer;
+
+    fn from_str(identity: &str) -> Result<Self, Self::Err> {
+        let not = || NotACustomer(identity.to_owned());
+        let (platform, user_id) = identity.split_once('-').ok_or_else(not)?;
+        let platform = match platform {
+            "x" => Platform::X,
+            "discord" => Platform::Discord,
+            _ => return Err(not()),
+        };
+        if user_id.is_empty() {
+            return Err(not());
+        }
+        Ok(Self::new(platform, user_id))
     }
 }
 
@@ -619,5 +665,29 @@ pub mod contract {
         store.end_conversation("CH4").await.unwrap();
         store.set_quick_replies(&c, &labels).await.unwrap();
         assert_eq!(store.customer("x-4").await.unwrap(), RETURNING);
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    #[test]
+    fn identities_read_back_what_they_write() {
+        for (platform, id) in [
+            (Platform::X, "2900000001"),
+            (Platform::Discord, "800000000000000002"),
+        ] {
+            let identity = CustomerIdentity::new(platform, id);
+            assert_eq!(
+                identity.to_string().parse::<CustomerIdentity>().unwrap(),
+                identity
+            );
+            assert_eq!(platform.identity(id), identity.to_string());
+        }
+        assert_eq!(Platform::X.identity("1"), "x-1");
+        for not in ["", "x-", "x", "sam@acme.example", "slack-1", "Flex Bridge"] {
+            assert!(not.parse::<CustomerIdentity>().is_err(), "{not}");
+        }
     }
 }

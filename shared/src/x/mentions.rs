@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::config::{ConfigError, Env};
 use crate::delivery;
 use crate::flex;
-use crate::idempotency::{Once, Outcome};
+use crate::idempotency::{Key, Once, Outcome};
 use crate::metrics;
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform};
@@ -193,14 +193,14 @@ impl XWorker {
     /// is invited to DM once per 24 h.
     pub(super) async fn mention(&self, job: &XJob) -> Result<(), WorkError> {
         let store = self.conversations.store.as_ref();
-        let key = format!("x#post-{}", job.event_id);
+        let key = Key::XPost(&job.event_id).to_string();
         FORWARD_ONCE
             .step(store, &key, || self.post_mention(job))
             .await?;
         let Some(invitations) = &self.mentions else {
             return Ok(());
         };
-        let key = format!("x-invite#{}", job.sender_id);
+        let key = Key::XInvite(&job.sender_id).to_string();
         match INVITE_ONCE
             .run(store, &key, || self.invite(invitations, job))
             .await?

@@ -17,7 +17,7 @@ use crate::cases::views;
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::delivery;
-use crate::idempotency::Once;
+use crate::idempotency::{Key, Once};
 use crate::lambda::Aws;
 use crate::queue::{process_in_order, Queue, QueueRecord};
 use crate::store::{CustomerSlot, Platform};
@@ -140,7 +140,7 @@ impl XWorker {
                 .await;
         }
         let slot = store.customer(&identity).await?;
-        let key = format!("x#{}", job.event_id);
+        let key = Key::XDm(&job.event_id).to_string();
         if let (Some(score), Some(case_id)) = (views::rating(&job.text), slot.asked_to_rate()) {
             // Claimed like a message to Flex: a digit forwarded into a chat before its survey
             // was asked (a quick reply, then X replays the event) is not taken for a rating, and

@@ -304,7 +304,11 @@ pub fn details(case: &Case) -> String {
     field("Status", case.status.display_name());
     field("Title", &case.title);
     field("Reporter", &case.reporter);
-    field("Platform", case.platform());
+    let platform = case.reporter.parse::<shared::store::CustomerIdentity>();
+    field(
+        "Platform",
+        platform.map_or("", |identity| identity.platform.as_str()),
+    );
     field("Opened", &format!("{} UTC", utc(case.opened_at)));
     field("Updated", &format!("{} UTC", utc(updated_at(case))));
     field(
