@@ -100,7 +100,11 @@ impl DiscordInteractions {
             _ => {}
         }
         let job = DiscordJob { context, action };
-        let body = serde_json::to_string(&job).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        // Our own job not serialising is the bridge's failure, not the caller's: 503.
+        let body = serde_json::to_string(&job).map_err(|err| {
+            tracing::error!(error = %err, "could not serialise the interaction's job");
+            ApiError::Unavailable { retry_after: None }
+        })?;
         // One group per user keeps a customer's messages in order; the interaction id drops
         // Discord's (rare) duplicate deliveries.
         self.queue
