@@ -32,7 +32,7 @@ impl AwsResources {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             return Err("AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)".into());
         }
-        let config = shared::lambda::aws_config().await;
+        let config = shared::sdk_http::aws_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table = format!("{prefix}-table");

@@ -183,7 +183,7 @@ impl Console {
                 store,
                 queue,
                 bot_name: bot_name.into(),
-                http: shared::lambda::http_client_builder()
+                http: shared::http::http_client_builder()
                     .timeout(Duration::from_secs(30))
                     .build()
                     .unwrap_or_default(),
@@ -358,7 +358,7 @@ impl Console {
     /// the delivery queue (as `flex-bridge cases resolve` does).
     pub async fn resolve_case(&self, id: &str, note: &str) -> Result<Case, ConsoleError> {
         let case = cases::resolve(&*self.inner.store, id, OPERATOR, note).await?;
-        if let Some(job) = shared::delivery::resolved_notice(&case, note) {
+        if let Some(job) = shared::queue::resolved_notice(&case, note) {
             job.enqueue(&*self.inner.queue)
                 .await
                 .map_err(|e| ConsoleError::Queue(format!("{} resolved, but {e}", case.id)))?;

@@ -263,7 +263,7 @@ impl LocalBridge {
         } = backend.create(&options).await?;
 
         let console = Console::new(sandbox.clone(), store.clone(), queue.clone(), BOT_NAME);
-        let http = shared::lambda::http_client();
+        let http = shared::http::http_client();
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
         let retry = RetryPolicy {
             first_backoff: Duration::from_millis(50),

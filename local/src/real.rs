@@ -433,7 +433,7 @@ impl RealConfig {
 
     /// The handlers of every function, as the Lambdas build them, on `store` and the queues.
     fn functions(&self, store: Arc<dyn Store>, queues: &RealQueues) -> Functions {
-        let http = shared::lambda::http_client();
+        let http = shared::http::http_client();
         let twilio = TwilioClient::new(http.clone(), self.twilio.clone());
         let conversations = Conversations {
             store: store.clone(),

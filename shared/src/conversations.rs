@@ -22,8 +22,7 @@ use crate::store::{Customer, CustomerSlot, Platform, Store, StoreError};
 use crate::twilio::{self, NewConversation, NewMessage, ScopedWebhook, TwilioClient};
 
 /// Routes Twilio's conversation-scoped webhooks reach (see template.yaml).
-pub const FLEX_OUTBOUND_PATH: &str = "/twilio/flex-outbound";
-pub const CHANNEL_UPDATED_PATH: &str = "/twilio/channel-updated";
+pub use crate::routes::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 
 /// How long one request may hold the right to open a customer's conversation. Its set-up has
 /// a deadline well inside it (`ConversationSettings::set_up_deadline`).

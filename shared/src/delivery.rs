@@ -14,20 +14,20 @@ use tracing::Instrument;
 use serde_json::json;
 
 use crate::bot::{handoff, replies};
-use crate::cases::{self, views, Case, CaseError, CaseKind};
+use crate::cases::{self, views, Case, CaseError};
 use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::worker::closed_dms;
 use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
 use crate::flex::{self, BRIDGE_ATTRIBUTE};
 use crate::idempotency::{Key, Once, Outcome, STEP};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::metrics;
 use crate::now_epoch;
 use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
-use crate::store::{Customer, CustomerIdentity, Platform, Store};
+use crate::store::{Customer, Platform, Store};
 use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
 use crate::x::budget::{self, Decision, Priority, Standing};
 use crate::x::{split_for_dm, XApiConfig, XClient};
@@ -121,52 +121,6 @@ const X_BUDGET_NOTE: Once = Once {
     claim_secs: 90,
     keep_secs: 2 * 24 * 3600,
 };
-
-/// A job telling a customer `text` on their platform outside any conversation, through the
-/// durable lane (an outage delays it, never drops it): `identity` gives the platform and user
-/// id (on Discord the DM channel is opened first). `id` makes the job unique.
-pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
-    let CustomerIdentity { platform, user_id } = identity.parse().ok()?;
-    Some(OutboundJob {
-        id: id.to_owned(),
-        customer: Customer {
-            identity: identity.to_owned(),
-            platform,
-            address: user_id,
-            // The lane: this customer's bridge notices, in order.
-            conversation_sid: identity.to_owned(),
-            handle: None,
-            quick_replies: Vec::new(),
-        },
-        kind: OutboundKind::CaseUpdate { text },
-    })
-}
-
-/// Like [`notice_for`], for a line the customer can do without ([`OutboundKind::Courtesy`]).
-pub fn courtesy_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
-    let mut job = notice_for(identity, id, String::new())?;
-    job.kind = OutboundKind::Courtesy { text };
-    Some(job)
-}
-
-/// A job telling a case's reporter `text` (see [`notice_for`]); `key` makes it unique.
-pub fn case_update_job(case: &Case, key: &str, text: String) -> Option<OutboundJob> {
-    notice_for(&case.reporter, &format!("case-{}-{key}", case.id), text)
-}
-
-/// After an operator resolved `case` with `note`: the job telling a bug's or a feature
-/// request's reporter (support cases were closed in the customer's own chat: none).
-pub fn resolved_notice(case: &Case, note: &str) -> Option<OutboundJob> {
-    if case.kind == CaseKind::Support {
-        return None;
-    }
-    let text = format!(
-        "Your {} {} is resolved: {note}",
-        case.kind.display_name().to_lowercase(),
-        case.id
-    );
-    case_update_job(case, &format!("resolved-{}", case.timeline.len()), text)
-}
 
 /// Whether a weighed DM went out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -290,7 +244,7 @@ async fn send_discord(
 
 impl Delivery {
     /// Everything `outbound-delivery` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let table = env.required("TABLE_NAME");
         let twilio = TwilioConfig::from_env(&mut env);
         // A deployment may serve X, Discord or both: a platform is configured when its first
@@ -307,7 +261,7 @@ impl Delivery {
             name: "DELIVERY_MAX_RECEIVES",
             reason: "expected a whole number".into(),
         })?;
-        let http = &aws.http;
+        let http = aws.http();
         Ok(Self {
             store: aws.store(table),
             twilio: TwilioClient::new(http.clone(), twilio),

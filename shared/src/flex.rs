@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::queue::{OutboundJob, OutboundKind, Queue};
 use crate::retry::HttpError;
 use crate::store::{Customer, CustomerIdentity, Store};
@@ -85,7 +85,7 @@ pub fn is_customer_identity(identity: &str) -> bool {
 
 impl FlexWebhooks {
     /// Everything `flex-outbound` and `channel-updated` need, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
         let public_url = PublicUrl::from_env(&mut env);
         let table = env.required("TABLE_NAME");

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::config::{ConfigError, Env};
+use crate::http::http_client;
 use crate::queue::{backoff, delay_retry, Failure, Queue, SqsQueue};
-use crate::sdk_http::SdkHttpClient;
+use crate::sdk_http::aws_config_on;
+use crate::resources::Resources;
 use crate::secrets;
 use crate::store::{DynamoStore, Store};
 
@@ -36,20 +37,6 @@ fn secret_arn(vars: &HashMap<String, String>) -> Option<String> {
     vars.get(secrets::SECRETS_ARN)
         .map(|arn| arn.trim().to_owned())
         .filter(|arn| !arn.is_empty())
-}
-
-/// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators), for a
-/// process that calls only AWS.
-pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config_on(&http_client()).await
-}
-
-/// The same, sending through `http`, the process's one HTTP client.
-pub async fn aws_config_on(http: &reqwest::Client) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(SdkHttpClient::new(http.clone()))
-        .load()
-        .await
 }
 
 /// What a cold start builds once and every client is made from: the process's one HTTP client
@@ -105,36 +92,18 @@ impl Aws {
     }
 }
 
-/// The one HTTP client of a process, for Twilio, X, Discord and the AWS SDK. Its timeout stays
-/// well under the functions' Lambda timeout, so a hung remote becomes a retry, not a killed
-/// invocation.
-pub fn http_client() -> reqwest::Client {
-    http_client_builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(3))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build()
-        .expect("TLS backend available")
-}
+impl Resources for Aws {
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
 
-/// A reqwest client builder on the bridge's TLS configuration, for clients with other timeouts
-/// (the CLI, the emulators). `reqwest::Client::new()` would panic: ring is installed per client,
-/// not as a process-wide default.
-pub fn http_client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder().tls_backend_preconfigured(tls_config())
-}
+    fn store(&self, table: String) -> Arc<dyn Store> {
+        Aws::store(self, table)
+    }
 
-/// TLS 1.2 and 1.3 with ring, trusting Mozilla's root program as compiled into `webpki-roots`:
-/// building it reads no file, so a cold start pays nothing for certificates.
-fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
+    fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
+        Aws::queue(self, queue_url)
+    }
 }
 
 pub fn to_web_request(request: Request) -> WebRequest {

@@ -204,7 +204,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_refused_before_sending_is_permanent_and_sent_once() {
         let attempts = std::sync::atomic::AtomicU32::new(0);
-        let client = crate::lambda::http_client();
+        let client = crate::http::http_client();
         let err = RetryPolicy::default()
             .send("t", || {
                 attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

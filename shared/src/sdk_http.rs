@@ -101,6 +101,20 @@ fn connector_error(err: reqwest::Error) -> ConnectorError {
     }
 }
 
+/// Shared AWS configuration (region, credentials, and `AWS_ENDPOINT_URL` for emulators), for a
+/// process that calls only AWS.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config_on(&crate::http::http_client()).await
+}
+
+/// The same, sending through `http`, the process's one HTTP client.
+pub async fn aws_config_on(http: &reqwest::Client) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(SdkHttpClient::new(http.clone()))
+        .load()
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +127,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let connector = Connector {
-            http: crate::lambda::http_client(),
+            http: crate::http::http_client(),
             timeout: Some(Duration::from_secs(2)),
         };
         let request = HttpRequest::try_from(

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
-pub use lambda_http::http;
+pub use http;
 
 /// Webhook bodies we accept are small (a DM, a form post); anything larger is refused unread.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -36,7 +36,7 @@ impl Intercept for CountOperations {
 
 /// A DynamoDB store on `table` whose operations `counter` counts.
 pub async fn counted_store(table: &str, counter: &CountOperations) -> DynamoStore {
-    let sdk = shared::lambda::aws_config().await;
+    let sdk = shared::sdk_http::aws_config().await;
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .interceptor(counter.clone())
         .build();

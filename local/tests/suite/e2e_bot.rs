@@ -268,7 +268,7 @@ async fn chatbot_webhook(
         "not-the-token"
     };
     let signature = shared::twilio::signature::sign(secret, &url, &params);
-    shared::lambda::http_client()
+    shared::http::http_client()
         .post(&url)
         .header(shared::twilio::signature::HEADER, signature)
         .form(&params)

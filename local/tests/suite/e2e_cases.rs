@@ -287,7 +287,7 @@ async fn a_resolved_bug_reaches_its_reporter_through_a_discord_outage() {
         .await
         .unwrap();
     sandbox.inject_fault(Service::Discord, 500, 4, 0);
-    let job = shared::delivery::case_update_job(
+    let job = shared::queue::case_update_job(
         &resolved,
         "resolved",
         format!("Your bug report {} is resolved: fixed in 1.2", bug.id),

@@ -418,7 +418,7 @@ async fn forged_interactions_are_refused() {
         ("garbage signature", body.clone(), "zz".into(), timestamp),
     ];
     sandbox.reset_counts();
-    let client = shared::lambda::http_client();
+    let client = shared::http::http_client();
     for (case, payload, signature, ts) in cases {
         let response = client
             .post(&url)

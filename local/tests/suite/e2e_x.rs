@@ -285,7 +285,7 @@ async fn an_undeliverable_message_leaves_a_note_for_the_agent() {
 async fn crc_challenge_is_answered() {
     const TOKEN: &str = "NjI4ZmM0ZjEtM2Q2Ni00ZjI1LTg0YjYtYzQxMmQzZDFjMDcx";
     let bridge = start("crc").await;
-    let client = shared::lambda::http_client();
+    let client = shared::http::http_client();
     let ok = client
         .get(format!("{}/twitter/webhook?crc_token={TOKEN}", bridge.url))
         .send()
@@ -600,7 +600,7 @@ async fn xchat_events_are_acknowledged_and_never_reach_flex() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_crc_endpoint_is_not_a_signing_oracle() {
     let bridge = start("crc-oracle").await;
-    let client = shared::lambda::http_client();
+    let client = shared::http::http_client();
     let url = format!("{}/twitter/webhook", bridge.url);
     let (_, dm_body) = bridge
         .sandbox

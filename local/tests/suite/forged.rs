@@ -29,7 +29,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "hello").await;
     let sid = conversation_with(&bridge, 1).await.sid;
     sandbox.reset_counts();
-    let client = shared::lambda::http_client();
+    let client = shared::http::http_client();
 
     // X: the customer's DM, signed, then tampered with in transit.
     let x_url = format!("{}/twitter/webhook", bridge.url);
@@ -205,7 +205,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_input_gets_a_short_json_4xx() {
     let bridge = start("badinput").await;
-    let client = shared::lambda::http_client();
+    let client = shared::http::http_client();
     let x_url = format!("{}/twitter/webhook", bridge.url);
     let signed = |body: &[u8]| shared::x::signature::sign(X_CONSUMER_SECRET, body);
     for body in [

@@ -22,7 +22,7 @@ async fn conversations(set_up_deadline: Duration) -> (LocalBridge, Conversations
         .await
         .unwrap();
     let twilio = TwilioClient::new(
-        shared::lambda::http_client(),
+        shared::http::http_client(),
         TwilioConfig::at(
             &bridge.sandbox.url(),
             TWILIO_ACCOUNT_SID,
@@ -217,7 +217,7 @@ async fn an_open_whose_answer_was_lost_keeps_its_conversation() {
         "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
     );
     let (bridge, mut conversations) = conversations(Duration::from_secs(20)).await;
-    let sdk = shared::lambda::aws_config().await;
+    let sdk = shared::sdk_http::aws_config().await;
     let table = format!(
         "lost-answer-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]

@@ -25,7 +25,7 @@ async fn a_failed_message_waits_its_back_off_not_the_visibility_timeout() {
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
     );
-    let sqs = aws_sdk_sqs::Client::new(&shared::lambda::aws_config().await);
+    let sqs = aws_sdk_sqs::Client::new(&shared::sdk_http::aws_config().await);
     let name = format!(
         "backoff-{}.fifo",
         &uuid::Uuid::new_v4().simple().to_string()[..8]

@@ -148,7 +148,7 @@ async fn env_example_filled_in_validates_and_builds_the_handlers() {
 
     // Served on loopback: the handlers answer with the configured secrets.
     let bridge = RealBridge::start(&config, 0).await.expect("starts");
-    let http = shared::lambda::http_client();
+    let http = shared::http::http_client();
     let crc: serde_json::Value = http
         .get(format!(
             "{}/twitter/webhook?crc_token=abcdefghijklmnop123",
@@ -324,7 +324,7 @@ async fn an_unconfigured_platform_refuses_every_request() {
     let body = r#"{"for_user_id":"0","direct_message_events":[]}"#;
     // Signed with an empty secret or any guess: refused.
     for secret in ["", "dummyXconsumerSecret0123456789abcdefghijklmn"] {
-        let status = shared::lambda::http_client()
+        let status = shared::http::http_client()
             .post(format!("{}/twitter/webhook", bridge.url))
             .header(
                 shared::x::signature::HEADER,

@@ -12,7 +12,7 @@ async fn secret(name: &str, text: &str) -> String {
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
     );
-    let client = aws_sdk_secretsmanager::Client::new(&shared::lambda::aws_config().await);
+    let client = aws_sdk_secretsmanager::Client::new(&shared::sdk_http::aws_config().await);
     let name = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     client
         .create_secret()

@@ -109,7 +109,7 @@ fn client(sandbox: &Sandbox) -> DiscordClient {
 
 fn client_with_token(sandbox: &Sandbox, token: &str) -> DiscordClient {
     DiscordClient::new(
-        shared::lambda::http_client(),
+        shared::http::http_client(),
         DiscordApiConfig {
             bot_token: Secret::new(token),
             api_url: sandbox.discord_api_url(),
@@ -128,7 +128,7 @@ fn app_id(sandbox: &Sandbox) -> String {
 
 /// A raw REST call with the bot token: status and JSON body.
 async fn rest(sandbox: &Sandbox, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-    let response = shared::lambda::http_client()
+    let response = shared::http::http_client()
         .request(method, format!("{}{path}", sandbox.discord_api_url()))
         .header(
             "authorization",
@@ -312,7 +312,7 @@ async fn replays_pings_and_the_endpoint_check() {
     assert_eq!(accepted[accepted.len() - 1], body);
 
     // A forged body (not what was signed) is refused by the bridge.
-    let response = shared::lambda::http_client()
+    let response = shared::http::http_client()
         .post(sandbox.discord_interactions_url())
         .header("x-signature-ed25519", "00".repeat(64))
         .header("x-signature-timestamp", "1")
@@ -435,7 +435,7 @@ async fn refusals_look_like_discords() {
         .await
         .unwrap_err();
     assert!(err.is_status(401), "{err}");
-    let response = shared::lambda::http_client()
+    let response = shared::http::http_client()
         .post(format!("{}/users/@me/channels", sandbox.discord_api_url()))
         .json(&json!({"recipient_id": user.id}))
         .send()
@@ -543,7 +543,7 @@ async fn faults_are_counted_and_rate_limits_waited_out() {
 
     // The raw shape.
     sandbox.inject_fault(Service::Discord, 429, 1, 2);
-    let response = shared::lambda::http_client()
+    let response = shared::http::http_client()
         .post(format!("{}/users/@me/channels", sandbox.discord_api_url()))
         .send()
         .await
@@ -575,7 +575,7 @@ async fn faults_are_counted_and_rate_limits_waited_out() {
 #[tokio::test]
 async fn control_routes_drive_discord() {
     let (sandbox, bridge) = start().await;
-    let http = shared::lambda::http_client();
+    let http = shared::http::http_client();
     let base = sandbox.url();
     let post = |path: &str, body: Value| {
         http.post(format!("{base}/sandbox/discord/{path}"))

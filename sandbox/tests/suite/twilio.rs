@@ -78,7 +78,7 @@ async fn refuses_bad_auth() {
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = format!("{}/v1/Conversations", sandbox.url());
-    let http = shared::lambda::http_client();
+    let http = shared::http::http_client();
     let (status, body) = send(http.post(&url).form(&[("FriendlyName", "a")])).await;
     assert_eq!(status, 401);
     assert_eq!(
@@ -504,7 +504,7 @@ async fn the_bridge_client_is_accepted() {
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let client = TwilioClient::new(
-        shared::lambda::http_client(),
+        shared::http::http_client(),
         TwilioConfig {
             account_sid: sandbox.config().twilio_account_sid.clone(),
             auth_token: shared::config::Secret::new(sandbox.config().twilio_auth_token.clone()),
@@ -642,7 +642,7 @@ async fn control_routes_drive_the_agent() {
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let sid = bridge_conversation(&twilio, &receiver).await;
-    let http = shared::lambda::http_client();
+    let http = shared::http::http_client();
     let base = format!("{}/sandbox/conversations/{sid}", sandbox.url());
 
     let join = json!({"identity": "agent@acme.com", "friendly_name": "Sam Rivera"});

@@ -28,7 +28,7 @@ fn authorization(sandbox: &Sandbox, url: &str, consumer_secret: &str) -> String 
 
 async fn post_dm(url: &str, auth: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     send(
-        shared::lambda::http_client()
+        shared::http::http_client()
             .post(url)
             .header("authorization", auth)
             .json(&body),
@@ -69,7 +69,7 @@ async fn dm_send_checks_oauth_and_records_the_text() {
         json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})
     );
     let (status, _) = send(
-        shared::lambda::http_client()
+        shared::http::http_client()
             .post(&url)
             .json(&json!({"text": "x"})),
     )
@@ -124,7 +124,7 @@ async fn the_bridge_client_is_accepted() {
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let c = sandbox.config();
     let client = shared::x::XClient::new(
-        shared::lambda::http_client(),
+        shared::http::http_client(),
         shared::x::XApiConfig {
             consumer_key: c.x_consumer_key.clone(),
             consumer_secret: shared::config::Secret::new(c.x_consumer_secret.clone()),
@@ -146,7 +146,7 @@ async fn faults_answer_in_x_shape_then_clear() {
     let secret = sandbox.config().x_consumer_secret.clone();
     sandbox.inject_fault(Service::X, 429, 2, 7);
     for _ in 0..2 {
-        let response = shared::lambda::http_client()
+        let response = shared::http::http_client()
             .post(&url)
             .header("authorization", authorization(&sandbox, &url, &secret))
             .json(&json!({"text": "hi"}))
@@ -315,7 +315,7 @@ async fn echoes_come_back_from_the_brand_when_enabled() {
 async fn control_routes_wrap_the_methods() {
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
-    let http = shared::lambda::http_client();
+    let http = shared::http::http_client();
     let base = sandbox.url();
 
     let (status, delivery) = send(http.post(format!("{base}/sandbox/x/dm")).json(
@@ -373,7 +373,7 @@ async fn call(
         Some(token) => format!("Bearer {token}"),
         None => user_auth(sandbox, method, url.split('?').next().unwrap()),
     };
-    let mut request = shared::lambda::http_client()
+    let mut request = shared::http::http_client()
         .request(method.parse().unwrap(), &url)
         .header("authorization", auth);
     if let Some(body) = body {
@@ -436,7 +436,7 @@ async fn webhooks_are_crc_checked_listed_with_the_bearer_token_and_deleted() {
     .await;
     assert_eq!(status, 400);
     let (status, _) = send(
-        shared::lambda::http_client()
+        shared::http::http_client()
             .post(format!("{}/2/webhooks", sandbox.url()))
             .json(&json!({"url": other})),
     )

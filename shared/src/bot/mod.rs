@@ -21,7 +21,7 @@ use crate::cases::{self, CaseKind, NewCase};
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
 use crate::flex::{is_customer_identity, verify_webhook};
 use crate::idempotency::{Key, Once, Outcome};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::queue::{OutboundJob, OutboundKind, Queue, Suggestion};
 use crate::routing::{FlexTaskRouting, Routing};
 use crate::store::{BotState, Customer, Store, StoreError};
@@ -29,7 +29,7 @@ use crate::twilio::events::Event;
 use crate::web::{ApiError, WebRequest, WebResponse};
 
 /// The route Twilio's chatbot webhook reaches (see template.yaml).
-pub const CHATBOT_PATH: &str = "/twilio/chatbot";
+pub use crate::routes::CHATBOT_PATH;
 /// Unconfident answers in a row after which the bot hands off.
 pub const MISSES_BEFORE_HANDOFF: u8 = 2;
 /// A `MessageSid` is claimed for a week at once (Twilio never retries these webhooks, so there
@@ -66,7 +66,7 @@ struct Turn {
 
 impl Chatbot {
     /// Everything `chatbot` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
         let public_url = PublicUrl::from_env(&mut env);
         let table = env.required("TABLE_NAME");

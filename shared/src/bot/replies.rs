@@ -4,11 +4,7 @@
 
 use crate::queue::Suggestion;
 
-/// The last numbered option of every bot answer on X, and the Discord button's label.
-pub const TALK_TO_AGENT: &str = "Talk to an agent";
-
-pub const NOT_SURE: &str =
-    "I'm not sure I have an answer for that. Try asking in other words, or ask for an agent.";
+pub use crate::vocabulary::{NOT_SURE, TALK_TO_AGENT};
 const FOUND: &str = "Here's what I found:";
 
 /// The answer as text: the suggestions numbered (title — snippet, then the link) and "Talk to

@@ -18,43 +18,7 @@ use crate::store_error::StoreError;
 /// The first case is `CS-1001`.
 pub const FIRST_CASE_NUMBER: u64 = 1001;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseKind {
-    Bug,
-    Feature,
-    Support,
-}
-
-impl CaseKind {
-    pub const ALL: [CaseKind; 3] = [CaseKind::Support, CaseKind::Bug, CaseKind::Feature];
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            CaseKind::Bug => "Bug report",
-            CaseKind::Feature => "Feature request",
-            CaseKind::Support => "Support request",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseKind::Bug => "bug",
-            CaseKind::Feature => "feature",
-            CaseKind::Support => "support",
-        }
-    }
-}
-
-impl std::str::FromStr for CaseKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown kind {s:?} (support, bug, feature)"))
-    }
-}
+pub use crate::vocabulary::CaseKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -513,7 +513,7 @@ mod tests {
 
     fn client(server: &TestServer) -> DiscordClient {
         DiscordClient::new(
-            crate::lambda::http_client(),
+            crate::http::http_client(),
             DiscordApiConfig {
                 bot_token: Secret::new("test-token"),
                 api_url: format!("{}/api/v10", server.url),

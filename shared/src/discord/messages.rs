@@ -12,9 +12,8 @@ use super::components::{
     Component, MAX_BUTTONS_PER_ROW, MAX_ROWS, STYLE_PRIMARY, STYLE_SECONDARY, STYLE_SUCCESS,
 };
 use super::ids::{self, truncate};
-use crate::bot::replies;
-use crate::queue::Suggestion;
 use crate::quick_replies;
+use crate::vocabulary::{self as replies, Suggestion};
 
 /// Discord's limit on a message's `content` (characters). The OpenAPI spec allows 4000 for
 /// some senders; the documented limit for bots is 2000, so that is what we split at.
@@ -31,7 +30,7 @@ pub const MAX_EMBED_TOTAL: usize = 6000;
 pub const MAX_NONCE: usize = 25;
 
 pub const REPLY_LABEL: &str = "Reply";
-pub const TALK_TO_AGENT_LABEL: &str = crate::bot::replies::TALK_TO_AGENT;
+pub const TALK_TO_AGENT_LABEL: &str = crate::vocabulary::TALK_TO_AGENT;
 pub const HELPED_LABEL: &str = "That helped";
 /// The bot answer embed's colour (Discord blurple).
 const BOT_COLOR: u32 = 0x5865F2;
@@ -288,7 +287,7 @@ fn split_at_most(text: &str, max: usize) -> Vec<String> {
     pieces
 }
 
-pub use crate::cases::CaseKind;
+pub use crate::vocabulary::CaseKind;
 
 /// Red for bugs, blurple for the rest.
 fn embed_color(kind: CaseKind) -> u32 {

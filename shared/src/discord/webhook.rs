@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::interactions::{self, Action, Interaction, InteractionContext};
 use super::{responses, signature, DiscordInteractionsConfig};
 use crate::config::{ConfigError, Env};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::now_epoch;
 use crate::queue::Queue;
 use crate::web::{http::StatusCode, ApiError, WebRequest, WebResponse};
@@ -34,7 +34,7 @@ fn answer(response: &responses::InteractionResponse) -> WebResponse {
 
 impl DiscordInteractions {
     /// Everything `discord-interactions` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let config = DiscordInteractionsConfig::from_env(&mut env);
         let queue_url = env.required("DISCORD_QUEUE_URL");
         env.finish()?;

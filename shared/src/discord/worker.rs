@@ -12,7 +12,7 @@ use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
 use crate::idempotency::{Key, Once, Outcome, STEP};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::queue::{process_in_order, Handled, QueueRecord};
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
@@ -102,7 +102,7 @@ impl WorkError {
 
 impl DiscordWorker {
     /// Everything `discord-worker` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let api = DiscordApiConfig::from_env(&mut env);
         let app = DiscordAppConfig::from_env(&mut env);
         let twilio = TwilioConfig::from_env(&mut env);
@@ -112,10 +112,10 @@ impl DiscordWorker {
         Ok(Self {
             conversations: Conversations {
                 store: aws.store(table),
-                twilio: TwilioClient::new(aws.http.clone(), twilio),
+                twilio: TwilioClient::new(aws.http().clone(), twilio),
                 settings,
             },
-            discord: DiscordClient::new(aws.http.clone(), api),
+            discord: DiscordClient::new(aws.http().clone(), api),
             app,
         })
     }

@@ -17,8 +17,9 @@ use std::future::Future;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::cases::{Case, CaseKind};
 use crate::routing::FlexTaskRouting;
-use crate::store::Customer;
+use crate::store::{Customer, CustomerIdentity};
 
 #[derive(Debug, thiserror::Error)]
 #[error("queue: {0}")]
@@ -126,14 +127,7 @@ pub enum OutboundKind {
     },
 }
 
-/// An article the bot suggests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Suggestion {
-    pub title: String,
-    #[serde(default)]
-    pub url: Option<String>,
-    pub snippet: String,
-}
+pub use crate::vocabulary::Suggestion;
 
 impl OutboundJob {
     pub async fn enqueue(&self, queue: &dyn Queue) -> Result<(), QueueError> {
@@ -244,6 +238,52 @@ where
         });
     }
     failed
+}
+
+/// A job telling a customer `text` on their platform outside any conversation, through the
+/// durable lane (an outage delays it, never drops it): `identity` gives the platform and user
+/// id (on Discord the DM channel is opened first). `id` makes the job unique.
+pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
+    let CustomerIdentity { platform, user_id } = identity.parse().ok()?;
+    Some(OutboundJob {
+        id: id.to_owned(),
+        customer: Customer {
+            identity: identity.to_owned(),
+            platform,
+            address: user_id,
+            // The lane: this customer's bridge notices, in order.
+            conversation_sid: identity.to_owned(),
+            handle: None,
+            quick_replies: Vec::new(),
+        },
+        kind: OutboundKind::CaseUpdate { text },
+    })
+}
+
+/// Like [`notice_for`], for a line the customer can do without ([`OutboundKind::Courtesy`]).
+pub fn courtesy_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
+    let mut job = notice_for(identity, id, String::new())?;
+    job.kind = OutboundKind::Courtesy { text };
+    Some(job)
+}
+
+/// A job telling a case's reporter `text` (see [`notice_for`]); `key` makes it unique.
+pub fn case_update_job(case: &Case, key: &str, text: String) -> Option<OutboundJob> {
+    notice_for(&case.reporter, &format!("case-{}-{key}", case.id), text)
+}
+
+/// After an operator resolved `case` with `note`: the job telling a bug's or a feature
+/// request's reporter (support cases were closed in the customer's own chat: none).
+pub fn resolved_notice(case: &Case, note: &str) -> Option<OutboundJob> {
+    if case.kind == CaseKind::Support {
+        return None;
+    }
+    let text = format!(
+        "Your {} {} is resolved: {note}",
+        case.kind.display_name().to_lowercase(),
+        case.id
+    );
+    case_update_job(case, &format!("resolved-{}", case.timeline.len()), text)
 }
 
 #[cfg(test)]

@@ -317,7 +317,7 @@ impl XWorker {
     ) -> Result<(), WorkError> {
         let identity = Platform::X.identity(&job.sender_id);
         let id = format!("x-invite-{}", job.event_id);
-        let notice = delivery::notice_for(&identity, &id, invitations.dm_text.clone())
+        let notice = crate::queue::notice_for(&identity, &id, invitations.dm_text.clone())
             .ok_or(WorkError::Identity)?;
         notice.enqueue(self.queue.as_ref()).await?;
         tracing::info!(why, "DM invitation handed to the delivery lane");
@@ -396,7 +396,7 @@ mod tests {
 
     #[test]
     fn invitations_need_credentials_and_a_reply_text_without_a_url() {
-        let http = crate::lambda::http_client();
+        let http = crate::http::http_client();
         let mut env = Env::from_pairs(&[]);
         assert!(Invitations::from_env(&mut env, &http).is_none());
         env.finish().expect("off needs nothing");

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Env, Secret};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::metrics;
 use crate::queue::Queue;
 use crate::web::{http, ApiError, WebRequest, WebResponse};
@@ -169,7 +169,7 @@ pub struct XInbound {
 
 impl XInbound {
     /// Everything `twitter-inbound` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let config = XWebhookConfig::from_env(&mut env);
         let queue_url = env.required(INTAKE_QUEUE_URL);
         let mentions = MentionMode::from_env(&mut env);

@@ -16,9 +16,9 @@ use tracing::Instrument;
 use crate::cases::views;
 use crate::config::{ConfigError, Env};
 use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
-use crate::delivery;
+
 use crate::idempotency::{Key, Once};
-use crate::lambda::Aws;
+use crate::resources::Resources;
 use crate::queue::{process_in_order, Queue, QueueRecord};
 use crate::store::{CustomerSlot, Platform};
 use crate::twilio::{TwilioClient, TwilioConfig};
@@ -70,19 +70,19 @@ pub(super) enum WorkError {
 
 impl XWorker {
     /// Everything `x-worker` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &Aws) -> Result<Self, ConfigError> {
+    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
         let twilio = TwilioConfig::from_env(&mut env);
         let settings = ConversationSettings::from_env(&mut env);
         let table = env.required("TABLE_NAME");
         let queue_url = env.required("DELIVERY_QUEUE_URL");
-        let mentions = Invitations::from_env(&mut env, &aws.http);
+        let mentions = Invitations::from_env(&mut env, aws.http());
         env.finish()?;
         Ok(Self {
             queue: aws.queue(queue_url),
             mentions,
             conversations: Conversations {
                 store: aws.store(table),
-                twilio: TwilioClient::new(aws.http.clone(), twilio),
+                twilio: TwilioClient::new(aws.http().clone(), twilio),
                 settings,
             },
         })
@@ -136,7 +136,7 @@ impl XWorker {
         if let Some(query) = views::parse_query(&job.text) {
             let text = views::answer_query(store, &identity, &query).await?;
             return self
-                .answer_from_the_bridge(delivery::notice_for, &identity, job, text)
+                .answer_from_the_bridge(crate::queue::notice_for, &identity, job, text)
                 .await;
         }
         let slot = store.customer(&identity).await?;
@@ -149,7 +149,7 @@ impl XWorker {
                 .step(store, &key, || async {
                     let text = views::answer_rating(store, case_id, score, &identity).await?;
                     // The thanks is a courtesy: the first DM dropped when the budget is low.
-                    self.answer_from_the_bridge(delivery::courtesy_for, &identity, job, text)
+                    self.answer_from_the_bridge(crate::queue::courtesy_for, &identity, job, text)
                         .await
                 })
                 .await;
@@ -221,7 +221,7 @@ mod tests {
         let settings = ConversationSettings::from_env(&mut Env::from_map(vars));
         // The discard port: every Twilio call fails at once, and is not retried.
         let twilio = TwilioClient::new(
-            crate::lambda::http_client(),
+            crate::http::http_client(),
             TwilioConfig::at(
                 "http://127.0.0.1:9",
                 "AC00000000000000000000000000000000",

@@ -11,7 +11,7 @@ use std::io::Write;
 use shared::cases::views::date_time as utc;
 use shared::cases::{self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore};
 use shared::config::{ConfigError, Env};
-use shared::delivery::resolved_notice;
+use shared::queue::resolved_notice;
 use shared::queue::{Queue, QueueError, SqsQueue};
 use shared::store::DynamoStore;
 use shared::store_error::StoreError;
@@ -119,7 +119,7 @@ async fn connect(mut env: Env, queue: bool) -> Result<(DynamoStore, Option<SqsQu
     let table = env.required("TABLE_NAME");
     let queue_url = queue.then(|| env.required("DELIVERY_QUEUE_URL"));
     env.finish()?;
-    let config = shared::lambda::aws_config().await;
+    let config = shared::sdk_http::aws_config().await;
     if config.region().is_none() {
         return Err(Error::NoRegion);
     }

@@ -69,7 +69,7 @@ pub async fn register(mut env: Env) -> Result<Registered, Error> {
     let application_id = env.required("DISCORD_APPLICATION_ID");
     let api = DiscordApiConfig::from_env(&mut env);
     env.finish()?;
-    let client = DiscordClient::new(shared::lambda::http_client(), api);
+    let client = DiscordClient::new(shared::http::http_client(), api);
     let commands = client
         .register_commands(&application_id, &commands::definitions())
         .await

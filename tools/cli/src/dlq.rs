@@ -66,7 +66,7 @@ pub fn queues(env: Env, given: Vec<String>) -> Result<Vec<String>, Error> {
 }
 
 pub async fn client() -> Result<Client, Error> {
-    let config = shared::lambda::aws_config().await;
+    let config = shared::sdk_http::aws_config().await;
     if config.region().is_none() {
         return Err(Error::NoRegion);
     }

@@ -495,7 +495,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
 }
 
 fn http_client() -> reqwest::Client {
-    shared::lambda::http_client_builder()
+    shared::http::http_client_builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         // A redirect is an answer to report: X, Twilio and Discord do not follow them.
@@ -983,7 +983,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     let from_stack = match &stack {
         Some(name) => {
-            let sdk = shared::lambda::aws_config().await;
+            let sdk = shared::sdk_http::aws_config().await;
             let outputs = stack_outputs(&sdk, name).await?;
             Some((name, sdk, from_stack_outputs(name, &outputs)?))
         }

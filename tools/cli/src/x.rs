@@ -122,7 +122,7 @@ impl Clients {
         let bearer = app.then(|| env.required_secret("X_BEARER_TOKEN"));
         env.finish()?;
         Ok(Self {
-            client: XClient::new(shared::lambda::http_client(), config),
+            client: XClient::new(shared::http::http_client(), config),
             bearer,
         })
     }

@@ -133,7 +133,7 @@ impl Twilio {
     pub fn new(sandbox: &Sandbox) -> Self {
         Self {
             base: sandbox.url(),
-            http: shared::lambda::http_client(),
+            http: shared::http::http_client(),
             sid: sandbox.config().twilio_account_sid.clone(),
             token: sandbox.config().twilio_auth_token.clone(),
         }

@@ -141,7 +141,7 @@ fn client(endpoint: &str) -> aws_sdk_sqs::Client {
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .endpoint_url(endpoint)
         .http_client(shared::sdk_http::SdkHttpClient::new(
-            shared::lambda::http_client(),
+            shared::http::http_client(),
         ))
         .build();
     aws_sdk_sqs::Client::from_conf(config)

@@ -92,7 +92,7 @@ fn route_outputs(base: &str) -> serde_json::Map<String, serde_json::Value> {
 
 /// Creates stack `name` from `template` on moto and waits for it.
 async fn create_stack(name: &str, template: serde_json::Value) {
-    let sdk = shared::lambda::aws_config().await;
+    let sdk = shared::sdk_http::aws_config().await;
     let cfn = aws_sdk_cloudformation::Client::new(&sdk);
     cfn.create_stack()
         .stack_name(name)
