@@ -12,14 +12,14 @@ mod common;
 
 use async_trait::async_trait;
 use common::{counted_store, CountOperations};
+use flex_bridge::bot::Chatbot;
+use flex_bridge::config::{Env, PublicUrl, Secret};
+use flex_bridge::delivery::Delivery;
+use flex_bridge::queue::{MemoryQueue, Queue, QueueError};
+use flex_bridge::routing::Routing;
+use flex_bridge::web::WebRequest;
 use local::{environment, test_flex_routing, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
-use shared::bot::Chatbot;
-use shared::config::{Env, PublicUrl, Secret};
-use shared::delivery::Delivery;
-use shared::queue::{MemoryQueue, Queue, QueueError};
-use shared::routing::Routing;
-use shared::web::WebRequest;
 
 /// The delivery queue, counting sends.
 struct CountingQueue {
@@ -81,9 +81,9 @@ impl Bench {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let signature =
-            shared::twilio::signature::sign(test_secrets::TWILIO_AUTH_TOKEN, &url, &params);
+            flex_bridge::twilio::signature::sign(test_secrets::TWILIO_AUTH_TOKEN, &url, &params);
         let request = WebRequest::post(serde_urlencoded::to_string(&params).unwrap())
-            .with_header(shared::twilio::signature::HEADER, &signature);
+            .with_header(flex_bridge::twilio::signature::HEADER, &signature);
         let counts = |b: &Bench| {
             (
                 b.dynamodb_ops.count(),
@@ -152,7 +152,8 @@ async fn main() {
         .expect("bridge");
     let table = bridge.aws.as_ref().expect("AWS back end").table.clone();
     let dynamodb_ops = CountOperations::default();
-    let store: Arc<dyn shared::store::Store> = Arc::new(counted_store(&table, &dynamodb_ops).await);
+    let store: Arc<dyn flex_bridge::store::Store> =
+        Arc::new(counted_store(&table, &dynamodb_ops).await);
     let memory = Arc::new(MemoryQueue::new(5, Duration::from_millis(100)));
     let queue = Arc::new(CountingQueue {
         inner: memory.clone(),
@@ -169,8 +170,9 @@ async fn main() {
     };
     let mut vars = environment(&bridge.url, &bridge.sandbox.url());
     vars.insert("TABLE_NAME".into(), table.clone());
-    let mut delivery = Delivery::from_env(Env::from_map(vars), &shared::lambda::Aws::load().await)
-        .expect("configured");
+    let mut delivery =
+        Delivery::from_env(Env::from_map(vars), &flex_bridge_lambda::Aws::load().await)
+            .expect("configured");
     delivery.store = store;
     let mut bench = Bench {
         bridge,

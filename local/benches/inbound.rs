@@ -13,17 +13,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{counted_store, CountOperations};
+use flex_bridge::cases::{self, CaseKind, NewCase};
+use flex_bridge::config::Env;
+use flex_bridge::queue::MemoryQueue;
+use flex_bridge::store::CustomerSlot;
+use flex_bridge::web::WebRequest;
+use flex_bridge::x::webhook::XInbound;
+use flex_bridge::x::worker::XWorker;
+use flex_bridge::x::INTAKE_QUEUE_URL;
+use flex_bridge_lambda::Aws;
 use local::{environment, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
-use shared::cases::{self, CaseKind, NewCase};
-use shared::config::Env;
-use shared::lambda::Aws;
-use shared::queue::MemoryQueue;
-use shared::store::CustomerSlot;
-use shared::web::WebRequest;
-use shared::x::webhook::XInbound;
-use shared::x::worker::XWorker;
-use shared::x::INTAKE_QUEUE_URL;
 
 struct Bench {
     bridge: LocalBridge,
@@ -65,8 +65,9 @@ impl Bench {
         })
         .to_string();
         let signature =
-            shared::x::signature::sign(test_secrets::X_CONSUMER_SECRET, body.as_bytes());
-        let request = WebRequest::post(body).with_header(shared::x::signature::HEADER, &signature);
+            flex_bridge::x::signature::sign(test_secrets::X_CONSUMER_SECRET, body.as_bytes());
+        let request =
+            WebRequest::post(body).with_header(flex_bridge::x::signature::HEADER, &signature);
         let twilio_before = self.bridge.sandbox.request_count(Service::Twilio);
         let dynamodb_before = self.dynamodb_ops.count();
         let started = Instant::now();
@@ -147,7 +148,7 @@ impl Bench {
             .await
             .unwrap();
         assert!(store
-            .ask_rating(&identity, ended, &case.id, shared::now_epoch() + 3600)
+            .ask_rating(&identity, ended, &case.id, flex_bridge::now_epoch() + 3600)
             .await
             .unwrap());
     }
@@ -195,7 +196,7 @@ async fn handlers_for(
 #[tokio::main]
 async fn main() {
     if std::env::var("RUST_LOG").is_ok() {
-        shared::telemetry::init_text();
+        flex_bridge_lambda::telemetry::init_text();
     }
     println!(
         "## twitter-inbound + x-worker, per message (DynamoDB on moto server, Twilio on the sandbox)\n"
@@ -209,7 +210,7 @@ async fn main() {
         );
         // Studio routing: the bot's own costs are measured by the `bot` benchmark.
         let studio = Options {
-            routing: shared::routing::Routing::Studio {
+            routing: flex_bridge::routing::Routing::Studio {
                 flow_sid: "FW00000000000000000000000000000001".into(),
             },
             ..Options::default()

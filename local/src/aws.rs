@@ -7,8 +7,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use shared::queue::{QueueRecord, SqsQueue};
-use shared::store::DynamoStore;
+use flex_bridge::queue::{QueueRecord, SqsQueue};
+use flex_bridge::store::DynamoStore;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -32,7 +32,7 @@ impl AwsResources {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             return Err("AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)".into());
         }
-        let config = shared::sdk_http::aws_config().await;
+        let config = flex_bridge::sdk_http::aws_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table = format!("{prefix}-table");
@@ -133,7 +133,7 @@ async fn fifo_queue(
 pub async fn consume<F, Fut>(sqs: aws_sdk_sqs::Client, queue_url: String, handle: F)
 where
     F: Fn(Vec<QueueRecord>) -> Fut,
-    Fut: Future<Output = Vec<shared::queue::Failure>>,
+    Fut: Future<Output = Vec<flex_bridge::queue::Failure>>,
 {
     loop {
         let received = sqs
@@ -191,9 +191,9 @@ where
                 }
                 // As Lambda's run_sqs does: hide it until the time it named.
                 Some(failure) if failure.retry_at.is_some() => {
-                    let delay = failure.delay(1, shared::now_epoch());
+                    let delay = failure.delay(1, flex_bridge::now_epoch());
                     if let Err(err) =
-                        shared::queue::delay_retry(&sqs, &queue_url, &receipt, delay).await
+                        flex_bridge::queue::delay_retry(&sqs, &queue_url, &receipt, delay).await
                     {
                         tracing::warn!(error = %err, "could not delay the retry");
                     }

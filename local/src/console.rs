@@ -33,6 +33,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use flex_bridge::cases::{self, Case, CaseFilter, CaseStore};
+use flex_bridge::queue::Queue;
+use flex_bridge::store::Store;
 use futures_util::Stream;
 use sandbox::control::{
     borrowed, string_pairs, CustomerDm, DiscordClick, DiscordCommand, DiscordModal,
@@ -40,9 +43,6 @@ use sandbox::control::{
 use sandbox::{DiscordReply, DiscordUser, Sandbox, XDelivery};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared::cases::{self, Case, CaseFilter, CaseStore};
-use shared::queue::Queue;
-use shared::store::Store;
 
 const INDEX_HTML: &str = include_str!("../console/index.html");
 const CONSOLE_CSS: &str = include_str!("../console/console.css");
@@ -183,7 +183,7 @@ impl Console {
                 store,
                 queue,
                 bot_name: bot_name.into(),
-                http: shared::http::http_client_builder()
+                http: flex_bridge::http::http_client_builder()
                     .timeout(Duration::from_secs(30))
                     .build()
                     .unwrap_or_default(),
@@ -358,7 +358,7 @@ impl Console {
     /// the delivery queue (as `flex-bridge cases resolve` does).
     pub async fn resolve_case(&self, id: &str, note: &str) -> Result<Case, ConsoleError> {
         let case = cases::resolve(&*self.inner.store, id, OPERATOR, note).await?;
-        if let Some(job) = shared::queue::resolved_notice(&case, note) {
+        if let Some(job) = flex_bridge::queue::resolved_notice(&case, note) {
             job.enqueue(&*self.inner.queue)
                 .await
                 .map_err(|e| ConsoleError::Queue(format!("{} resolved, but {e}", case.id)))?;

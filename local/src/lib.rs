@@ -15,25 +15,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sandbox::{Sandbox, SandboxConfig};
-use shared::bot::Chatbot;
-use shared::config::{PublicUrl, Secret};
-use shared::conversations::{ConversationSettings, Conversations};
-use shared::delivery::Delivery;
-use shared::discord::webhook::DiscordInteractions;
-use shared::discord::worker::DiscordWorker;
-use shared::discord::{
+use flex_bridge::bot::Chatbot;
+use flex_bridge::config::{PublicUrl, Secret};
+use flex_bridge::conversations::{ConversationSettings, Conversations};
+use flex_bridge::delivery::Delivery;
+use flex_bridge::discord::webhook::DiscordInteractions;
+use flex_bridge::discord::worker::DiscordWorker;
+use flex_bridge::discord::{
     DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig,
 };
-use shared::flex::FlexWebhooks;
-use shared::queue::{MemoryQueue, Queue, QueueRecord};
-use shared::retry::RetryPolicy;
-use shared::routing::{FlexTaskRouting, Routing};
-use shared::store::{MemoryStore, Store};
-use shared::twilio::{TwilioClient, TwilioConfig};
-use shared::x::webhook::{CrcConfig, XInbound};
-use shared::x::worker::XWorker;
-use shared::x::{XApiConfig, XClient, XWebhookConfig};
+use flex_bridge::flex::FlexWebhooks;
+use flex_bridge::queue::{MemoryQueue, Queue, QueueRecord};
+use flex_bridge::retry::RetryPolicy;
+use flex_bridge::routing::{FlexTaskRouting, Routing};
+use flex_bridge::store::{MemoryStore, Store};
+use flex_bridge::twilio::{TwilioClient, TwilioConfig};
+use flex_bridge::x::webhook::{CrcConfig, XInbound};
+use flex_bridge::x::worker::XWorker;
+use flex_bridge::x::{XApiConfig, XClient, XWebhookConfig};
+use sandbox::{Sandbox, SandboxConfig};
 
 pub use aws::AwsResources;
 pub use console::Console;
@@ -148,7 +148,7 @@ pub struct Options {
     pub retry_delay: Duration,
     pub port: u16,
     /// `X_MENTIONS`: off by default.
-    pub x_mentions: shared::x::mentions::MentionMode,
+    pub x_mentions: flex_bridge::x::mentions::MentionMode,
 }
 
 impl Default for Options {
@@ -159,7 +159,7 @@ impl Default for Options {
             max_receives: 5,
             retry_delay: Duration::from_secs(1),
             port: 0,
-            x_mentions: shared::x::mentions::MentionMode::Off,
+            x_mentions: flex_bridge::x::mentions::MentionMode::Off,
         }
     }
 }
@@ -230,15 +230,18 @@ pub struct Functions {
 }
 
 impl Functions {
-    async fn deliver(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<shared::queue::Failure> {
+    async fn deliver(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<flex_bridge::queue::Failure> {
         self.delivery.handle_batch(batch).await
     }
 
-    async fn work_discord(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<shared::queue::Failure> {
+    async fn work_discord(
+        self: Arc<Self>,
+        batch: Vec<QueueRecord>,
+    ) -> Vec<flex_bridge::queue::Failure> {
         self.discord_worker.handle_batch(batch).await
     }
 
-    async fn work_x(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<shared::queue::Failure> {
+    async fn work_x(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<flex_bridge::queue::Failure> {
         self.x_worker.handle_batch(batch).await
     }
 }
@@ -263,7 +266,7 @@ impl LocalBridge {
         } = backend.create(&options).await?;
 
         let console = Console::new(sandbox.clone(), store.clone(), queue.clone(), BOT_NAME);
-        let http = shared::http::http_client();
+        let http = flex_bridge::http::http_client();
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
         let retry = RetryPolicy {
             first_backoff: Duration::from_millis(50),
@@ -325,7 +328,7 @@ impl LocalBridge {
             x_worker: XWorker {
                 conversations: conversations.clone(),
                 queue: queue.clone(),
-                mentions: shared::x::mentions::Invitations::new(options.x_mentions, x.clone()),
+                mentions: flex_bridge::x::mentions::Invitations::new(options.x_mentions, x.clone()),
             },
             chatbot: Chatbot {
                 store: store.clone(),
@@ -409,7 +412,7 @@ impl LocalBridge {
 async fn consume_memory<F, Fut>(queue: Arc<MemoryQueue>, handle: F)
 where
     F: Fn(Vec<QueueRecord>) -> Fut,
-    Fut: std::future::Future<Output = Vec<shared::queue::Failure>>,
+    Fut: std::future::Future<Output = Vec<flex_bridge::queue::Failure>>,
 {
     loop {
         let batch = queue.receive(10).await;

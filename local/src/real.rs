@@ -14,25 +14,25 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::bot::{Chatbot, CHATBOT_PATH};
-use shared::config::{ConfigError, Env, PublicUrl, Secret};
-use shared::conversations::{
+use flex_bridge::bot::{Chatbot, CHATBOT_PATH};
+use flex_bridge::config::{ConfigError, Env, PublicUrl, Secret};
+use flex_bridge::conversations::{
     ConversationSettings, Conversations, CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH,
 };
-use shared::delivery::Delivery;
-use shared::discord::webhook::DiscordInteractions;
-use shared::discord::worker::DiscordWorker;
-use shared::discord::{
+use flex_bridge::delivery::Delivery;
+use flex_bridge::discord::webhook::DiscordInteractions;
+use flex_bridge::discord::worker::DiscordWorker;
+use flex_bridge::discord::{
     DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig,
 };
-use shared::flex::FlexWebhooks;
-use shared::queue::MemoryQueue;
-use shared::routing::Routing;
-use shared::store::{MemoryStore, Store};
-use shared::twilio::{TwilioClient, TwilioConfig};
-use shared::x::webhook::{CrcConfig, XInbound};
-use shared::x::worker::XWorker;
-use shared::x::{XApiConfig, XClient, XWebhookConfig};
+use flex_bridge::flex::FlexWebhooks;
+use flex_bridge::queue::MemoryQueue;
+use flex_bridge::routing::Routing;
+use flex_bridge::store::{MemoryStore, Store};
+use flex_bridge::twilio::{TwilioClient, TwilioConfig};
+use flex_bridge::x::webhook::{CrcConfig, XInbound};
+use flex_bridge::x::worker::XWorker;
+use flex_bridge::x::{XApiConfig, XClient, XWebhookConfig};
 
 use crate::{consume_memory, server, Functions};
 
@@ -230,7 +230,7 @@ fn malformed(env: &Env, x: bool, discord: bool) -> Vec<String> {
     }
     let sid = |name: &str, prefix: &str| {
         env.optional(name)
-            .filter(|v| !shared::twilio::is_sid(v, prefix))
+            .filter(|v| !flex_bridge::twilio::is_sid(v, prefix))
             .map(|_| format!("is not {prefix} followed by 32 hex digits"))
     };
     for (name, prefix) in [
@@ -257,7 +257,7 @@ fn malformed(env: &Env, x: bool, discord: bool) -> Vec<String> {
     }
     if x {
         if let Some(value) = env.optional("X_ACCOUNT_ID") {
-            if !shared::config::is_numeric_id(&value) {
+            if !flex_bridge::config::is_numeric_id(&value) {
                 bad(
                     "X_ACCOUNT_ID",
                     "is not a numeric X user id (the brand account's id, not its @handle)".into(),
@@ -283,7 +283,7 @@ fn malformed(env: &Env, x: bool, discord: bool) -> Vec<String> {
         ] {
             if env
                 .optional(name)
-                .is_some_and(|v| !shared::config::is_numeric_id(&v))
+                .is_some_and(|v| !flex_bridge::config::is_numeric_id(&v))
             {
                 bad(name, "is not a numeric Discord id".into());
             }
@@ -299,15 +299,15 @@ impl RealConfig {
         let mut env = Env::from_map(vars);
         let set = |names: &[&str], env: &Env| names.iter().any(|n| env.optional(n).is_some());
         let (with_x, with_discord) = (
-            set(&shared::x::PLATFORM_VARIABLES, &env),
-            set(&shared::discord::PLATFORM_VARIABLES, &env),
+            set(&flex_bridge::x::PLATFORM_VARIABLES, &env),
+            set(&flex_bridge::discord::PLATFORM_VARIABLES, &env),
         );
         let mut problems = Vec::new();
         if !with_x && !with_discord {
             problems.push(format!(
                 "neither X nor Discord is configured: set {} or {}",
-                shared::x::PLATFORM_VARIABLES.join(", "),
-                shared::discord::PLATFORM_VARIABLES.join(", ")
+                flex_bridge::x::PLATFORM_VARIABLES.join(", "),
+                flex_bridge::discord::PLATFORM_VARIABLES.join(", ")
             ));
         }
 
@@ -433,7 +433,7 @@ impl RealConfig {
 
     /// The handlers of every function, as the Lambdas build them, on `store` and the queues.
     fn functions(&self, store: Arc<dyn Store>, queues: &RealQueues) -> Functions {
-        let http = shared::http::http_client();
+        let http = flex_bridge::http::http_client();
         let twilio = TwilioClient::new(http.clone(), self.twilio.clone());
         let conversations = Conversations {
             store: store.clone(),
@@ -451,9 +451,11 @@ impl RealConfig {
         let interactions = match &self.discord {
             Some(d) => d.interactions.clone(),
             None => {
-                let seed = shared::discord::signature::seed_from_hex(&unguessable())
+                let seed = flex_bridge::discord::signature::seed_from_hex(&unguessable())
                     .expect("64 hex digits");
-                DiscordInteractionsConfig::new(shared::discord::signature::public_key_hex(&seed))
+                DiscordInteractionsConfig::new(flex_bridge::discord::signature::public_key_hex(
+                    &seed,
+                ))
             }
         };
         let discord_client = self
@@ -468,7 +470,7 @@ impl RealConfig {
                 feature_channel_id: String::new(),
             },
         };
-        let delivery_queue: Arc<dyn shared::queue::Queue> = queues.delivery.clone();
+        let delivery_queue: Arc<dyn flex_bridge::queue::Queue> = queues.delivery.clone();
         Functions {
             crc: CrcConfig {
                 consumer_secret: x_webhook.consumer_secret.clone(),
@@ -477,7 +479,7 @@ impl RealConfig {
                 config: x_webhook,
                 intake: queues.x.clone(),
                 // Public mentions are not served from this machine (X_MENTIONS is off).
-                mentions: shared::x::mentions::MentionMode::Off,
+                mentions: flex_bridge::x::mentions::MentionMode::Off,
             },
             x_worker: XWorker {
                 conversations: conversations.clone(),
@@ -521,7 +523,7 @@ impl RealConfig {
                         http,
                         DiscordApiConfig {
                             bot_token: Secret::default(),
-                            api_url: shared::discord::DEFAULT_API_URL.into(),
+                            api_url: flex_bridge::discord::DEFAULT_API_URL.into(),
                         },
                     )
                 }),

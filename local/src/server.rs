@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use shared::web::{respond, ApiError, WebRequest, WebResponse, MAX_BODY_BYTES};
+use flex_bridge::web::{respond, ApiError, WebRequest, WebResponse, MAX_BODY_BYTES};
 
 use crate::Functions;
 
@@ -69,10 +69,9 @@ where
 }
 
 async fn twitter_crc(State(f): State<Arc<Functions>>, request: Request) -> Response {
-    call(
-        request,
-        |r| async move { shared::x::webhook::crc(&f.crc, &r) },
-    )
+    call(request, |r| async move {
+        flex_bridge::x::webhook::crc(&f.crc, &r)
+    })
     .await
 }
 

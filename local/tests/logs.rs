@@ -108,7 +108,11 @@ async fn every_line_of_interleaved_work_carries_its_own_conversation() {
         match span["name"].as_str() {
             Some("deliver") => {
                 assert!(
-                    !foreign(&["shared::flex", "shared::x::worker", "shared::conversations"]),
+                    !foreign(&[
+                        "flex_bridge::flex",
+                        "flex_bridge::x::worker",
+                        "flex_bridge::conversations"
+                    ]),
                     "another task's line under a delivery's span: {line}"
                 );
                 let job = span["job"].as_str().unwrap();
@@ -119,7 +123,7 @@ async fn every_line_of_interleaved_work_carries_its_own_conversation() {
             }
             Some("x_dm") => {
                 assert!(
-                    !foreign(&["shared::flex", "shared::delivery"]),
+                    !foreign(&["flex_bridge::flex", "flex_bridge::delivery"]),
                     "another task's line under a DM's span: {line}"
                 );
                 let identity = &dm_events[span["event_id"].as_str().unwrap()];

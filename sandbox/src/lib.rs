@@ -170,7 +170,7 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let http = shared::http::http_client_builder()
+        let http = flex_bridge::http::http_client_builder()
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(std::io::Error::other)?;

@@ -18,7 +18,7 @@ pub fn now_secs() -> u64 {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time in seconds.
 pub fn iso8601(epoch_secs: u64) -> String {
-    let t = shared::calendar::UtcDateTime::from_epoch(epoch_secs as i64);
+    let t = flex_bridge::calendar::UtcDateTime::from_epoch(epoch_secs as i64);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year, t.month, t.day, t.hour, t.minute, t.second

@@ -1,12 +1,12 @@
 //! `POST /twilio/chatbot`: the virtual agent. Ranks the customer's question against the
 //! knowledge base compiled into this binary and queues the answer or the hand-off.
 
-use shared::bot::Chatbot;
-use shared::lambda::{run_http, Aws, Error};
+use flex_bridge::bot::Chatbot;
+use flex_bridge_lambda::{run_http, Aws, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_json();
+    flex_bridge_lambda::telemetry::init_json();
     let aws = Aws::load().await;
     let chatbot = &Chatbot::from_env(aws.environment().await?, &aws)?;
     run_http(move |request| async move { chatbot.handle(&request).await }).await

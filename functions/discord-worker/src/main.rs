@@ -1,11 +1,11 @@
 //! SQS consumer: the slow half of Discord interactions, with partial batch failures.
 
-use shared::discord::worker::DiscordWorker;
-use shared::lambda::{run_sqs, Aws, Error};
+use flex_bridge::discord::worker::DiscordWorker;
+use flex_bridge_lambda::{run_sqs, Aws, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_json();
+    flex_bridge_lambda::telemetry::init_json();
     let aws = Aws::load().await;
     let worker = &DiscordWorker::from_env(aws.environment().await?, &aws)?;
     run_sqs(&aws, move |records| async move {

@@ -7,7 +7,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_types::config_bag::ConfigBag;
-use shared::store::DynamoStore;
+use flex_bridge::store::DynamoStore;
 
 /// An AWS SDK interceptor that counts the operations a client sends.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +36,7 @@ impl Intercept for CountOperations {
 
 /// A DynamoDB store on `table` whose operations `counter` counts.
 pub async fn counted_store(table: &str, counter: &CountOperations) -> DynamoStore {
-    let sdk = shared::sdk_http::aws_config().await;
+    let sdk = flex_bridge::sdk_http::aws_config().await;
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .interceptor(counter.clone())
         .build();

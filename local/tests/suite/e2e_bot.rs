@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use crate::common::*;
+use flex_bridge::routing::Routing;
 use local::test_secrets::TWILIO_AUTH_TOKEN;
 use local::{test_flex_routing, wait_for, LocalBridge, Options, BOT_NAME};
 use sandbox::{DiscordUser, Fault, Service};
-use shared::routing::Routing;
 
 async fn bot(name: &str) -> LocalBridge {
     start_with(name, Options::default()).await
@@ -267,10 +267,10 @@ async fn chatbot_webhook(
     } else {
         "not-the-token"
     };
-    let signature = shared::twilio::signature::sign(secret, &url, &params);
-    shared::http::http_client()
+    let signature = flex_bridge::twilio::signature::sign(secret, &url, &params);
+    flex_bridge::http::http_client()
         .post(&url)
-        .header(shared::twilio::signature::HEADER, signature)
+        .header(flex_bridge::twilio::signature::HEADER, signature)
         .form(&params)
         .send()
         .await

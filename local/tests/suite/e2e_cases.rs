@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use crate::common::*;
+use flex_bridge::cases::{self, CaseKind, CaseStatus, NewCase};
 use local::{wait_for, LocalBridge, Options};
 use sandbox::{DiscordUser, Service, TaskView};
-use shared::cases::{self, CaseKind, CaseStatus, NewCase};
 
 async fn bot(name: &str) -> LocalBridge {
     start_with(name, Options::default()).await
@@ -111,11 +111,11 @@ async fn on_x_a_support_case_goes_from_handoff_to_resolved_with_a_score() {
 async fn a_digit_after_the_question_lapsed_is_an_ordinary_message() {
     let bridge = bot("case-lapse").await;
     let identity = format!("x-{CUSTOMER}");
-    shared::store::contract::asked_to_rate(
+    flex_bridge::store::contract::asked_to_rate(
         bridge.store.as_ref(),
         &identity,
         "CS-1001",
-        shared::now_epoch() - 1,
+        flex_bridge::now_epoch() - 1,
     )
     .await;
     bridge
@@ -130,11 +130,11 @@ async fn a_digit_after_the_question_lapsed_is_an_ordinary_message() {
 async fn a_digit_in_a_new_chat_answers_the_chat_not_the_last_survey() {
     let bridge = bot("case-new-chat").await;
     let identity = format!("x-{CUSTOMER}");
-    shared::store::contract::asked_to_rate(
+    flex_bridge::store::contract::asked_to_rate(
         bridge.store.as_ref(),
         &identity,
         "CS-1001",
-        shared::now_epoch() + 3600,
+        flex_bridge::now_epoch() + 3600,
     )
     .await;
     let sandbox = &bridge.sandbox;
@@ -287,7 +287,7 @@ async fn a_resolved_bug_reaches_its_reporter_through_a_discord_outage() {
         .await
         .unwrap();
     sandbox.inject_fault(Service::Discord, 500, 4, 0);
-    let job = shared::queue::case_update_job(
+    let job = flex_bridge::queue::case_update_job(
         &resolved,
         "resolved",
         format!("Your bug report {} is resolved: fixed in 1.2", bug.id),

@@ -333,7 +333,7 @@ async fn closed_dms_cost_one_refusal_and_one_note_however_many_agent_messages() 
     // A day later the mark has lapsed, and the customer has opened their DMs.
     bridge
         .store
-        .confirm_event(&shared::discord::worker::closed_dms::key(IDENTITY), -1)
+        .confirm_event(&flex_bridge::discord::worker::closed_dms::key(IDENTITY), -1)
         .await
         .unwrap();
     sandbox.set_discord_dms_closed(&customer().id, false);
@@ -364,7 +364,7 @@ async fn a_helpme_whose_confirmation_gets_through_lifts_the_mark() {
     sandbox.set_discord_dms_closed(&customer().id, true);
     let (reply, dm) = help_me(&bridge, "hello?").await;
     assert!(original(&bridge, &reply).await.contains("/helpme"));
-    let mark = shared::discord::worker::closed_dms::until(bridge.store.as_ref(), IDENTITY);
+    let mark = flex_bridge::discord::worker::closed_dms::until(bridge.store.as_ref(), IDENTITY);
     assert!(mark.await.unwrap().is_some(), "the refusal is remembered");
     sandbox.set_discord_dms_closed(&customer().id, false);
     let (reply, _) = help_me(&bridge, "DMs are on now").await;
@@ -372,7 +372,7 @@ async fn a_helpme_whose_confirmation_gets_through_lifts_the_mark() {
         original(&bridge, &reply).await,
         "Thanks! We'll answer in your DMs."
     );
-    let mark = shared::discord::worker::closed_dms::until(bridge.store.as_ref(), IDENTITY);
+    let mark = flex_bridge::discord::worker::closed_dms::until(bridge.store.as_ref(), IDENTITY);
     assert_eq!(mark.await.unwrap(), None);
     let sid = conversation_with(&bridge, 2).await.sid;
     sandbox
@@ -399,7 +399,7 @@ async fn forged_interactions_are_refused() {
     let seed = local::test_secrets::DISCORD_SIGNING_SEED;
     let url = format!("{}/discord/interactions", bridge.url);
     let timestamp = "1786012345";
-    let good = shared::discord::signature::sign(&seed, timestamp, &body);
+    let good = flex_bridge::discord::signature::sign(&seed, timestamp, &body);
     let mut flipped = good.clone();
     let last = flipped.pop().unwrap();
     flipped.push(if last == '0' { '1' } else { '0' });
@@ -418,7 +418,7 @@ async fn forged_interactions_are_refused() {
         ("garbage signature", body.clone(), "zz".into(), timestamp),
     ];
     sandbox.reset_counts();
-    let client = shared::http::http_client();
+    let client = flex_bridge::http::http_client();
     for (case, payload, signature, ts) in cases {
         let response = client
             .post(&url)

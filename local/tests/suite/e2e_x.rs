@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use crate::common::*;
+use flex_bridge::config::Env;
+use flex_bridge::queue::QueueRecord;
+use flex_bridge::store::CustomerSlot;
+use flex_bridge::x::mentions::MentionMode;
+use flex_bridge::x::webhook::XJob;
+use flex_bridge::x::worker::XWorker;
+use flex_bridge_lambda::Aws;
 use local::{environment, test_secrets, wait_for, LocalBridge};
 use sandbox::{ConversationView, Fault, Service};
-use shared::config::Env;
-use shared::lambda::Aws;
-use shared::queue::QueueRecord;
-use shared::store::CustomerSlot;
-use shared::x::mentions::MentionMode;
-use shared::x::webhook::XJob;
-use shared::x::worker::XWorker;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dm_to_flex_agent_reply_close_and_a_new_conversation() {
@@ -285,7 +285,7 @@ async fn an_undeliverable_message_leaves_a_note_for_the_agent() {
 async fn crc_challenge_is_answered() {
     const TOKEN: &str = "NjI4ZmM0ZjEtM2Q2Ni00ZjI1LTg0YjYtYzQxMmQzZDFjMDcx";
     let bridge = start("crc").await;
-    let client = shared::http::http_client();
+    let client = flex_bridge::http::http_client();
     let ok = client
         .get(format!("{}/twitter/webhook?crc_token={TOKEN}", bridge.url))
         .send()
@@ -295,7 +295,10 @@ async fn crc_challenge_is_answered() {
     let body: serde_json::Value = ok.json().await.unwrap();
     assert_eq!(
         body["response_token"],
-        shared::x::signature::crc_response_token(local::test_secrets::X_CONSUMER_SECRET, TOKEN)
+        flex_bridge::x::signature::crc_response_token(
+            local::test_secrets::X_CONSUMER_SECRET,
+            TOKEN
+        )
     );
     let missing = client
         .get(format!("{}/twitter/webhook", bridge.url))
@@ -360,7 +363,7 @@ async fn worker_for(bridge: &LocalBridge) -> XWorker {
 
 /// The intake queue's record of the DM in an X webhook body.
 fn record_of(body: &[u8], message_id: &str) -> (XJob, QueueRecord) {
-    let parsed = shared::x::events::parse(body, test_secrets::X_ACCOUNT_ID).expect("parsed");
+    let parsed = flex_bridge::x::events::parse(body, test_secrets::X_ACCOUNT_ID).expect("parsed");
     let job = XJob::from(parsed.messages[0].clone());
     let record = QueueRecord {
         message_id: message_id.into(),
@@ -600,7 +603,7 @@ async fn xchat_events_are_acknowledged_and_never_reach_flex() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_crc_endpoint_is_not_a_signing_oracle() {
     let bridge = start("crc-oracle").await;
-    let client = shared::http::http_client();
+    let client = flex_bridge::http::http_client();
     let url = format!("{}/twitter/webhook", bridge.url);
     let (_, dm_body) = bridge
         .sandbox
@@ -620,7 +623,7 @@ async fn the_crc_endpoint_is_not_a_signing_oracle() {
     // What a forger would then post: the DM body under a signature made some other way fails.
     let forged = client
         .post(&url)
-        .header(shared::x::signature::HEADER, "sha256=AAAA")
+        .header(flex_bridge::x::signature::HEADER, "sha256=AAAA")
         .body(dm_body)
         .send()
         .await
@@ -674,7 +677,7 @@ async fn notify_posts_mentions_to_the_authors_conversation_and_invites_by_dm_onc
     assert!(conversation.messages[0].webhook_enabled);
     assert_eq!(
         dms(&bridge, CUSTOMER, 1).await,
-        [shared::x::mentions::DEFAULT_DM_TEXT]
+        [flex_bridge::x::mentions::DEFAULT_DM_TEXT]
     );
 
     let (second, mention) =
@@ -697,14 +700,14 @@ async fn notify_posts_mentions_to_the_authors_conversation_and_invites_by_dm_onc
         .await
         .unwrap();
     let sent = dms(&bridge, CUSTOMER, 3).await;
-    assert_eq!(sent[0], shared::x::mentions::DEFAULT_DM_TEXT);
+    assert_eq!(sent[0], flex_bridge::x::mentions::DEFAULT_DM_TEXT);
     assert_eq!(sent[2], "Sorry! Let me check.", "{sent:?}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         sandbox
             .dms_to(CUSTOMER)
             .iter()
-            .filter(|t| *t == shared::x::mentions::DEFAULT_DM_TEXT)
+            .filter(|t| *t == flex_bridge::x::mentions::DEFAULT_DM_TEXT)
             .count(),
         1,
         "one invitation per author per 24 h"
@@ -752,8 +755,8 @@ async fn reply_invites_each_author_with_one_public_reply_without_a_url() {
     assert_eq!(sandbox.x_replies_to(&first).len(), 1);
     assert_eq!(sandbox.x_replies_to(&theirs).len(), 1);
     for reply in &replies {
-        assert_eq!(reply.text, shared::x::mentions::DEFAULT_REPLY_TEXT);
-        assert!(!shared::x::mentions::has_url(&reply.text));
+        assert_eq!(reply.text, flex_bridge::x::mentions::DEFAULT_REPLY_TEXT);
+        assert!(!flex_bridge::x::mentions::has_url(&reply.text));
     }
     assert!(sandbox.dms_to(CUSTOMER).is_empty() && sandbox.dms_to(other).is_empty());
     assert_eq!(
@@ -881,7 +884,7 @@ async fn the_bot_does_not_answer_public_mentions() {
     );
     assert_eq!(
         dms(&bridge, CUSTOMER, 1).await,
-        [shared::x::mentions::DEFAULT_DM_TEXT]
+        [flex_bridge::x::mentions::DEFAULT_DM_TEXT]
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(sandbox.dms_to(CUSTOMER).len(), 1, "no bot answer by DM");

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crate::common::*;
+use flex_bridge::store::CustomerSlot;
 use local::test_secrets::{TWILIO_AUTH_TOKEN, X_CONSUMER_SECRET};
 use sandbox::Service;
-use shared::store::CustomerSlot;
 
 fn flip_last_char(signature: &str) -> String {
     let mut s = signature.to_owned();
@@ -29,7 +29,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "hello").await;
     let sid = conversation_with(&bridge, 1).await.sid;
     sandbox.reset_counts();
-    let client = shared::http::http_client();
+    let client = flex_bridge::http::http_client();
 
     // X: the customer's DM, signed, then tampered with in transit.
     let x_url = format!("{}/twitter/webhook", bridge.url);
@@ -38,7 +38,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
         "/../fixtures/x/aaa-v2-dm-inbound-text.json"
     ))
     .unwrap();
-    let good = shared::x::signature::sign(X_CONSUMER_SECRET, &body);
+    let good = flex_bridge::x::signature::sign(X_CONSUMER_SECRET, &body);
     let reserialised =
         serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).unwrap()).unwrap();
     let x_cases: Vec<(&str, Vec<u8>, Option<String>)> = vec![
@@ -52,12 +52,12 @@ async fn forged_requests_are_refused_and_change_nothing() {
         (
             "wrong secret",
             body.clone(),
-            Some(shared::x::signature::sign("not-the-secret", &body)),
+            Some(flex_bridge::x::signature::sign("not-the-secret", &body)),
         ),
         (
             "signature of another body",
             body.clone(),
-            Some(shared::x::signature::sign(X_CONSUMER_SECRET, b"{}")),
+            Some(flex_bridge::x::signature::sign(X_CONSUMER_SECRET, b"{}")),
         ),
     ];
     for (case, payload, signature) in x_cases {
@@ -66,7 +66,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
             .header("content-type", "application/json")
             .body(payload);
         if let Some(signature) = signature {
-            request = request.header(shared::x::signature::HEADER, signature);
+            request = request.header(flex_bridge::x::signature::HEADER, signature);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 401, "X: {case}");
@@ -95,7 +95,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
         ("StateTo", "closed"),
     ]);
     let sign = |url: &str, params: &[(String, String)]| {
-        shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, url, params)
+        flex_bridge::twilio::signature::sign(TWILIO_AUTH_TOKEN, url, params)
     };
     let twilio_cases: Vec<(&str, &str, String, Option<String>)> = vec![
         (
@@ -130,7 +130,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
             "wrong auth token",
             &outbound_url,
             agent_body.clone(),
-            Some(shared::twilio::signature::sign(
+            Some(flex_bridge::twilio::signature::sign(
                 "other",
                 &outbound_url,
                 &agent_params,
@@ -155,7 +155,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(payload);
         if let Some(signature) = signature {
-            request = request.header(shared::twilio::signature::HEADER, signature);
+            request = request.header(flex_bridge::twilio::signature::HEADER, signature);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 401, "Twilio: {case}");
@@ -186,7 +186,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
     let ok = client
         .post(&updated_url)
         .header(
-            shared::twilio::signature::HEADER,
+            flex_bridge::twilio::signature::HEADER,
             sign(&updated_url, &close_params),
         )
         .body(close_body)
@@ -205,9 +205,9 @@ async fn forged_requests_are_refused_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_input_gets_a_short_json_4xx() {
     let bridge = start("badinput").await;
-    let client = shared::http::http_client();
+    let client = flex_bridge::http::http_client();
     let x_url = format!("{}/twitter/webhook", bridge.url);
-    let signed = |body: &[u8]| shared::x::signature::sign(X_CONSUMER_SECRET, body);
+    let signed = |body: &[u8]| flex_bridge::x::signature::sign(X_CONSUMER_SECRET, body);
     for body in [
         &b"not json"[..],
         b"[]",
@@ -215,7 +215,7 @@ async fn bad_input_gets_a_short_json_4xx() {
     ] {
         let response = client
             .post(&x_url)
-            .header(shared::x::signature::HEADER, signed(body))
+            .header(flex_bridge::x::signature::HEADER, signed(body))
             .body(body.to_vec())
             .send()
             .await
@@ -224,10 +224,10 @@ async fn bad_input_gets_a_short_json_4xx() {
         let json: serde_json::Value = response.json().await.unwrap();
         assert!(json["error"].is_string());
     }
-    let huge = vec![b' '; shared::web::MAX_BODY_BYTES + 1];
+    let huge = vec![b' '; flex_bridge::web::MAX_BODY_BYTES + 1];
     let response = client
         .post(&x_url)
-        .header(shared::x::signature::HEADER, signed(&huge))
+        .header(flex_bridge::x::signature::HEADER, signed(&huge))
         .body(huge)
         .send()
         .await
@@ -236,10 +236,10 @@ async fn bad_input_gets_a_short_json_4xx() {
 
     let url = format!("{}/twilio/flex-outbound", bridge.url);
     let (body, params) = form(&[("EventType", "onMessageAdded"), ("ConversationSid", "CH1")]);
-    let signature = shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, &url, &params);
+    let signature = flex_bridge::twilio::signature::sign(TWILIO_AUTH_TOKEN, &url, &params);
     let response = client
         .post(&url)
-        .header(shared::twilio::signature::HEADER, signature)
+        .header(flex_bridge::twilio::signature::HEADER, signature)
         .body(body)
         .send()
         .await
@@ -251,10 +251,10 @@ async fn bad_input_gets_a_short_json_4xx() {
     );
 
     let (body, params) = form(&[("EventType", "onUserAdded")]);
-    let signature = shared::twilio::signature::sign(TWILIO_AUTH_TOKEN, &url, &params);
+    let signature = flex_bridge::twilio::signature::sign(TWILIO_AUTH_TOKEN, &url, &params);
     let response = client
         .post(&url)
-        .header(shared::twilio::signature::HEADER, signature)
+        .header(flex_bridge::twilio::signature::HEADER, signature)
         .body(body)
         .send()
         .await

@@ -3,14 +3,16 @@
 
 use std::time::Duration;
 
+use flex_bridge::config::{PublicUrl, Secret};
+use flex_bridge::conversations::{
+    BridgeError, ConversationSettings, Conversations, CustomerMessage,
+};
+use flex_bridge::routing::Routing;
+use flex_bridge::store::{CustomerSlot, Platform};
+use flex_bridge::twilio::{TwilioClient, TwilioConfig};
 use local::test_secrets::{TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN};
 use local::{Backend, LocalBridge, Options};
 use sandbox::{Fault, Service};
-use shared::config::{PublicUrl, Secret};
-use shared::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
-use shared::routing::Routing;
-use shared::store::{CustomerSlot, Platform};
-use shared::twilio::{TwilioClient, TwilioConfig};
 
 const WAIT: Duration = Duration::from_secs(10);
 const FLOW_SID: &str = "FW0123456789abcdef0123456789abcdef";
@@ -22,7 +24,7 @@ async fn conversations(set_up_deadline: Duration) -> (LocalBridge, Conversations
         .await
         .unwrap();
     let twilio = TwilioClient::new(
-        shared::http::http_client(),
+        flex_bridge::http::http_client(),
         TwilioConfig::at(
             &bridge.sandbox.url(),
             TWILIO_ACCOUNT_SID,
@@ -217,20 +219,20 @@ async fn an_open_whose_answer_was_lost_keeps_its_conversation() {
         "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
     );
     let (bridge, mut conversations) = conversations(Duration::from_secs(20)).await;
-    let sdk = shared::sdk_http::aws_config().await;
+    let sdk = flex_bridge::sdk_http::aws_config().await;
     let table = format!(
         "lost-answer-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    shared::store::DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+    flex_bridge::store::DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
         .await
         .unwrap();
     let lose = LoseFirstTransactAnswer::default();
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .interceptor(lose.clone())
         .build();
-    let store: std::sync::Arc<dyn shared::store::Store> = std::sync::Arc::new(
-        shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table),
+    let store: std::sync::Arc<dyn flex_bridge::store::Store> = std::sync::Arc::new(
+        flex_bridge::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table),
     );
     conversations.store = store.clone();
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use shared::queue::backoff::queue_url_from_arn;
-use shared::queue::delay_retry;
+use flex_bridge::queue::backoff::queue_url_from_arn;
+use flex_bridge::queue::delay_retry;
 
 async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
     sqs.receive_message()
@@ -25,7 +25,7 @@ async fn a_failed_message_waits_its_back_off_not_the_visibility_timeout() {
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
     );
-    let sqs = aws_sdk_sqs::Client::new(&shared::sdk_http::aws_config().await);
+    let sqs = aws_sdk_sqs::Client::new(&flex_bridge::sdk_http::aws_config().await);
     let name = format!(
         "backoff-{}.fifo",
         &uuid::Uuid::new_v4().simple().to_string()[..8]

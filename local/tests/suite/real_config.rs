@@ -16,7 +16,7 @@ const SEED: [u8; 32] = *b"TEST_ONLY_real_config_seed_0000!";
 
 /// Every variable `.env.example` sets (uncommented), each with a well-formed dummy value.
 fn filled() -> HashMap<String, String> {
-    let public_key = shared::discord::signature::public_key_hex(&SEED);
+    let public_key = flex_bridge::discord::signature::public_key_hex(&SEED);
     [
         ("PUBLIC_BASE_URL", "https://bridge-test.ngrok-free.app/"),
         ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
@@ -148,7 +148,7 @@ async fn env_example_filled_in_validates_and_builds_the_handlers() {
 
     // Served on loopback: the handlers answer with the configured secrets.
     let bridge = RealBridge::start(&config, 0).await.expect("starts");
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let crc: serde_json::Value = http
         .get(format!(
             "{}/twitter/webhook?crc_token=abcdefghijklmnop123",
@@ -162,17 +162,17 @@ async fn env_example_filled_in_validates_and_builds_the_handlers() {
         .unwrap();
     assert_eq!(
         crc["response_token"],
-        shared::x::signature::crc_response_token(
+        flex_bridge::x::signature::crc_response_token(
             &values["X_CONSUMER_SECRET"],
             "abcdefghijklmnop123"
         )
     );
 
     // A Discord PING signed with the app's key is answered; a forged one is refused.
-    use shared::discord::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+    use flex_bridge::discord::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER};
     let body =
         r#"{"type":1,"id":"1","application_id":"1200000000000000042","token":"t","version":1}"#;
-    let timestamp = shared::now_epoch().to_string();
+    let timestamp = flex_bridge::now_epoch().to_string();
     let ping = |seed: [u8; 32]| {
         http.post(format!("{}/discord/interactions", bridge.url))
             .header(SIGNATURE_HEADER, sign(&seed, &timestamp, body.as_bytes()))
@@ -202,16 +202,17 @@ async fn env_example_filled_in_validates_and_builds_the_handlers() {
     let form = serde_urlencoded::to_string(&params).unwrap();
     let post = |signature: String| {
         http.post(format!("{}/twilio/flex-outbound", bridge.url))
-            .header(shared::twilio::signature::HEADER, signature)
+            .header(flex_bridge::twilio::signature::HEADER, signature)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form.clone())
             .send()
     };
-    let signed = shared::twilio::signature::sign(&values["TWILIO_AUTH_TOKEN"], &url, &params);
+    let signed = flex_bridge::twilio::signature::sign(&values["TWILIO_AUTH_TOKEN"], &url, &params);
     let accepted = post(signed).await.unwrap();
     assert_eq!(accepted.status(), 200, "{:?}", accepted.text().await);
     let local_url = format!("{}/twilio/flex-outbound", bridge.url);
-    let wrong = shared::twilio::signature::sign(&values["TWILIO_AUTH_TOKEN"], &local_url, &params);
+    let wrong =
+        flex_bridge::twilio::signature::sign(&values["TWILIO_AUTH_TOKEN"], &local_url, &params);
     assert_eq!(post(wrong).await.unwrap().status(), 401);
 }
 
@@ -324,11 +325,11 @@ async fn an_unconfigured_platform_refuses_every_request() {
     let body = r#"{"for_user_id":"0","direct_message_events":[]}"#;
     // Signed with an empty secret or any guess: refused.
     for secret in ["", "dummyXconsumerSecret0123456789abcdefghijklmn"] {
-        let status = shared::http::http_client()
+        let status = flex_bridge::http::http_client()
             .post(format!("{}/twitter/webhook", bridge.url))
             .header(
-                shared::x::signature::HEADER,
-                shared::x::signature::sign(secret, body.as_bytes()),
+                flex_bridge::x::signature::HEADER,
+                flex_bridge::x::signature::sign(secret, body.as_bytes()),
             )
             .body(body)
             .send()

@@ -1,13 +1,13 @@
 //! Retries that must not repeat what the customer or agent already saw: a `/helpme` whose
 //! confirmation DM failed, and an agent message split into several X DMs whose later part
-//! failed. Each step is recorded once done (`shared::idempotency::STEP`).
+//! failed. Each step is recorded once done (`flex_bridge::idempotency::STEP`).
 
 use std::time::Duration;
 
 use crate::common::*;
+use flex_bridge::x::MAX_DM_CHARS;
 use local::{wait_for, Options};
 use sandbox::{DiscordUser, Fault, Service};
-use shared::x::MAX_DM_CHARS;
 
 fn customer() -> DiscordUser {
     DiscordUser {

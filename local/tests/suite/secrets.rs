@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use shared::config::ConfigError;
-use shared::lambda::Aws;
-use shared::secrets::SECRETS_ARN;
+use flex_bridge::config::ConfigError;
+use flex_bridge_lambda::secrets::SECRETS_ARN;
+use flex_bridge_lambda::Aws;
 
 async fn secret(name: &str, text: &str) -> String {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto server)"
     );
-    let client = aws_sdk_secretsmanager::Client::new(&shared::sdk_http::aws_config().await);
+    let client = aws_sdk_secretsmanager::Client::new(&flex_bridge::sdk_http::aws_config().await);
     let name = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     client
         .create_secret()

@@ -12,10 +12,10 @@ async fn dynamodb_store_keeps_the_store_contract() {
     let aws = AwsResources::create(&prefix, 5, std::time::Duration::from_secs(1))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    shared::store::contract::run_all(&aws.store()).await;
+    flex_bridge::store::contract::run_all(&aws.store()).await;
 }
 
-async fn fresh(name: &str) -> shared::store::DynamoStore {
+async fn fresh(name: &str) -> flex_bridge::store::DynamoStore {
     let prefix = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     AwsResources::create(&prefix, 5, std::time::Duration::from_secs(1))
         .await
@@ -25,7 +25,7 @@ async fn fresh(name: &str) -> shared::store::DynamoStore {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn fifty_concurrent_updates_of_one_case_lose_none() {
-    use shared::cases::{self, CaseKind, NewCase};
+    use flex_bridge::cases::{self, CaseKind, NewCase};
     let store = std::sync::Arc::new(fresh("case-race").await);
     let new = NewCase {
         kind: CaseKind::Bug,
@@ -51,7 +51,7 @@ async fn fifty_concurrent_updates_of_one_case_lose_none() {
     for update in updates.collect::<Vec<_>>() {
         update.await.unwrap().unwrap();
     }
-    let stored = shared::cases::CaseStore::case(store.as_ref(), &case.id)
+    let stored = flex_bridge::cases::CaseStore::case(store.as_ref(), &case.id)
         .await
         .unwrap()
         .unwrap();
@@ -63,12 +63,12 @@ async fn fifty_concurrent_updates_of_one_case_lose_none() {
             "{note} lost"
         );
     }
-    assert_eq!(stored.status, shared::cases::CaseStatus::InProgress);
+    assert_eq!(stored.status, flex_bridge::cases::CaseStatus::InProgress);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn twenty_concurrent_filings_get_twenty_distinct_ids() {
-    use shared::cases::{self, CaseKind, NewCase};
+    use flex_bridge::cases::{self, CaseKind, NewCase};
     let store = std::sync::Arc::new(fresh("case-ids").await);
     let filings = (0..20).map(|i| {
         let store = store.clone();

@@ -5,9 +5,11 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use flex_bridge::discord::interactions::{
+    APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, PING,
+};
+use flex_bridge::discord::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use serde_json::{json, Value};
-use shared::discord::interactions::{APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, PING};
-use shared::discord::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 use super::{
     bot_json, user_json, ChannelKind, DiscordReply, DiscordUser, Original, Store, GUILD_ID,

@@ -1100,7 +1100,7 @@ mod tests {
 
     #[test]
     fn the_bridges_agent_message_passes() {
-        for message in shared::discord::messages::agent_message(
+        for message in flex_bridge::discord::messages::agent_message(
             "Hi @everyone, pick one. Options: Track order, Cancel",
         ) {
             let raw = serde_json::to_vec(&message.with_nonce("job-1")).unwrap();
@@ -1221,7 +1221,7 @@ mod tests {
 
     #[test]
     fn the_bridges_commands_pass_and_bad_ones_do_not() {
-        let ours = shared::discord::commands::definitions();
+        let ours = flex_bridge::discord::commands::definitions();
         assert_eq!(commands(ours.to_string().as_bytes()).unwrap().len(), 5);
         let fixture =
             include_str!("../../../fixtures/discord/responses/register-commands-global.json");

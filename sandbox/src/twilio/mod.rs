@@ -296,7 +296,7 @@ fn refusal(err: TwilioError, conversation_sid: &str, identity: &str) -> SandboxE
             conversation_sid: conversation_sid.to_owned(),
             identity: identity.to_owned(),
         },
-        c if u64::from(c) == shared::twilio::CONVERSATION_CLOSED => {
+        c if u64::from(c) == flex_bridge::twilio::CONVERSATION_CLOSED => {
             SandboxError::ConversationClosed(conversation_sid.to_owned())
         }
         _ => SandboxError::ConversationNotFound(conversation_sid.to_owned()),

@@ -181,7 +181,7 @@ impl TwilioError {
     pub fn closed() -> Self {
         Self::new(
             StatusCode::CONFLICT,
-            shared::twilio::CONVERSATION_CLOSED as u32,
+            flex_bridge::twilio::CONVERSATION_CLOSED as u32,
             "Conversation state is 'closed' so it can't be used for chatting anymore",
         )
     }
@@ -346,7 +346,7 @@ impl Form {
     }
 }
 
-pub use shared::twilio::is_sid;
+pub use flex_bridge::twilio::is_sid;
 
 /// `X-Twilio-Webhook-Enabled`: absent means false.
 pub fn webhook_enabled(headers: &HeaderMap) -> Result<bool> {

@@ -163,13 +163,13 @@ impl Sandbox {
             let query = serde_urlencoded::to_string(&params).unwrap_or_default();
             let separator = if target.url.contains('?') { '&' } else { '?' };
             let url = format!("{}{separator}{query}", target.url);
-            let signature = shared::twilio::signature::sign(token, &url, &[]);
+            let signature = flex_bridge::twilio::signature::sign(token, &url, &[]);
             http.get(&url)
-                .header(shared::twilio::signature::HEADER, signature)
+                .header(flex_bridge::twilio::signature::HEADER, signature)
         } else {
-            let signature = shared::twilio::signature::sign(token, &target.url, &params);
+            let signature = flex_bridge::twilio::signature::sign(token, &target.url, &params);
             http.post(&target.url)
-                .header(shared::twilio::signature::HEADER, signature)
+                .header(flex_bridge::twilio::signature::HEADER, signature)
                 .form(&params)
         };
         let result = request

@@ -227,7 +227,7 @@ impl Sandbox {
             uuid::Uuid::new_v4().to_string(),
         );
         let expected =
-            shared::x::signature::crc_response_token(&self.config().x_consumer_secret, &token);
+            flex_bridge::x::signature::crc_response_token(&self.config().x_consumer_secret, &token);
         let Ok(response) = self
             .inner
             .http
@@ -1003,7 +1003,7 @@ fn parse_yyyymmddhhmm(s: &str) -> Option<u64> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
-    let time = shared::calendar::UtcDateTime {
+    let time = flex_bridge::calendar::UtcDateTime {
         year: n(0..4)?,
         month: n(4..6)?,
         day: n(6..8)?,

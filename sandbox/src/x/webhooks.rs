@@ -254,7 +254,7 @@ impl Sandbox {
     /// configured backoff. Returns the last status (0: unreachable) and the attempts made.
     async fn send_x_webhook(&self, body: &[u8]) -> (u16, u32) {
         let url = self.x_webhook_url();
-        let signature = shared::x::signature::sign(&self.config().x_consumer_secret, body);
+        let signature = flex_bridge::x::signature::sign(&self.config().x_consumer_secret, body);
         let backoff = lock(&self.inner.x_retry_backoff).clone();
         let mut attempts = 0;
         let mut status = 0;
@@ -268,7 +268,7 @@ impl Sandbox {
                 .http
                 .post(&url)
                 .header("content-type", "application/json; charset=utf-8")
-                .header(shared::x::signature::HEADER, &signature)
+                .header(flex_bridge::x::signature::HEADER, &signature)
                 .body(body.to_vec())
                 .send()
                 .await;
@@ -296,7 +296,7 @@ impl Sandbox {
             uuid::Uuid::new_v4().to_string(),
         );
         let expected =
-            shared::x::signature::crc_response_token(&self.config().x_consumer_secret, &token);
+            flex_bridge::x::signature::crc_response_token(&self.config().x_consumer_secret, &token);
         let response = self
             .inner
             .http

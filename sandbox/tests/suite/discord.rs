@@ -9,14 +9,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use flex_bridge::config::Secret;
+use flex_bridge::discord::interactions::{self, Action, Interaction, InteractionContext};
+use flex_bridge::discord::messages::{agent_message, OutgoingMessage};
+use flex_bridge::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
+use flex_bridge::retry::RetryPolicy;
 use sandbox::discord::{BUG_CHANNEL_ID, GUILD_ID, SUPPORT_CHANNEL_ID};
 use sandbox::{DiscordUser, Sandbox, SandboxConfig, Service};
 use serde_json::{json, Value};
-use shared::config::Secret;
-use shared::discord::interactions::{self, Action, Interaction, InteractionContext};
-use shared::discord::messages::{agent_message, OutgoingMessage};
-use shared::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
-use shared::retry::RetryPolicy;
 
 /// A stand-in for the bridge's interactions endpoint: checks the signature like the bridge,
 /// records what it accepted, answers PONG or a deferred ephemeral reply.
@@ -38,7 +38,7 @@ async fn interactions_endpoint(
 ) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let key = state.public_key.lock().unwrap().clone();
-    if !shared::discord::signature::verify(
+    if !flex_bridge::discord::signature::verify(
         &key,
         header("x-signature-ed25519"),
         header("x-signature-timestamp"),
@@ -109,7 +109,7 @@ fn client(sandbox: &Sandbox) -> DiscordClient {
 
 fn client_with_token(sandbox: &Sandbox, token: &str) -> DiscordClient {
     DiscordClient::new(
-        shared::http::http_client(),
+        flex_bridge::http::http_client(),
         DiscordApiConfig {
             bot_token: Secret::new(token),
             api_url: sandbox.discord_api_url(),
@@ -128,7 +128,7 @@ fn app_id(sandbox: &Sandbox) -> String {
 
 /// A raw REST call with the bot token: status and JSON body.
 async fn rest(sandbox: &Sandbox, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-    let response = shared::http::http_client()
+    let response = flex_bridge::http::http_client()
         .request(method, format!("{}{path}", sandbox.discord_api_url()))
         .header(
             "authorization",
@@ -312,7 +312,7 @@ async fn replays_pings_and_the_endpoint_check() {
     assert_eq!(accepted[accepted.len() - 1], body);
 
     // A forged body (not what was signed) is refused by the bridge.
-    let response = shared::http::http_client()
+    let response = flex_bridge::http::http_client()
         .post(sandbox.discord_interactions_url())
         .header("x-signature-ed25519", "00".repeat(64))
         .header("x-signature-timestamp", "1")
@@ -399,7 +399,7 @@ async fn the_bridges_client_works_against_the_sandbox() {
         .unwrap_err();
     assert!(err.is_status(404), "{err}");
 
-    let definitions = shared::discord::commands::definitions();
+    let definitions = flex_bridge::discord::commands::definitions();
     let registered = discord
         .register_commands(&app_id(&sandbox), &definitions)
         .await
@@ -435,7 +435,7 @@ async fn refusals_look_like_discords() {
         .await
         .unwrap_err();
     assert!(err.is_status(401), "{err}");
-    let response = shared::http::http_client()
+    let response = flex_bridge::http::http_client()
         .post(format!("{}/users/@me/channels", sandbox.discord_api_url()))
         .json(&json!({"recipient_id": user.id}))
         .send()
@@ -480,7 +480,7 @@ async fn refusals_look_like_discords() {
     let err = discord.send_message(&channel, &too_long).await.unwrap_err();
     assert!(err.is_status(400) && err.detail.contains("50035"), "{err}");
     assert_eq!(
-        shared::discord::error_code(&err),
+        flex_bridge::discord::error_code(&err),
         Some(50035),
         "{}",
         err.detail
@@ -543,7 +543,7 @@ async fn faults_are_counted_and_rate_limits_waited_out() {
 
     // The raw shape.
     sandbox.inject_fault(Service::Discord, 429, 1, 2);
-    let response = shared::http::http_client()
+    let response = flex_bridge::http::http_client()
         .post(format!("{}/users/@me/channels", sandbox.discord_api_url()))
         .send()
         .await
@@ -575,7 +575,7 @@ async fn faults_are_counted_and_rate_limits_waited_out() {
 #[tokio::test]
 async fn control_routes_drive_discord() {
     let (sandbox, bridge) = start().await;
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let base = sandbox.url();
     let post = |path: &str, body: Value| {
         http.post(format!("{base}/sandbox/discord/{path}"))

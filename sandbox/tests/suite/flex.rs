@@ -290,7 +290,7 @@ async fn interactions_refuse_what_flex_refuses() {
     assert_twilio_error(status, &body, 405, 20004);
 
     // Bad auth.
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let form = [
         ("Channel", good_channel.as_str()),
         ("Routing", good_routing.as_str()),
@@ -514,7 +514,7 @@ async fn control_routes_drive_a_task() {
     let (receiver, sandbox, twilio) = setup().await;
     let sid = conversation(&twilio, &receiver).await;
     interaction(&twilio, &sid, "CS-9").await;
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let base = format!("{}/sandbox/tasks", sandbox.url());
 
     let (status, tasks) = send(http.get(&base)).await;
@@ -627,7 +627,7 @@ async fn faults_can_target_interactions_and_strike_after_processing() {
     );
 
     // The same over the control route; a refused request keeps its own answer.
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let fault = json!({
         "service": "twilio",
         "status": 503,
@@ -662,7 +662,7 @@ async fn faults_can_target_interactions_and_strike_after_processing() {
 fn assert_signed(sandbox: &Sandbox, receiver: &Receiver, request: &crate::common::Captured) {
     let url = format!("{}{}", receiver.url, request.uri);
     assert!(
-        shared::twilio::signature::verify(
+        flex_bridge::twilio::signature::verify(
             &sandbox.config().twilio_auth_token,
             &url,
             &request.body,

@@ -63,7 +63,7 @@ fn assert_signed(
 ) {
     let url = format!("{}{}", receiver.url, request.uri);
     assert!(
-        shared::twilio::signature::verify(
+        flex_bridge::twilio::signature::verify(
             &sandbox.config().twilio_auth_token,
             &url,
             &request.body,
@@ -78,7 +78,7 @@ async fn refuses_bad_auth() {
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let url = format!("{}/v1/Conversations", sandbox.url());
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let (status, body) = send(http.post(&url).form(&[("FriendlyName", "a")])).await;
     assert_eq!(status, 401);
     assert_eq!(
@@ -500,14 +500,18 @@ async fn injected_faults_come_before_auth_and_are_counted() {
 /// The bridge's own Twilio client, unchanged, against the sandbox.
 #[tokio::test]
 async fn the_bridge_client_is_accepted() {
-    use shared::twilio::{NewConversation, NewMessage, ScopedWebhook, TwilioClient, TwilioConfig};
+    use flex_bridge::twilio::{
+        NewConversation, NewMessage, ScopedWebhook, TwilioClient, TwilioConfig,
+    };
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let client = TwilioClient::new(
-        shared::http::http_client(),
+        flex_bridge::http::http_client(),
         TwilioConfig {
             account_sid: sandbox.config().twilio_account_sid.clone(),
-            auth_token: shared::config::Secret::new(sandbox.config().twilio_auth_token.clone()),
+            auth_token: flex_bridge::config::Secret::new(
+                sandbox.config().twilio_auth_token.clone(),
+            ),
             conversations_url: sandbox.url(),
             flex_url: sandbox.url(),
             taskrouter_url: sandbox.url(),
@@ -642,7 +646,7 @@ async fn control_routes_drive_the_agent() {
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let twilio = Twilio::new(&sandbox);
     let sid = bridge_conversation(&twilio, &receiver).await;
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let base = format!("{}/sandbox/conversations/{sid}", sandbox.url());
 
     let join = json!({"identity": "agent@acme.com", "friendly_name": "Sam Rivera"});

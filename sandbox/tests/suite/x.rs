@@ -28,7 +28,7 @@ fn authorization(sandbox: &Sandbox, url: &str, consumer_secret: &str) -> String 
 
 async fn post_dm(url: &str, auth: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     send(
-        shared::http::http_client()
+        flex_bridge::http::http_client()
             .post(url)
             .header("authorization", auth)
             .json(&body),
@@ -69,7 +69,7 @@ async fn dm_send_checks_oauth_and_records_the_text() {
         json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})
     );
     let (status, _) = send(
-        shared::http::http_client()
+        flex_bridge::http::http_client()
             .post(&url)
             .json(&json!({"text": "x"})),
     )
@@ -123,13 +123,13 @@ async fn the_bridge_client_is_accepted() {
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let c = sandbox.config();
-    let client = shared::x::XClient::new(
-        shared::http::http_client(),
-        shared::x::XApiConfig {
+    let client = flex_bridge::x::XClient::new(
+        flex_bridge::http::http_client(),
+        flex_bridge::x::XApiConfig {
             consumer_key: c.x_consumer_key.clone(),
-            consumer_secret: shared::config::Secret::new(c.x_consumer_secret.clone()),
+            consumer_secret: flex_bridge::config::Secret::new(c.x_consumer_secret.clone()),
             access_token: c.x_access_token.clone(),
-            access_token_secret: shared::config::Secret::new(c.x_access_token_secret.clone()),
+            access_token_secret: flex_bridge::config::Secret::new(c.x_access_token_secret.clone()),
             api_url: sandbox.url(),
         },
     );
@@ -146,7 +146,7 @@ async fn faults_answer_in_x_shape_then_clear() {
     let secret = sandbox.config().x_consumer_secret.clone();
     sandbox.inject_fault(Service::X, 429, 2, 7);
     for _ in 0..2 {
-        let response = shared::http::http_client()
+        let response = flex_bridge::http::http_client()
             .post(&url)
             .header("authorization", authorization(&sandbox, &url, &secret))
             .json(&json!({"text": "hi"}))
@@ -183,13 +183,13 @@ async fn customer_dm_is_a_signed_account_activity_payload() {
     let hook = &requests[0];
     assert_eq!(hook.uri, "/twitter/webhook");
     let secret = &sandbox.config().x_consumer_secret;
-    assert!(shared::x::signature::verify(
+    assert!(flex_bridge::x::signature::verify(
         secret,
         &hook.body,
         hook.header("x-twitter-webhooks-signature")
     ));
     let brand = &sandbox.config().x_brand_account_id;
-    let parsed = shared::x::events::parse(&hook.body, brand).unwrap();
+    let parsed = flex_bridge::x::events::parse(&hook.body, brand).unwrap();
     let dms: Vec<_> = parsed
         .messages
         .iter()
@@ -224,7 +224,7 @@ async fn customer_dm_is_a_signed_account_activity_payload() {
     let typing = sandbox.customer_typing(CUSTOMER).await;
     assert_eq!(typing.status, 200);
     let body = &receiver.requests()[1].body;
-    assert!(shared::x::events::parse(body, brand)
+    assert!(flex_bridge::x::events::parse(body, brand)
         .unwrap()
         .messages
         .is_empty());
@@ -268,7 +268,7 @@ async fn exact_bodies_can_be_delivered_repeatedly() {
     for request in requests {
         assert_eq!(request.body, body);
         let brand = &sandbox.config().x_brand_account_id;
-        let parsed = shared::x::events::parse(&request.body, brand).unwrap();
+        let parsed = flex_bridge::x::events::parse(&request.body, brand).unwrap();
         assert_eq!(parsed.messages[0].event_id, event_id);
     }
 }
@@ -306,7 +306,7 @@ async fn echoes_come_back_from_the_brand_when_enabled() {
     }
     let echo = &receiver.requests()[0];
     let brand = &sandbox.config().x_brand_account_id;
-    let parsed = shared::x::events::parse(&echo.body, brand).unwrap();
+    let parsed = flex_bridge::x::events::parse(&echo.body, brand).unwrap();
     assert!(parsed.messages.is_empty());
     assert_eq!(parsed.ignored, 1);
 }
@@ -315,7 +315,7 @@ async fn echoes_come_back_from_the_brand_when_enabled() {
 async fn control_routes_wrap_the_methods() {
     let receiver = Receiver::start().await;
     let sandbox = crate::common::sandbox_for(&receiver).await;
-    let http = shared::http::http_client();
+    let http = flex_bridge::http::http_client();
     let base = sandbox.url();
 
     let (status, delivery) = send(http.post(format!("{base}/sandbox/x/dm")).json(
@@ -373,7 +373,7 @@ async fn call(
         Some(token) => format!("Bearer {token}"),
         None => user_auth(sandbox, method, url.split('?').next().unwrap()),
     };
-    let mut request = shared::http::http_client()
+    let mut request = flex_bridge::http::http_client()
         .request(method.parse().unwrap(), &url)
         .header("authorization", auth);
     if let Some(body) = body {
@@ -436,7 +436,7 @@ async fn webhooks_are_crc_checked_listed_with_the_bearer_token_and_deleted() {
     .await;
     assert_eq!(status, 400);
     let (status, _) = send(
-        shared::http::http_client()
+        flex_bridge::http::http_client()
             .post(format!("{}/2/webhooks", sandbox.url()))
             .json(&json!({"url": other})),
     )
@@ -820,7 +820,7 @@ async fn replay_jobs_take_the_bearer_token_and_a_recent_window() {
     let sandbox = crate::common::sandbox_for(&receiver).await;
     let webhook_id = sandbox.add_x_webhook("https://bridge.example/twitter/webhook");
     let bearer = sandbox.x_bearer_token();
-    let minute = |secs_ago: i64| x_minute(shared::now_epoch() - secs_ago);
+    let minute = |secs_ago: i64| x_minute(flex_bridge::now_epoch() - secs_ago);
     let request =
         json!({"webhook_id": webhook_id, "from_date": minute(3600), "to_date": minute(0)});
 
@@ -1008,7 +1008,7 @@ async fn a_mention_event_is_a_v2_post_with_its_author_included() {
     assert_eq!(post["entities"]["mentions"][0]["start"], 0);
     assert_eq!(event["includes"]["users"][0]["username"], "jordan_cust");
     // What the bridge reads of it.
-    let parsed = shared::x::events::parse(
+    let parsed = flex_bridge::x::events::parse(
         json!({"data": event}).to_string().as_bytes(),
         &sandbox.config().x_brand_account_id,
     )

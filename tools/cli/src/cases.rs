@@ -8,13 +8,15 @@
 
 use std::io::Write;
 
-use shared::cases::views::date_time as utc;
-use shared::cases::{self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore};
-use shared::config::{ConfigError, Env};
-use shared::queue::resolved_notice;
-use shared::queue::{Queue, QueueError, SqsQueue};
-use shared::store::DynamoStore;
-use shared::store_error::StoreError;
+use flex_bridge_core::config::{ConfigError, Env};
+use flex_bridge_store::cases::views::date_time as utc;
+use flex_bridge_store::cases::{
+    self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore,
+};
+use flex_bridge_store::queue::resolved_notice;
+use flex_bridge_store::queue::{Queue, QueueError, SqsQueue};
+use flex_bridge_store::store::DynamoStore;
+use flex_bridge_store::store_error::StoreError;
 
 use crate::CasesCommand;
 
@@ -119,7 +121,7 @@ async fn connect(mut env: Env, queue: bool) -> Result<(DynamoStore, Option<SqsQu
     let table = env.required("TABLE_NAME");
     let queue_url = queue.then(|| env.required("DELIVERY_QUEUE_URL"));
     env.finish()?;
-    let config = shared::sdk_http::aws_config().await;
+    let config = flex_bridge_store::sdk_http::aws_config().await;
     if config.region().is_none() {
         return Err(Error::NoRegion);
     }
@@ -304,7 +306,9 @@ pub fn details(case: &Case) -> String {
     field("Status", case.status.display_name());
     field("Title", &case.title);
     field("Reporter", &case.reporter);
-    let platform = case.reporter.parse::<shared::store::CustomerIdentity>();
+    let platform = case
+        .reporter
+        .parse::<flex_bridge_store::store::CustomerIdentity>();
     field(
         "Platform",
         platform.map_or("", |identity| identity.platform.as_str()),
@@ -395,7 +399,7 @@ pub async fn reopen(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::cases::{Satisfaction, TimelineEntry};
+    use flex_bridge_store::cases::{Satisfaction, TimelineEntry};
 
     fn case() -> Case {
         Case {

@@ -1,15 +1,15 @@
 //! `flex-bridge discord register-commands`: makes the Discord app's global slash commands
-//! exactly the list in `shared/src/discord/commands.json`, with one bulk overwrite
+//! exactly the list in `crates/discord/src/commands.json`, with one bulk overwrite
 //! (`PUT /applications/{id}/commands`). Running it again is harmless: Discord keeps the ids of
 //! commands whose names did not change.
 //!
 //! Reads `DISCORD_APPLICATION_ID`, `DISCORD_BOT_TOKEN` and optionally `DISCORD_API_URL`.
 //! `--dry-run` prints the JSON it would send and needs no variables.
 
-use shared::config::{ConfigError, Env};
-use shared::discord::commands;
-use shared::discord::{DiscordApiConfig, DiscordClient, RegisteredCommand};
-use shared::retry::HttpError;
+use flex_bridge_core::config::{ConfigError, Env};
+use flex_bridge_core::retry::HttpError;
+use flex_bridge_discord::commands;
+use flex_bridge_discord::{DiscordApiConfig, DiscordClient, RegisteredCommand};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -69,7 +69,7 @@ pub async fn register(mut env: Env) -> Result<Registered, Error> {
     let application_id = env.required("DISCORD_APPLICATION_ID");
     let api = DiscordApiConfig::from_env(&mut env);
     env.finish()?;
-    let client = DiscordClient::new(shared::http::http_client(), api);
+    let client = DiscordClient::new(flex_bridge_core::http::http_client(), api);
     let commands = client
         .register_commands(&application_id, &commands::definitions())
         .await
@@ -90,7 +90,7 @@ fn hint(error: &HttpError) -> &'static str {
     } else if error.is_status(403) || error.is_status(404) {
         "\nCheck DISCORD_APPLICATION_ID: it must be the Application ID of the app whose bot token you use."
     } else if error.is_status(400) {
-        "\nDiscord did not accept shared/src/discord/commands.json; its message above names the field."
+        "\nDiscord did not accept crates/discord/src/commands.json; its message above names the field."
     } else {
         ""
     }

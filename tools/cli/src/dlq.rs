@@ -8,7 +8,7 @@ use std::io::Write;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_sqs::Client;
-use shared::config::{ConfigError, Env};
+use flex_bridge_core::config::{ConfigError, Env};
 
 /// The work queues the bridge has, by the variable that names each.
 pub const QUEUE_VARIABLES: [&str; 3] = [
@@ -66,7 +66,7 @@ pub fn queues(env: Env, given: Vec<String>) -> Result<Vec<String>, Error> {
 }
 
 pub async fn client() -> Result<Client, Error> {
-    let config = shared::sdk_http::aws_config().await;
+    let config = flex_bridge_store::sdk_http::aws_config().await;
     if config.region().is_none() {
         return Err(Error::NoRegion);
     }

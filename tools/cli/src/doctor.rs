@@ -28,8 +28,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
-use shared::config::Env;
-use shared::discord::DiscordInteractionsConfig;
+use flex_bridge_core::config::Env;
+use flex_bridge_discord::DiscordInteractionsConfig;
 
 /// Each request's limit: a deployment that takes longer would time out X, Twilio and Discord.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -358,7 +358,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
             "TWILIO_ACCOUNT_SID",
             "Twilio Console > Account Info: AC followed by 32 hex digits",
         )),
-        Some(sid) if !shared::twilio::is_sid(&sid, "AC") => problems.push(format!(
+        Some(sid) if !flex_bridge_twilio::is_sid(&sid, "AC") => problems.push(format!(
             "TWILIO_ACCOUNT_SID {sid:?} is not AC followed by 32 hex digits (Twilio Console > \
              Account Info)"
         )),
@@ -414,7 +414,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
                 "{name} is missing (ROUTING={mode} needs it: {where_}, {prefix} followed by 32 \
                  hex digits)"
             )),
-            Some(sid) if !shared::twilio::is_sid(&sid, prefix) => problems.push(format!(
+            Some(sid) if !flex_bridge_twilio::is_sid(&sid, prefix) => problems.push(format!(
                 "{name} {sid:?} is not {prefix} followed by 32 hex digits ({where_})"
             )),
             Some(_) => {}
@@ -429,8 +429,12 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
     }
 
     for (platform, variables, other) in [
-        ("X", shared::x::PLATFORM_VARIABLES, "a Discord-only"),
-        ("Discord", shared::discord::PLATFORM_VARIABLES, "an X-only"),
+        ("X", flex_bridge_x::PLATFORM_VARIABLES, "a Discord-only"),
+        (
+            "Discord",
+            flex_bridge_discord::PLATFORM_VARIABLES,
+            "an X-only",
+        ),
     ] {
         let absent: Vec<&str> = variables
             .into_iter()
@@ -446,7 +450,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         }
     }
     if let Some(id) = env.optional("X_ACCOUNT_ID") {
-        if !shared::config::is_numeric_id(&id) {
+        if !flex_bridge_core::config::is_numeric_id(&id) {
             problems.push(format!(
                 "X_ACCOUNT_ID {id:?} is not a numeric X user id (the brand account's id, not \
                  its @handle)"
@@ -468,7 +472,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         "DISCORD_FEATURE_CHANNEL_ID",
     ] {
         if let Some(id) = env.optional(name) {
-            if !shared::config::is_numeric_id(&id) {
+            if !flex_bridge_core::config::is_numeric_id(&id) {
                 problems.push(format!(
                     "{name} {id:?} is not a numeric Discord id (Developer Mode > Copy ID)"
                 ));
@@ -476,7 +480,9 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
         }
     }
     let none_of = |variables: [&str; 5]| variables.iter().all(|n| env.optional(n).is_none());
-    if none_of(shared::x::PLATFORM_VARIABLES) && none_of(shared::discord::PLATFORM_VARIABLES) {
+    if none_of(flex_bridge_x::PLATFORM_VARIABLES)
+        && none_of(flex_bridge_discord::PLATFORM_VARIABLES)
+    {
         problems.push(
             "neither X (X_*) nor Discord (DISCORD_*) is configured: set one platform's \
              variables"
@@ -495,7 +501,7 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
 }
 
 fn http_client() -> reqwest::Client {
-    shared::http::http_client_builder()
+    flex_bridge_core::http::http_client_builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         // A redirect is an answer to report: X, Twilio and Discord do not follow them.
@@ -584,7 +590,7 @@ async fn x_crc(client: &reqwest::Client, base: &str, secret: &str) -> Result<Str
              webhook; read twitter-crc's logs"
         ));
     }
-    let expected = shared::x::signature::crc_response_token(secret, &token);
+    let expected = flex_bridge_x::signature::crc_response_token(secret, &token);
     let given = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("response_token")?.as_str().map(str::to_owned));
@@ -638,7 +644,7 @@ async fn x_signature(
     secret: &str,
     account_id: &str,
 ) -> Result<String, String> {
-    use shared::x::signature::{sign, HEADER};
+    use flex_bridge_x::signature::{sign, HEADER};
     let url = format!("{base}/twitter/webhook");
     // An Account Activity delivery with no events: verified, parsed, and nothing to do.
     let body =
@@ -704,8 +710,8 @@ async fn x_setup(
     base: &str,
 ) -> Result<(), Error> {
     use crate::x::{Clients, Subscription, DM_RECEIVED, POST_MENTION_CREATE};
-    use shared::config::Secret;
-    use shared::x::{XApiConfig, XClient, DEFAULT_API_URL};
+    use flex_bridge_core::config::Secret;
+    use flex_bridge_x::{XApiConfig, XClient, DEFAULT_API_URL};
 
     let webhook_url = format!("{base}/twitter/webhook");
     let bearer = env.optional("X_BEARER_TOKEN").map(Secret::new);
@@ -794,7 +800,7 @@ async fn x_setup(
     }
     let account = env
         .optional("X_ACCOUNT_ID")
-        .filter(|id| shared::config::is_numeric_id(id));
+        .filter(|id| flex_bridge_core::config::is_numeric_id(id));
     let (account, listed) = match account {
         Some(account) if user_context => (account, clients.subscriptions().await),
         _ => {
@@ -882,7 +888,7 @@ async fn twilio_signature(
     token: &str,
     path: &str,
 ) -> Result<String, String> {
-    use shared::twilio::signature::{sign, HEADER};
+    use flex_bridge_twilio::signature::{sign, HEADER};
     let url = format!("{base}{path}");
     // An event every Twilio handler verifies, then acknowledges and ignores.
     let params: Vec<(String, String)> = [
@@ -930,7 +936,7 @@ async fn twilio_signature(
 
 /// A well-formed Discord signature (hex Ed25519 over timestamp + body, as Discord signs) by a
 /// random key that is not the app's: the deployment must refuse it. Signed here with
-/// ed25519-dalek rather than shared's test-only signer, which normal builds leave out.
+/// ed25519-dalek rather than the Discord crate's test-only signer, which normal builds leave out.
 fn forged_discord_signature(timestamp: &str, body: &[u8]) -> String {
     let mut seed = [0u8; 32];
     seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
@@ -949,10 +955,10 @@ fn discord_signature_by(seed: &[u8; 32], timestamp: &str, body: &[u8]) -> String
 }
 
 async fn discord_signature(client: &reqwest::Client, base: &str) -> Result<String, String> {
-    use shared::discord::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+    use flex_bridge_discord::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
     let url = format!("{base}/discord/interactions");
     let body = r#"{"type":1}"#;
-    let timestamp = shared::now_epoch().to_string();
+    let timestamp = flex_bridge_core::now_epoch().to_string();
     let forged = forged_discord_signature(&timestamp, body.as_bytes());
     let headers = [
         (SIGNATURE_HEADER, forged.as_str()),
@@ -983,7 +989,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     let from_stack = match &stack {
         Some(name) => {
-            let sdk = shared::sdk_http::aws_config().await;
+            let sdk = flex_bridge_store::sdk_http::aws_config().await;
             let outputs = stack_outputs(&sdk, name).await?;
             Some((name, sdk, from_stack_outputs(name, &outputs)?))
         }
@@ -1015,11 +1021,11 @@ pub async fn run(
     }
 
     let mut twilio_paths = vec![
-        shared::conversations::FLEX_OUTBOUND_PATH,
-        shared::conversations::CHANNEL_UPDATED_PATH,
+        flex_bridge_core::routes::FLEX_OUTBOUND_PATH,
+        flex_bridge_core::routes::CHANNEL_UPDATED_PATH,
     ];
     if config.chatbot {
-        twilio_paths.push(shared::bot::CHATBOT_PATH);
+        twilio_paths.push(flex_bridge_core::routes::CHATBOT_PATH);
     }
     let twilio_check = |path: &str| format!("Twilio signature {path}");
 
@@ -1159,7 +1165,7 @@ mod tests {
 
     #[test]
     fn the_forged_discord_signature_is_well_formed_but_not_the_apps() {
-        use shared::discord::signature::verify;
+        use flex_bridge_discord::signature::verify;
         let seed = [7u8; 32];
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         let public_hex: String = key

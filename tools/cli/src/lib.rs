@@ -13,7 +13,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use shared::config::Env;
+use flex_bridge_core::config::Env;
 
 #[derive(Debug, Parser)]
 #[command(name = "flex-bridge", version, about = "Flex Bridge operator CLI")]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flex_bridge_cli::Cli;
-use shared::config::Env;
+use flex_bridge_core::config::Env;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -36,13 +36,13 @@
 //! (default `https://api.x.com`). Finding the webhook when `--webhook-id` is absent lists the
 //! webhooks, so it needs `X_BEARER_TOKEN` too.
 
-use shared::calendar::UtcDateTime;
+use flex_bridge_core::calendar::UtcDateTime;
 use std::io::Write;
 
+use flex_bridge_core::config::{ConfigError, Env, Secret};
+use flex_bridge_core::retry::HttpError;
+use flex_bridge_x::{Method, XApiConfig, XAuth, XClient, DEFAULT_API_URL};
 use serde_json::{json, Value};
-use shared::config::{ConfigError, Env, Secret};
-use shared::retry::HttpError;
-use shared::x::{Method, XApiConfig, XAuth, XClient, DEFAULT_API_URL};
 
 use crate::{XCommand, XSubscriptionsCommand, XWebhookCommand};
 
@@ -122,7 +122,7 @@ impl Clients {
         let bearer = app.then(|| env.required_secret("X_BEARER_TOKEN"));
         env.finish()?;
         Ok(Self {
-            client: XClient::new(shared::http::http_client(), config),
+            client: XClient::new(flex_bridge_core::http::http_client(), config),
             bearer,
         })
     }
@@ -644,7 +644,7 @@ async fn subscribe(
     }
     let account_id = env.required("X_ACCOUNT_ID");
     let clients = Clients::from_env(env, true, webhook_id.is_none())?;
-    if !shared::config::is_numeric_id(&account_id) {
+    if !flex_bridge_core::config::is_numeric_id(&account_id) {
         return Err(Error::Argument(format!(
             "X_ACCOUNT_ID {account_id:?} is not a numeric X user id (the brand account's id, not its @handle)"
         )));
@@ -798,7 +798,7 @@ async fn replay(
     webhook_id: Option<String>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let now = shared::now_epoch();
+    let now = flex_bridge_core::now_epoch();
     let from_secs = parse_time(from).map_err(|e| Error::Argument(format!("--from: {e}")))?;
     let to_secs = match to {
         Some(to) => parse_time(to).map_err(|e| Error::Argument(format!("--to: {e}")))?,

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use flex_bridge::routing::Routing;
 use local::{wait_for, Backend, LocalBridge, Options};
 use sandbox::ConversationView;
-use shared::routing::Routing;
 
 pub const CUSTOMER: &str = "2900000001";
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -36,7 +36,7 @@ pub async fn start_with(name: &str, options: Options) -> LocalBridge {
 
 fn tracing_subscriber_init() -> Option<()> {
     if std::env::var("RUST_LOG").is_ok() {
-        shared::telemetry::init_text();
+        flex_bridge_lambda::telemetry::init_text();
     }
     Some(())
 }

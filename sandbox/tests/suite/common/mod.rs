@@ -94,7 +94,7 @@ async fn record(
     });
     if let Some(token) = crc_token {
         let secret = shared.crc_secret.lock().unwrap().clone();
-        let response_token = shared::x::signature::crc_response_token(&secret, &token);
+        let response_token = flex_bridge::x::signature::crc_response_token(&secret, &token);
         return Json(serde_json::json!({ "response_token": response_token })).into_response();
     }
     let status = shared.statuses.lock().unwrap().pop_front().unwrap_or(200);
@@ -133,7 +133,7 @@ impl Twilio {
     pub fn new(sandbox: &Sandbox) -> Self {
         Self {
             base: sandbox.url(),
-            http: shared::http::http_client(),
+            http: flex_bridge::http::http_client(),
             sid: sandbox.config().twilio_account_sid.clone(),
             token: sandbox.config().twilio_auth_token.clone(),
         }

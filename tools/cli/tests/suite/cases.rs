@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use clap::Parser;
 use flex_bridge_cli::Cli;
+use flex_bridge_core::config::Env;
+use flex_bridge_store::cases::{self, Case, CaseKind, CaseStatus, CaseStore, NewCase};
+use flex_bridge_store::queue::{OutboundJob, OutboundKind};
+use flex_bridge_store::store::{DynamoStore, Platform};
 use local::AwsResources;
 use serde_json::Value;
-use shared::cases::{self, Case, CaseKind, CaseStatus, CaseStore, NewCase};
-use shared::config::Env;
-use shared::queue::{OutboundJob, OutboundKind};
-use shared::store::{DynamoStore, Platform};
 
 async fn resources(name: &str) -> AwsResources {
     let nanos = SystemTime::now()

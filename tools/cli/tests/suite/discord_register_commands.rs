@@ -9,8 +9,8 @@ use axum::routing::put;
 use axum::{Json, Router};
 use clap::Parser;
 use flex_bridge_cli::Cli;
+use flex_bridge_core::config::Env;
 use serde_json::{json, Value};
-use shared::config::Env;
 
 const APPLICATION_ID: &str = "1395501276284469329";
 const BOT_TOKEN: &str = "TEST_ONLY_bot_token";
@@ -99,7 +99,7 @@ async fn registers_the_command_list_with_one_bulk_overwrite() {
     assert_eq!(requests.len(), 1, "one PUT");
     let (application_id, _, body) = &requests[0];
     assert_eq!(application_id, APPLICATION_ID);
-    assert_eq!(body, &shared::discord::commands::definitions());
+    assert_eq!(body, &flex_bridge_discord::commands::definitions());
     assert_eq!(
         output,
         format!(
@@ -143,7 +143,7 @@ async fn dry_run_sends_nothing_and_needs_no_variables() {
     .await
     .unwrap();
     let printed: Value = serde_json::from_str(&output).unwrap();
-    assert_eq!(printed, shared::discord::commands::definitions());
+    assert_eq!(printed, flex_bridge_discord::commands::definitions());
 }
 
 #[test]

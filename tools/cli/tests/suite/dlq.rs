@@ -11,9 +11,9 @@ use axum::routing::post;
 use axum::Json;
 use clap::Parser;
 use flex_bridge_cli::{dlq, Cli};
+use flex_bridge_core::config::Env;
 use local::AwsResources;
 use serde_json::{json, Value};
-use shared::config::Env;
 
 async fn run(args: &[&str], env: Env) -> Result<String, flex_bridge_cli::Error> {
     let cli = Cli::try_parse_from(std::iter::once("flex-bridge").chain(args.iter().copied()))
@@ -140,8 +140,8 @@ fn client(endpoint: &str) -> aws_sdk_sqs::Client {
         .region(Region::new("eu-west-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .endpoint_url(endpoint)
-        .http_client(shared::sdk_http::SdkHttpClient::new(
-            shared::http::http_client(),
+        .http_client(flex_bridge_store::sdk_http::SdkHttpClient::new(
+            flex_bridge_core::http::http_client(),
         ))
         .build();
     aws_sdk_sqs::Client::from_conf(config)

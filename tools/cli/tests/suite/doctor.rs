@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use clap::Parser;
 use flex_bridge_cli::Cli;
+use flex_bridge_core::config::Env;
 use local::test_secrets::*;
 use local::{Backend, LocalBridge, Options};
 use serde_json::json;
-use shared::config::Env;
 
 /// The local bridge, with nothing registered at X.
 async fn bare_bridge() -> LocalBridge {

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use aws_sdk_cloudformation::types::StackStatus;
 use clap::Parser;
 use flex_bridge_cli::Cli;
+use flex_bridge_core::config::Env;
 use local::test_secrets::*;
 use local::{Backend, LocalBridge, Options};
 use serde_json::json;
-use shared::config::Env;
 
 /// Whether moto is there; if not, says so (the test then passes without running).
 fn moto(test: &str) -> bool {
@@ -92,7 +92,7 @@ fn route_outputs(base: &str) -> serde_json::Map<String, serde_json::Value> {
 
 /// Creates stack `name` from `template` on moto and waits for it.
 async fn create_stack(name: &str, template: serde_json::Value) {
-    let sdk = shared::sdk_http::aws_config().await;
+    let sdk = flex_bridge_store::sdk_http::aws_config().await;
     let cfn = aws_sdk_cloudformation::Client::new(&sdk);
     cfn.create_stack()
         .stack_name(name)

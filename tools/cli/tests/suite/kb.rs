@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use flex_bridge_cli::Cli;
-use shared::config::Env;
+use flex_bridge_core::config::Env;
 
 async fn run(args: &[&str], stdin: &str) -> Result<String, flex_bridge_cli::Error> {
     let cli = Cli::try_parse_from(std::iter::once("flex-bridge").chain(args.iter().copied()))

@@ -8,10 +8,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use clap::Parser;
 use flex_bridge_cli::Cli;
+use flex_bridge_core::config::Env;
 use local::test_secrets::*;
 use sandbox::Sandbox;
 use serde_json::json;
-use shared::config::Env;
 
 /// The bridge's `GET /twitter/webhook?crc_token=`: answers with `secret`. Returns its URL.
 async fn crc_receiver(secret: &'static str) -> String {
@@ -21,7 +21,7 @@ async fn crc_receiver(secret: &'static str) -> String {
             move |Query(params): Query<std::collections::HashMap<String, String>>| async move {
                 let token = params.get("crc_token").cloned().unwrap_or_default();
                 Json(json!({
-                    "response_token": shared::x::signature::crc_response_token(secret, &token)
+                    "response_token": flex_bridge_x::signature::crc_response_token(secret, &token)
                 }))
             },
         ),
@@ -74,7 +74,7 @@ async fn run(args: &[&str], env: Env) -> Result<String, flex_bridge_cli::Error> 
 }
 
 fn now() -> i64 {
-    shared::now_epoch()
+    flex_bridge_core::now_epoch()
 }
 
 #[tokio::test]
