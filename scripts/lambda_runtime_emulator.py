@@ -56,7 +56,7 @@ INVOKE_TIMEOUT_S = 5.0
 # environment). Every function gets all of them, as in a deployment with X, Discord and bot
 # routing configured: outbound-delivery then builds both its X and Discord clients (its largest
 # init). Every URL points at the discard port on loopback, so nothing can reach a real service
-# (nothing is called at init anyway). Read by, in shared/src: config.rs PublicUrl,
+# (nothing is called at init anyway). Read by, in crates/core/src: config.rs PublicUrl,
 # x/webhook.rs CrcConfig/XInbound, x/worker.rs XWorker, x/mod.rs, flex.rs FlexWebhooks,
 # delivery.rs Delivery, bot/mod.rs Chatbot, routing.rs, conversations.rs, twilio/mod.rs, discord/mod.rs,
 # discord/webhook.rs DiscordInteractions, discord/worker.rs DiscordWorker.

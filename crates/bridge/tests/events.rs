@@ -135,7 +135,9 @@ fn every_event_is_a_known_kind_and_matches_its_route() {
                 | ("POST", "/twilio/chatbot")
                 | ("POST", "/discord/interactions") => {}
                 other => {
-                    panic!("{name}: {other:?} has no check in shared/tests/events.rs; add one")
+                    panic!(
+                        "{name}: {other:?} has no check in crates/bridge/tests/events.rs; add one"
+                    )
                 }
             }
             format!("{method} {path}")

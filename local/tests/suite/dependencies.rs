@@ -118,3 +118,97 @@ fn functions_build_the_library_without_its_testing_feature() {
     // The emulators do turn it on: the check reads what cargo resolved.
     assert!(testing("local"));
 }
+
+/// The crates' one dependency direction: core ← the platforms' API crates ← store ← bridge ←
+/// Lambda glue ← functions, and the CLI on core, store and the API crates only (no Lambda
+/// runtime). A crate's direct dependencies among the workspace's, as cargo resolves them.
+#[test]
+fn no_crate_depends_on_one_above_it() {
+    let direct = |package: &str| -> Vec<String> {
+        let tree = Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "tree",
+                "--offline",
+                "--locked",
+                "-p",
+                package,
+                "-e",
+                "normal",
+            ])
+            .args(["--depth", "1", "--prefix", "none", "--format", "{p}"])
+            .output()
+            .expect("cargo runs");
+        assert!(
+            tree.status.success(),
+            "{}",
+            String::from_utf8_lossy(&tree.stderr)
+        );
+        let mut names: Vec<String> = String::from_utf8(tree.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split(' ').next())
+            .filter(|name| name.starts_with("flex-bridge") || *name == "kb")
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let allowed: &[(&str, &[&str])] = &[
+        ("flex-bridge-core", &[]),
+        ("flex-bridge-twilio", &["flex-bridge-core"]),
+        ("flex-bridge-x", &["flex-bridge-core"]),
+        ("flex-bridge-discord", &["flex-bridge-core"]),
+        (
+            "flex-bridge-store",
+            &["flex-bridge-core", "flex-bridge-x", "kb"],
+        ),
+        (
+            "flex-bridge",
+            &[
+                "flex-bridge-core",
+                "flex-bridge-discord",
+                "flex-bridge-store",
+                "flex-bridge-twilio",
+                "flex-bridge-x",
+                "kb",
+            ],
+        ),
+        (
+            "flex-bridge-lambda",
+            &["flex-bridge-core", "flex-bridge-store"],
+        ),
+        (
+            "flex-bridge-cli",
+            &[
+                "flex-bridge-core",
+                "flex-bridge-discord",
+                "flex-bridge-store",
+                "flex-bridge-twilio",
+                "flex-bridge-x",
+                "kb",
+            ],
+        ),
+    ];
+    for (package, allowed) in allowed {
+        for dependency in direct(package) {
+            assert!(
+                allowed.contains(&dependency.as_str()),
+                "{package} depends on {dependency}, which is not below it"
+            );
+        }
+    }
+    for function in functions() {
+        assert_eq!(
+            direct(&function),
+            ["flex-bridge", "flex-bridge-lambda"],
+            "{function}"
+        );
+    }
+    let cli = cargo_tree("flex-bridge-cli", "normal");
+    for runtime in ["lambda_runtime ", "lambda_http "] {
+        assert!(!cli.contains(runtime), "the CLI links {runtime}");
+    }
+}
