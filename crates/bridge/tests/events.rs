@@ -17,7 +17,7 @@ use flex_bridge::discord::{responses, signature, DiscordInteractionsConfig};
 use flex_bridge::flex::{is_customer_identity, verify_webhook, FlexWebhooks};
 use flex_bridge::queue::{MemoryQueue, OutboundJob, OutboundKind, QueueRecord};
 use flex_bridge::routing::{FlexTaskRouting, Routing};
-use flex_bridge::store::{Customer, MemoryStore, Platform, Store};
+use flex_bridge::store::{Conversations, Customer, Customers, MemoryStore, Platform};
 use flex_bridge::twilio::events::Event;
 use flex_bridge::web::{ApiError, WebRequest};
 use flex_bridge::x::webhook::{crc, CrcConfig, XInbound, XJob};

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use crate::store::{Store, StoreError};
+use crate::store::{EventLog, StoreError};
 
 /// Every key the bridge claims work under or finds a case by, in one place: a key written in one
 /// file and read in another (a hand-off's case) cannot drift apart, and none collides with
@@ -103,7 +103,7 @@ impl Once {
     /// error (nothing was done); after it, it is only logged (the work is done).
     pub async fn run<T, E, F, Fut>(
         &self,
-        store: &dyn Store,
+        store: &dyn EventLog,
         key: &str,
         work: F,
     ) -> Result<Outcome<T, E>, StoreError>
@@ -148,7 +148,7 @@ pub const STEP: Once = Once {
 
 impl Once {
     /// Runs one step of a longer piece of work under `key` unless it was done already.
-    pub async fn step<E, F, Fut>(&self, store: &dyn Store, key: &str, work: F) -> Result<(), E>
+    pub async fn step<E, F, Fut>(&self, store: &dyn EventLog, key: &str, work: F) -> Result<(), E>
     where
         E: From<StoreError>,
         F: FnOnce() -> Fut,
@@ -207,7 +207,7 @@ mod tests {
             assert_eq!(key.to_string(), text);
         }
     }
-    use crate::store::MemoryStore;
+    use crate::store::{EventLog, MemoryStore};
 
     const ONCE: Once = Once {
         claim_secs: 60,

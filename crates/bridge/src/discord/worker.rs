@@ -39,7 +39,7 @@ Allow direct messages from server members), then send /helpme with your message.
 /// [`closed_dms::MARK_SECS`], or when a `/helpme` confirmation DM gets through.
 pub mod closed_dms {
     use crate::idempotency::Key;
-    use crate::store::{Store, StoreError};
+    use crate::store::{EventLog, StoreError};
 
     /// How long a refusal is believed.
     pub const MARK_SECS: i64 = 24 * 3600;
@@ -51,14 +51,14 @@ pub mod closed_dms {
 
     /// Until when (epoch seconds) the customer `identity` (`discord-<user id>`) is not written
     /// to; `None`: their DMs are not known to be closed.
-    pub async fn until(store: &dyn Store, identity: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn until(store: &dyn EventLog, identity: &str) -> Result<Option<i64>, StoreError> {
         store.event_until(&key(identity)).await
     }
 
     /// Discord refused a DM to `identity` with 50007. A mark already standing is kept (it lapses
     /// a day after the first refusal); returns when it lapses, as stored (the second every
     /// reader sees: the agent's note is keyed by it).
-    pub async fn mark(store: &dyn Store, identity: &str) -> Result<i64, StoreError> {
+    pub async fn mark(store: &dyn EventLog, identity: &str) -> Result<i64, StoreError> {
         let until = crate::now_epoch() + MARK_SECS;
         if store.claim_event(&key(identity), MARK_SECS).await? {
             tracing::info!(
@@ -70,7 +70,7 @@ pub mod closed_dms {
     }
 
     /// A DM to `identity` got through: their DMs are open.
-    pub async fn clear(store: &dyn Store, identity: &str) -> Result<(), StoreError> {
+    pub async fn clear(store: &dyn EventLog, identity: &str) -> Result<(), StoreError> {
         store.release_event(&key(identity)).await
     }
 }
@@ -368,7 +368,7 @@ impl DiscordWorker {
 mod tests {
     use super::closed_dms;
     use crate::now_epoch;
-    use crate::store::{MemoryStore, Store};
+    use crate::store::{EventLog, MemoryStore};
 
     #[tokio::test]
     async fn a_closed_dms_mark_stands_for_a_day_then_lapses() {

@@ -203,7 +203,7 @@ mod tests {
     use crate::config::Secret;
     use crate::queue::MemoryQueue;
     use crate::retry::RetryPolicy;
-    use crate::store::{MemoryStore, Store};
+    use crate::store::{Customers, EventLog, MemoryStore};
     use std::collections::HashMap;
     use std::time::Duration;
 

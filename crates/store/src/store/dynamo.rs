@@ -99,7 +99,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl Store for DynamoStore {
+impl EventLog for DynamoStore {
     async fn claim_event(&self, event: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         let now = now_epoch();
         let item = Item {
@@ -147,7 +147,10 @@ impl Store for DynamoStore {
             .filter(|item| !item.is_expired(now))
             .and_then(|item| item.expires_at))
     }
+}
 
+#[async_trait]
+impl Customers for DynamoStore {
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
         let now = now_epoch();
         Ok(self
@@ -234,13 +237,6 @@ impl Store for DynamoStore {
         conditional(result)
     }
 
-    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
-        Ok(self
-            .get(conversation_key(conversation_sid))
-            .await?
-            .and_then(|item| item.customer))
-    }
-
     async fn end_conversation(
         &self,
         conversation_sid: &str,
@@ -283,40 +279,6 @@ impl Store for DynamoStore {
         conditional(result).map(|_| Some(customer))
     }
 
-    async fn bot_turn(
-        &self,
-        conversation_sid: &str,
-    ) -> Result<Option<(Customer, BotState)>, StoreError> {
-        Ok(self
-            .get(conversation_key(conversation_sid))
-            .await?
-            .and_then(|item| Some((item.customer?, item.bot.unwrap_or_default()))))
-    }
-
-    async fn save_bot_state(
-        &self,
-        conversation_sid: &str,
-        state: &BotState,
-    ) -> Result<bool, StoreError> {
-        let value = serde_dynamo::to_attribute_value(state).map_err(error)?;
-        let previous = state.version.saturating_sub(1);
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(conversation_key(conversation_sid))))
-            .update_expression("SET bot = :state")
-            .expression_attribute_values(":state", value);
-        update = if previous == 0 {
-            update.condition_expression("attribute_exists(customer) AND attribute_not_exists(bot)")
-        } else {
-            update
-                .condition_expression("attribute_exists(customer) AND bot.version = :previous")
-                .expression_attribute_values(":previous", n(i64::from(previous)))
-        };
-        conditional(update.send().await)
-    }
-
     async fn set_quick_replies(
         &self,
         customer: &Customer,
@@ -335,37 +297,6 @@ impl Store for DynamoStore {
             .send()
             .await;
         // Not holding the lease (or the conversation moved on) leaves nothing to do.
-        conditional(result).map(drop)
-    }
-
-    async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError> {
-        let now = now_epoch();
-        Ok(self
-            .get(DM_BUDGET_KEY.to_owned())
-            .await?
-            .filter(|item| !item.is_expired(now))
-            .and_then(|item| item.dm_budget))
-    }
-
-    async fn record_dm_budget(&self, budget: &DmBudget) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(DM_BUDGET_KEY.to_owned())))
-            .update_expression("SET dm_budget = :budget, expires_at = :expires")
-            .condition_expression(
-                "attribute_not_exists(dm_budget) OR dm_budget.observed_ms < :observed",
-            )
-            .expression_attribute_values(
-                ":budget",
-                serde_dynamo::to_attribute_value(budget).map_err(error)?,
-            )
-            .expression_attribute_values(":expires", n(dm_budget_expiry(budget)))
-            .expression_attribute_values(":observed", n(budget.observed_ms))
-            .send()
-            .await;
-        // A newer report is there already: it stands.
         conditional(result).map(drop)
     }
 
@@ -399,6 +330,84 @@ impl Store for DynamoStore {
             .await;
         // Refused: the customer has moved on to a newer conversation.
         conditional(result)
+    }
+}
+
+#[async_trait]
+impl Conversations for DynamoStore {
+    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
+        Ok(self
+            .get(conversation_key(conversation_sid))
+            .await?
+            .and_then(|item| item.customer))
+    }
+
+    async fn bot_turn(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<(Customer, BotState)>, StoreError> {
+        Ok(self
+            .get(conversation_key(conversation_sid))
+            .await?
+            .and_then(|item| Some((item.customer?, item.bot.unwrap_or_default()))))
+    }
+
+    async fn save_bot_state(
+        &self,
+        conversation_sid: &str,
+        state: &BotState,
+    ) -> Result<bool, StoreError> {
+        let value = serde_dynamo::to_attribute_value(state).map_err(error)?;
+        let previous = state.version.saturating_sub(1);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(conversation_key(conversation_sid))))
+            .update_expression("SET bot = :state")
+            .expression_attribute_values(":state", value);
+        update = if previous == 0 {
+            update.condition_expression("attribute_exists(customer) AND attribute_not_exists(bot)")
+        } else {
+            update
+                .condition_expression("attribute_exists(customer) AND bot.version = :previous")
+                .expression_attribute_values(":previous", n(i64::from(previous)))
+        };
+        conditional(update.send().await)
+    }
+}
+
+#[async_trait]
+impl DmBudgets for DynamoStore {
+    async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError> {
+        let now = now_epoch();
+        Ok(self
+            .get(DM_BUDGET_KEY.to_owned())
+            .await?
+            .filter(|item| !item.is_expired(now))
+            .and_then(|item| item.dm_budget))
+    }
+
+    async fn record_dm_budget(&self, budget: &DmBudget) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(DM_BUDGET_KEY.to_owned())))
+            .update_expression("SET dm_budget = :budget, expires_at = :expires")
+            .condition_expression(
+                "attribute_not_exists(dm_budget) OR dm_budget.observed_ms < :observed",
+            )
+            .expression_attribute_values(
+                ":budget",
+                serde_dynamo::to_attribute_value(budget).map_err(error)?,
+            )
+            .expression_attribute_values(":expires", n(dm_budget_expiry(budget)))
+            .expression_attribute_values(":observed", n(budget.observed_ms))
+            .send()
+            .await;
+        // A newer report is there already: it stands.
+        conditional(result).map(drop)
     }
 }
 

@@ -30,7 +30,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl EventLog for MemoryStore {
     async fn claim_event(&self, key: &str, ttl_secs: i64) -> Result<bool, StoreError> {
         Ok(self.with(|items, now| {
             let pk = event_key(key);
@@ -77,7 +77,10 @@ impl Store for MemoryStore {
                 .and_then(|i| i.expires_at)
         }))
     }
+}
 
+#[async_trait]
+impl Customers for MemoryStore {
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError> {
         Ok(self.with(|items, now| {
             items
@@ -146,14 +149,6 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
-        Ok(self.with(|items, _| {
-            items
-                .get(&conversation_key(conversation_sid))
-                .and_then(|i| i.customer.clone())
-        }))
-    }
-
     async fn end_conversation(
         &self,
         conversation_sid: &str,
@@ -176,6 +171,59 @@ impl Store for MemoryStore {
                 item.ended_conversation = Some(conversation_sid.to_owned());
             }
             Some(customer)
+        }))
+    }
+
+    async fn set_quick_replies(
+        &self,
+        customer: &Customer,
+        labels: &[String],
+    ) -> Result<(), StoreError> {
+        self.with(|items, _| {
+            if let Some(stored) = items
+                .get_mut(&customer_key(&customer.identity))
+                .and_then(|i| i.customer.as_mut())
+                .filter(|c| c.conversation_sid == customer.conversation_sid)
+            {
+                stored.quick_replies = labels.to_vec();
+            }
+        });
+        Ok(())
+    }
+
+    async fn ask_rating(
+        &self,
+        identity: &str,
+        ended_sid: &str,
+        case_id: &str,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|items, _| {
+            let Some(item) = items.get_mut(&customer_key(identity)) else {
+                return false;
+            };
+            let ours = match &item.customer {
+                Some(open) => open.conversation_sid == ended_sid,
+                None => item.ended_conversation.as_deref() == Some(ended_sid),
+            };
+            if ours {
+                item.rating_asked = Some(RatingAsked {
+                    case_id: case_id.to_owned(),
+                    until,
+                });
+            }
+            ours
+        }))
+    }
+}
+
+#[async_trait]
+impl Conversations for MemoryStore {
+    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError> {
+        Ok(self.with(|items, _| {
+            items
+                .get(&conversation_key(conversation_sid))
+                .and_then(|i| i.customer.clone())
         }))
     }
 
@@ -209,24 +257,10 @@ impl Store for MemoryStore {
             true
         }))
     }
+}
 
-    async fn set_quick_replies(
-        &self,
-        customer: &Customer,
-        labels: &[String],
-    ) -> Result<(), StoreError> {
-        self.with(|items, _| {
-            if let Some(stored) = items
-                .get_mut(&customer_key(&customer.identity))
-                .and_then(|i| i.customer.as_mut())
-                .filter(|c| c.conversation_sid == customer.conversation_sid)
-            {
-                stored.quick_replies = labels.to_vec();
-            }
-        });
-        Ok(())
-    }
-
+#[async_trait]
+impl DmBudgets for MemoryStore {
     async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError> {
         Ok(self.with(|items, now| {
             items
@@ -254,31 +288,6 @@ impl Store for MemoryStore {
             }
         });
         Ok(())
-    }
-
-    async fn ask_rating(
-        &self,
-        identity: &str,
-        ended_sid: &str,
-        case_id: &str,
-        until: i64,
-    ) -> Result<bool, StoreError> {
-        Ok(self.with(|items, _| {
-            let Some(item) = items.get_mut(&customer_key(identity)) else {
-                return false;
-            };
-            let ours = match &item.customer {
-                Some(open) => open.conversation_sid == ended_sid,
-                None => item.ended_conversation.as_deref() == Some(ended_sid),
-            };
-            if ours {
-                item.rating_asked = Some(RatingAsked {
-                    case_id: case_id.to_owned(),
-                    until,
-                });
-            }
-            ours
-        }))
     }
 }
 

@@ -164,10 +164,9 @@ impl CustomerSlot {
 
 pub use crate::store_error::StoreError;
 
-/// Everything the bridge keeps: conversations, dedupe records, bot state, and (through the
-/// [`CaseStore`] port it extends) cases.
+/// What happened already: event ids claimed, confirmed and released (the idempotency records).
 #[async_trait]
-pub trait Store: CaseStore + Send + Sync {
+pub trait EventLog: Send + Sync {
     /// Records an event id; `false` if it was already recorded (and has not expired).
     async fn claim_event(&self, key: &str, ttl_secs: i64) -> Result<bool, StoreError>;
     /// Forgets an event id, so a retry of an event we failed to handle is handled.
@@ -180,7 +179,11 @@ pub trait Store: CaseStore + Send + Sync {
     /// there is none or it has lapsed. A read only: for marks that stand for a while (a Discord
     /// user whose DMs are closed) and are checked far more often than written.
     async fn event_until(&self, key: &str) -> Result<Option<i64>, StoreError>;
+}
 
+/// Customers and the opening and ending of their conversations (customer identity → conversation).
+#[async_trait]
+pub trait Customers: Send + Sync {
     async fn customer(&self, identity: &str) -> Result<CustomerSlot, StoreError>;
     /// Takes the right to open a conversation for `identity`; `false` if it is open or leased.
     async fn lease_customer(
@@ -194,26 +197,11 @@ pub trait Store: CaseStore + Send + Sync {
     /// look-up. `false`: the lease was lost (expired and taken), nothing written.
     async fn open_conversation(&self, customer: &Customer, owner: &str)
         -> Result<bool, StoreError>;
-
-    /// The customer behind a conversation, while it is open.
-    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
     /// Ends the mapping in both directions; returns the customer if it was open. Idempotent.
     async fn end_conversation(
         &self,
         conversation_sid: &str,
     ) -> Result<Option<Customer>, StoreError>;
-    /// The customer and the bot state of an open conversation, in one read.
-    async fn bot_turn(
-        &self,
-        conversation_sid: &str,
-    ) -> Result<Option<(Customer, BotState)>, StoreError>;
-    /// Saves `state` if the stored state is still at `state.version - 1` and the conversation
-    /// is open; `false` if another turn saved first or the conversation ended.
-    async fn save_bot_state(
-        &self,
-        conversation_sid: &str,
-        state: &BotState,
-    ) -> Result<bool, StoreError>;
     /// Asks the customer whose conversation `ended_sid` ended (or is ending: its close may be
     /// recorded after this) to rate `case_id` until `until` (epoch seconds). Kept on their
     /// record, so the read every DM makes finds it; the next conversation they open drops it (a
@@ -232,12 +220,42 @@ pub trait Store: CaseStore + Send + Sync {
         customer: &Customer,
         labels: &[String],
     ) -> Result<(), StoreError>;
+}
+
+/// Open conversations by SID (conversation → customer), with the bot's state.
+#[async_trait]
+pub trait Conversations: Send + Sync {
+    /// The customer behind a conversation, while it is open.
+    async fn conversation(&self, conversation_sid: &str) -> Result<Option<Customer>, StoreError>;
+    /// The customer and the bot state of an open conversation, in one read.
+    async fn bot_turn(
+        &self,
+        conversation_sid: &str,
+    ) -> Result<Option<(Customer, BotState)>, StoreError>;
+    /// Saves `state` if the stored state is still at `state.version - 1` and the conversation
+    /// is open; `false` if another turn saved first or the conversation ended.
+    async fn save_bot_state(
+        &self,
+        conversation_sid: &str,
+        state: &BotState,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The brand's X DM budget as X last reported it.
+#[async_trait]
+pub trait DmBudgets: Send + Sync {
     /// The brand's X DM budget as X last reported it, shared by every Lambda.
     async fn dm_budget(&self) -> Result<Option<DmBudget>, StoreError>;
     /// Keeps `budget` unless a newer report (by `observed_ms`) is stored already: Lambdas
     /// sending at once each report what X told them, and the latest report wins.
     async fn record_dm_budget(&self, budget: &DmBudget) -> Result<(), StoreError>;
 }
+
+/// The whole store: every port above and [`CaseStore`]. Each piece of code asks for the narrowest
+/// port it uses (`Once` takes an [`EventLog`]); a handler holds the whole.
+pub trait Store: EventLog + Customers + Conversations + DmBudgets + CaseStore {}
+
+impl<T: EventLog + Customers + Conversations + DmBudgets + CaseStore> Store for T {}
 
 /// Item keys, shared by both implementations.
 pub(crate) fn customer_key(identity: &str) -> String {
