@@ -212,7 +212,10 @@ pub fn sandbox_config(x_webhook_url: String) -> SandboxConfig {
         discord_bot_token: DISCORD_BOT_TOKEN.into(),
         discord_signing_seed: DISCORD_SIGNING_SEED,
         // On the bridge's host, next to the X webhook.
-        discord_interactions_url: sandbox::same_origin(&x_webhook_url, "/discord/interactions"),
+        discord_interactions_url: sandbox::same_origin(
+            &x_webhook_url,
+            flex_bridge::routes::DISCORD_INTERACTIONS_PATH,
+        ),
         x_webhook_url,
     }
 }

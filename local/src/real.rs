@@ -14,11 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use flex_bridge::bot::{Chatbot, CHATBOT_PATH};
+use flex_bridge::bot::Chatbot;
 use flex_bridge::config::{ConfigError, Env, PublicUrl, Secret};
-use flex_bridge::conversations::{
-    ConversationSettings, Conversations, CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH,
-};
+use flex_bridge::conversations::{ConversationSettings, Conversations};
 use flex_bridge::delivery::Delivery;
 use flex_bridge::discord::webhook::DiscordInteractions;
 use flex_bridge::discord::worker::DiscordWorker;
@@ -27,6 +25,7 @@ use flex_bridge::discord::{
 };
 use flex_bridge::flex::FlexWebhooks;
 use flex_bridge::queue::MemoryQueue;
+use flex_bridge::routes::{CHANNEL_UPDATED_PATH, CHATBOT_PATH, FLEX_OUTBOUND_PATH};
 use flex_bridge::routing::Routing;
 use flex_bridge::store::{MemoryStore, Store};
 use flex_bridge::twilio::{TwilioClient, TwilioConfig};
@@ -199,13 +198,7 @@ fn url_problem(value: &str, public: bool) -> Option<String> {
 }
 
 /// The API routes, as API Gateway serves them.
-const ROUTES: [&str; 5] = [
-    "/twitter/webhook",
-    FLEX_OUTBOUND_PATH,
-    CHANNEL_UPDATED_PATH,
-    CHATBOT_PATH,
-    "/discord/interactions",
-];
+const ROUTES: [&str; 5] = flex_bridge::routes::ALL;
 
 /// The checks `from_env` does not make (it only knows missing variables and one bad value):
 /// each malformed value, by name.
@@ -368,14 +361,14 @@ impl RealConfig {
         match &self.x {
             Some(_) => lines.push(format!(
                 "    X webhook URL:                   {}   (flex-bridge x webhook register <url>, then flex-bridge x subscribe)",
-                route("/twitter/webhook")
+                route(flex_bridge::routes::TWITTER_WEBHOOK_PATH)
             )),
             None => lines.push("    X: not configured (its route refuses every request)".into()),
         }
         match &self.discord {
             Some(_) => lines.push(format!(
                 "    Discord Interactions Endpoint:   {}   (Developer Portal > General Information; then flex-bridge discord register-commands)",
-                route("/discord/interactions")
+                route(flex_bridge::routes::DISCORD_INTERACTIONS_PATH)
             )),
             None => {
                 lines.push("    Discord: not configured (its route refuses every request)".into())

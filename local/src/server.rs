@@ -9,17 +9,24 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use flex_bridge::routes;
 use flex_bridge::web::{respond, ApiError, WebRequest, WebResponse, MAX_BODY_BYTES};
 
 use crate::Functions;
 
 pub fn router(functions: Arc<Functions>) -> Router {
     Router::new()
-        .route("/twitter/webhook", get(twitter_crc).post(twitter_inbound))
-        .route("/twilio/flex-outbound", post(flex_outbound))
-        .route("/twilio/channel-updated", post(channel_updated))
-        .route("/twilio/chatbot", post(chatbot))
-        .route("/discord/interactions", post(discord_interactions))
+        .route(
+            routes::TWITTER_WEBHOOK_PATH,
+            get(twitter_crc).post(twitter_inbound),
+        )
+        .route(routes::FLEX_OUTBOUND_PATH, post(flex_outbound))
+        .route(routes::CHANNEL_UPDATED_PATH, post(channel_updated))
+        .route(routes::CHATBOT_PATH, post(chatbot))
+        .route(
+            routes::DISCORD_INTERACTIONS_PATH,
+            post(discord_interactions),
+        )
         .with_state(functions)
 }
 

@@ -84,7 +84,10 @@ impl SandboxConfig {
             discord_application_id: "1100000000000000001".into(),
             discord_bot_token: "TEST_ONLY_discord_bot_token.0123456789".into(),
             discord_signing_seed: *b"TEST_ONLY_discord_signing_seed!!",
-            discord_interactions_url: same_origin(&x_webhook_url, "/discord/interactions"),
+            discord_interactions_url: same_origin(
+                &x_webhook_url,
+                flex_bridge::routes::DISCORD_INTERACTIONS_PATH,
+            ),
             x_webhook_url,
         }
     }

@@ -13,16 +13,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::bot::CHATBOT_PATH;
 use crate::config::{Env, PublicUrl};
 use crate::quick_replies;
 use crate::retry::HttpError;
+use crate::routes::{CHANNEL_UPDATED_PATH, CHATBOT_PATH, FLEX_OUTBOUND_PATH};
 use crate::routing::Routing;
 use crate::store::{Customer, CustomerSlot, Platform, Store, StoreError};
 use crate::twilio::{self, NewConversation, NewMessage, ScopedWebhook, TwilioClient};
-
-/// Routes Twilio's conversation-scoped webhooks reach (see template.yaml).
-pub use crate::routes::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 
 /// How long one request may hold the right to open a customer's conversation. Its set-up has
 /// a deadline well inside it (`ConversationSettings::set_up_deadline`).

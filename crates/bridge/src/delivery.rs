@@ -87,14 +87,8 @@ impl DeliveryError {
     /// When to try again, if the remote said (epoch seconds); `None`: the usual back-off.
     fn retry_at(&self) -> Option<i64> {
         match self {
-            // A Discord rate limit, or the client holding back while its invalid request
-            // budget is spent: one receive waits it out.
-            // A short wait of Discord's is left to the back-off, which spends the receives
-            // more slowly; the client's own hold is waited out exactly.
-            DeliveryError::Remote(e) if e.service == "discord" => e
-                .retry_after
-                .filter(|secs| *secs > LONG_WAIT_SECS || crate::discord::is_held_back(e))
-                .map(|secs| now_epoch() + secs as i64),
+            // A long Discord wait, or the client's own hold: one receive waits it out.
+            DeliveryError::Remote(e) => crate::discord::retry_at(e, now_epoch()),
             // X's DM budget: the job waits for its reset on the queue, in order, and is not
             // tried before then (no retry storm, no receives spent on back-off).
             DeliveryError::XBudgetSpent { until } => Some(*until),
@@ -102,11 +96,6 @@ impl DeliveryError {
         }
     }
 }
-
-/// A remote's wait longer than the first back-off is waited for exactly (one receive); a shorter
-/// one gets the back-off, so a busy route answering "wait 1 s" again and again does not use up
-/// the receives in a minute.
-pub(crate) const LONG_WAIT_SECS: u64 = 30;
 
 /// The note "this customer's Discord DMs are closed" is posted once per conversation and mark
 /// (the mark's end is in its key): later messages are neither sent nor noted.
@@ -139,6 +128,16 @@ pub(crate) enum Unsent {
     },
     Store(crate::store::StoreError),
     Remote(HttpError),
+}
+
+impl From<Unsent> for DeliveryError {
+    fn from(unsent: Unsent) -> Self {
+        match unsent {
+            Unsent::Held { until } => DeliveryError::XBudgetSpent { until },
+            Unsent::Store(err) => err.into(),
+            Unsent::Remote(err) => err.into(),
+        }
+    }
 }
 
 /// One DM on X to `participant_id`, weighed first against the brand's DM budget as X last
@@ -182,7 +181,7 @@ pub(crate) async fn send_weighed(
             metrics::count("XDmsRefused", 1);
             let refused = stored
                 .unwrap_or_default()
-                .refused(until, crate::x::now_millis());
+                .refused(until, crate::now_millis());
             if let Err(store_err) = store.record_dm_budget(&refused).await {
                 tracing::warn!(error = %store_err, "could not keep X's refusal");
             }
@@ -550,20 +549,15 @@ impl Delivery {
         priority: Priority,
         text: &str,
     ) -> Result<(), DeliveryError> {
-        match send_weighed(
+        send_weighed(
             self.store.as_ref(),
             x,
             &job.customer.address,
             text,
             priority,
         )
-        .await
-        {
-            Ok(_) => Ok(()),
-            Err(Unsent::Held { until }) => Err(DeliveryError::XBudgetSpent { until }),
-            Err(Unsent::Store(err)) => Err(err.into()),
-            Err(Unsent::Remote(err)) => Err(err.into()),
-        }
+        .await?;
+        Ok(())
     }
 
     /// X has no buttons: quick replies and the bot's suggestions become a numbered list,

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::config::{ConfigError, Env, PublicUrl, Secret};
-use crate::conversations::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 use crate::queue::{OutboundJob, OutboundKind, Queue};
 use crate::resources::Resources;
 use crate::retry::HttpError;
+use crate::routes::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 use crate::store::{Customer, CustomerIdentity, Store};
 use crate::twilio::events::Event;
 use crate::twilio::signature;

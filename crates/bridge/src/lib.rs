@@ -9,8 +9,8 @@
 //! bridge's modules use (`config`, `store`, `twilio`, …), so one path reaches each thing.
 
 pub use flex_bridge_core::{
-    calendar, config, http, metrics, now_epoch, quick_replies, retry, routes, routing, vocabulary,
-    web, ApiError, ConfigError, Env, WebRequest, WebResponse,
+    calendar, config, http, metrics, now_epoch, now_millis, quick_replies, retry, routes, routing,
+    vocabulary, web, ApiError, ConfigError, Env, WebRequest, WebResponse,
 };
 pub use flex_bridge_store::{cases, idempotency, queue, resources, sdk_http, store, store_error};
 pub use flex_bridge_twilio as twilio;

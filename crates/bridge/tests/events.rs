@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::SqsEvent;
-use flex_bridge::bot::{Chatbot, CHATBOT_PATH};
+use flex_bridge::bot::Chatbot;
 use flex_bridge::config::{Env, PublicUrl, Secret};
 use flex_bridge::discord::interactions::{self, Action, Interaction};
 use flex_bridge::discord::webhook::{DiscordInteractions, DiscordJob};
 use flex_bridge::discord::{responses, signature, DiscordInteractionsConfig};
 use flex_bridge::flex::{is_customer_identity, verify_webhook, FlexWebhooks};
 use flex_bridge::queue::{MemoryQueue, OutboundJob, OutboundKind, QueueRecord};
+use flex_bridge::routes::CHATBOT_PATH;
 use flex_bridge::routing::{FlexTaskRouting, Routing};
 use flex_bridge::store::{Conversations, Customer, Customers, MemoryStore, Platform};
 use flex_bridge::twilio::events::Event;

@@ -17,6 +17,14 @@ pub mod web;
 pub use config::{ConfigError, Env};
 pub use web::{ApiError, WebRequest, WebResponse};
 
+/// Milliseconds since the Unix epoch: when a report was observed, a metric's timestamp.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 /// Seconds since the Unix epoch: the unit of every expiry and lease in the store.
 pub fn now_epoch() -> i64 {
     std::time::SystemTime::now()

@@ -8,14 +8,17 @@ pub const NAMESPACE: &str = "FlexBridge";
 
 /// Adds `value` to the metric `name` for this function.
 pub fn count(name: &str, value: u64) {
-    match std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
-        Ok(function) => println!("{}", emf_line(name, value, &function, now_millis())),
-        Err(_) => tracing::debug!(metric = name, value, "metric"),
+    // Read once per process: the function's name does not change while it runs.
+    static FUNCTION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let function = FUNCTION.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok());
+    match function {
+        Some(function) => println!("{}", emf_line(name, value, function, crate::now_millis())),
+        None => tracing::debug!(metric = name, value, "metric"),
     }
 }
 
 /// The EMF document for one count (see the CloudWatch "Embedded metric format specification").
-pub fn emf_line(name: &str, value: u64, function: &str, timestamp_ms: u64) -> String {
+pub fn emf_line(name: &str, value: u64, function: &str, timestamp_ms: i64) -> String {
     let mut line = serde_json::json!({
         "_aws": {
             "Timestamp": timestamp_ms,
@@ -29,13 +32,6 @@ pub fn emf_line(name: &str, value: u64, function: &str, timestamp_ms: u64) -> St
     });
     line[name] = value.into();
     line.to_string()
-}
-
-fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -55,7 +51,7 @@ mod tests {
             line,
             serde_json::json!({
                 "_aws": {
-                    "Timestamp": 1_786_000_000_000u64,
+                    "Timestamp": 1_786_000_000_000i64,
                     "CloudWatchMetrics": [{
                         "Namespace": "FlexBridge",
                         "Dimensions": [["Function"]],

@@ -45,8 +45,25 @@ pub const DMS_CLOSED: i64 = 50007;
 const HELD_BACK: &str = "too many 401/403/429 answers from Discord in 10 minutes (its invalid request limit); request not sent";
 
 /// Whether `err` is a request the client held back rather than an answer of Discord's.
-pub fn is_held_back(err: &HttpError) -> bool {
+fn is_held_back(err: &HttpError) -> bool {
     err.service == SERVICE && err.detail == HELD_BACK
+}
+
+/// A wait of Discord's longer than this is waited for exactly (one queue receive); a shorter
+/// one gets the queue's back-off, so a busy route answering "wait 1 s" again and again does not
+/// use up the receives in a minute.
+const LONG_WAIT_SECS: u64 = 30;
+
+/// When a queue job whose Discord call failed with `err` should be tried again (epoch seconds):
+/// at the end of the client's own hold, or of a long wait Discord named; `None` for the
+/// queue's usual back-off.
+pub fn retry_at(err: &HttpError, now: i64) -> Option<i64> {
+    if err.service != SERVICE {
+        return None;
+    }
+    err.retry_after
+        .filter(|secs| *secs > LONG_WAIT_SECS || is_held_back(err))
+        .map(|secs| now + secs as i64)
 }
 
 /// Discord's window for the invalid request limit.
@@ -778,6 +795,29 @@ mod tests {
         }
         let held = c.send_message("c2", &text).await.unwrap_err();
         assert_eq!(held.retry_after, Some(1), "rounded up to a whole second");
+        assert_eq!(
+            retry_at(&held, 100),
+            Some(101),
+            "its own hold is waited out exactly"
+        );
+        let discords = |secs| HttpError {
+            service: SERVICE,
+            status: Some(StatusCode::TOO_MANY_REQUESTS),
+            retry_after: Some(secs),
+            detail: "rate limited".into(),
+            unsent: false,
+        };
+        assert_eq!(
+            retry_at(&discords(2), 100),
+            None,
+            "a short wait gets the back-off"
+        );
+        assert_eq!(retry_at(&discords(60), 100), Some(160));
+        let twilio = HttpError {
+            service: "twilio",
+            ..discords(60)
+        };
+        assert_eq!(retry_at(&twilio, 100), None);
         assert_eq!(server.requests.lock().await.len(), 2);
         tokio::time::sleep(Duration::from_millis(350)).await;
         assert_eq!(c.send_message("c2", &text).await.unwrap(), "m9");

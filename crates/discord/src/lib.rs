@@ -17,7 +17,7 @@ mod test_server;
 use flex_bridge_core::{config, metrics, quick_replies, retry, vocabulary};
 
 pub use client::{
-    error_code, is_dms_closed, is_held_back, DiscordClient, RegisteredCommand, DMS_CLOSED,
+    error_code, is_dms_closed, retry_at, DiscordClient, RegisteredCommand, DMS_CLOSED,
 };
 
 use crate::config::{ConfigError, Env, Secret};

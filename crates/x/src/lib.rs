@@ -135,7 +135,8 @@ impl XClient {
             })
             .await?;
         let status = response.status();
-        let budget = budget::DmBudget::from_headers(response.headers(), now_millis());
+        let budget =
+            budget::DmBudget::from_headers(response.headers(), flex_bridge_core::now_millis());
         let sent: SentDmResponse = response.json().await.map_err(|err| HttpError {
             service: "x",
             status: Some(status),
@@ -224,14 +225,6 @@ impl XClient {
             unsent: false,
         })
     }
-}
-
-/// Epoch milliseconds: when a budget report was observed.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 /// Splits text into DM-sized pieces on character boundaries.

@@ -19,10 +19,15 @@ pub struct XLimitWindow {
 
 impl XLimitWindow {
     fn new(limit: u32, length_secs: u64) -> Self {
+        Self::at(limit, limit, length_secs, length_secs)
+    }
+
+    /// `remaining` of `limit` left, full again in `reset_in_secs`, then every `length_secs`.
+    fn at(limit: u32, remaining: u32, reset_in_secs: u64, length_secs: u64) -> Self {
         Self {
             limit,
-            remaining: limit,
-            reset: time::now_secs() + length_secs,
+            remaining,
+            reset: time::now_secs() + reset_in_secs,
             length_secs,
         }
     }
@@ -92,30 +97,16 @@ impl XDmLimits {
 }
 
 impl Sandbox {
-    /// Where the brand's DM windows stand now.
-    pub fn x_dm_limits(&self) -> XDmLimits {
-        self.x_store().dm_limits
-    }
-
     /// Sets the brand's user 24-hour window: `remaining` DMs left, full again in
     /// `reset_in_secs` (then `limit` per 24 hours).
     pub fn set_x_dm_day(&self, limit: u32, remaining: u32, reset_in_secs: u64) {
-        self.x_store().dm_limits.user_day = XLimitWindow {
-            limit,
-            remaining,
-            reset: time::now_secs() + reset_in_secs,
-            length_secs: 24 * 3600,
-        };
+        self.x_store().dm_limits.user_day =
+            XLimitWindow::at(limit, remaining, reset_in_secs, 24 * 3600);
     }
 
     /// Sets the endpoint's 15-minute window likewise.
     pub fn set_x_dm_short(&self, limit: u32, remaining: u32, reset_in_secs: u64) {
-        self.x_store().dm_limits.short = XLimitWindow {
-            limit,
-            remaining,
-            reset: time::now_secs() + reset_in_secs,
-            length_secs: 15 * 60,
-        };
+        self.x_store().dm_limits.short = XLimitWindow::at(limit, remaining, reset_in_secs, 15 * 60);
     }
 }
 

@@ -25,6 +25,8 @@
 //! then acknowledge and ignore.
 
 use std::collections::HashMap;
+
+use flex_bridge_core::routes;
 use std::io::Write;
 use std::time::Duration;
 
@@ -35,13 +37,7 @@ use flex_bridge_discord::DiscordInteractionsConfig;
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Routes of the API: a PUBLIC_BASE_URL ending in one of them is a webhook URL, not the base.
-const ROUTES: [&str; 5] = [
-    "/twitter/webhook",
-    "/twilio/flex-outbound",
-    "/twilio/channel-updated",
-    "/twilio/chatbot",
-    "/discord/interactions",
-];
+const ROUTES: [&str; 5] = routes::ALL;
 
 /// The stack outputs `--stack` reads: each one's variable, and whether a stack must have it.
 pub const STACK_OUTPUTS: [(&str, &str, bool); 5] = [
@@ -54,11 +50,11 @@ pub const STACK_OUTPUTS: [(&str, &str, bool); 5] = [
 
 /// The stack outputs that are `ApiBaseUrl` + a route.
 pub const STACK_ROUTE_OUTPUTS: [(&str, &str); 5] = [
-    ("TwitterWebhookUrl", "/twitter/webhook"),
-    ("FlexOutboundWebhookUrl", "/twilio/flex-outbound"),
-    ("ChannelUpdatedWebhookUrl", "/twilio/channel-updated"),
-    ("ChatbotWebhookUrl", "/twilio/chatbot"),
-    ("DiscordInteractionsUrl", "/discord/interactions"),
+    ("TwitterWebhookUrl", routes::TWITTER_WEBHOOK_PATH),
+    ("FlexOutboundWebhookUrl", routes::FLEX_OUTBOUND_PATH),
+    ("ChannelUpdatedWebhookUrl", routes::CHANNEL_UPDATED_PATH),
+    ("ChatbotWebhookUrl", routes::CHATBOT_PATH),
+    ("DiscordInteractionsUrl", routes::DISCORD_INTERACTIONS_PATH),
 ];
 
 const CHECK_STACK: &str = "stack";

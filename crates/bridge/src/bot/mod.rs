@@ -29,7 +29,7 @@ use crate::twilio::events::Event;
 use crate::web::{ApiError, WebRequest, WebResponse};
 
 /// The route Twilio's chatbot webhook reaches (see template.yaml).
-pub use crate::routes::CHATBOT_PATH;
+use crate::routes::CHATBOT_PATH;
 /// Unconfident answers in a row after which the bot hands off.
 pub const MISSES_BEFORE_HANDOFF: u8 = 2;
 /// A `MessageSid` is claimed for a week at once (Twilio never retries these webhooks, so there

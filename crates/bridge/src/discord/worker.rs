@@ -151,20 +151,11 @@ impl DiscordWorker {
             }
             Ok(Outcome::Failed(err)) if err.is_transient() => {
                 tracing::warn!(error = %err, "interaction work failed; SQS will retry");
-                match err {
-                    // Discord said how long (a rate limit, or the client's invalid request
-                    // budget spent): one receive waits out a long wait; a short one gets the
-                    // back-off (see delivery::LONG_WAIT_SECS).
-                    WorkError::Discord(
-                        ref err @ HttpError {
-                            retry_after: Some(secs),
-                            ..
-                        },
-                    ) if secs > crate::delivery::LONG_WAIT_SECS
-                        || crate::discord::is_held_back(err) =>
-                    {
-                        Handled::RetryAt(crate::now_epoch() + secs as i64)
-                    }
+                // Discord said how long (a long rate limit, or the client's own hold): one
+                // receive waits it out; otherwise the back-off.
+                match &err {
+                    WorkError::Discord(err) => crate::discord::retry_at(err, crate::now_epoch())
+                        .map_or(Handled::Retry, Handled::RetryAt),
                     _ => Handled::Retry,
                 }
             }

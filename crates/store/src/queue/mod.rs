@@ -197,11 +197,6 @@ impl PartialEq<String> for Failure {
     }
 }
 
-/// Whether `id` is among `failures`.
-pub fn has_failed(failures: &[Failure], id: &str) -> bool {
-    failures.iter().any(|f| f.message_id == id)
-}
-
 /// Runs `handle` over a batch in order and returns the records to report as
 /// `batchItemFailures`. Once a message fails, the later messages of its group are failed
 /// unhandled, so SQS FIFO retries the group from that point, in order. `handle` answers
