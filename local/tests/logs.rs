@@ -41,7 +41,11 @@ async fn every_line_of_interleaved_work_carries_its_own_conversation() {
         .with_writer(move || writer.clone())
         .init();
 
-    let bridge = start("logs").await;
+    // The in-process queues (strict FIFO, quick retries): what is checked is the logs, and moto's
+    // FIFO emulation may hand out a group's later messages while a retried head waits.
+    let bridge = local::LocalBridge::start(local::Backend::Memory, studio())
+        .await
+        .expect("the bridge starts");
     let sandbox = &bridge.sandbox;
     let customers = ["2900000001", "2900000002"];
     let mut dm_events = HashMap::new();
