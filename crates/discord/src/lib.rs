@@ -8,6 +8,7 @@ pub mod commands;
 pub mod components;
 pub mod ids;
 pub mod interactions;
+pub mod media;
 pub mod messages;
 pub mod responses;
 pub mod signature;

@@ -4,6 +4,7 @@
 //! spec (`Timers.Closed`, `Configuration.Filters`, ...); repeated fields are sent once per value.
 
 pub mod events;
+pub mod media;
 pub mod signature;
 
 use flex_bridge_core::{config, retry};

@@ -8,6 +8,7 @@
 
 pub mod budget;
 pub mod events;
+pub mod media;
 pub mod signature;
 
 use flex_bridge_core::{config, retry};
