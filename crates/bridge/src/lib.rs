@@ -12,7 +12,9 @@ pub use flex_bridge_core::{
     calendar, config, http, metrics, now_epoch, now_millis, quick_replies, retry, routes, routing,
     vocabulary, web, ApiError, ConfigError, Env, WebRequest, WebResponse,
 };
-pub use flex_bridge_store::{cases, idempotency, queue, resources, sdk_http, store, store_error};
+pub use flex_bridge_store::{cases, idempotency, queue, resources, store, store_error};
+#[cfg(feature = "aws")]
+pub use flex_bridge_store::sdk_http;
 pub use flex_bridge_twilio as twilio;
 
 pub mod bot;

@@ -5,10 +5,12 @@
 pub mod backoff;
 #[cfg(any(test, feature = "testing"))]
 mod memory;
+#[cfg(feature = "aws")]
 mod sqs;
 
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryQueue;
+#[cfg(feature = "aws")]
 pub use sqs::{delay_retry, SqsQueue};
 
 use std::collections::HashSet;
@@ -44,6 +46,7 @@ pub struct QueueRecord {
 
 impl QueueRecord {
     /// From a Lambda SQS event record; absent fields become empty (and then fail parsing).
+    #[cfg(feature = "aws")]
     pub fn from_sqs(message: aws_lambda_events::sqs::SqsMessage) -> Self {
         Self {
             receive_count: message

@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteIte
 use aws_sdk_dynamodb::Client;
 
 use super::*;
-use crate::cases::{CaseFilter, CasePage, CaseStatus, CaseUpdate, Satisfaction, TimelineEntry};
+use crate::cases::{
+    Case, CaseFilter, CasePage, CaseStatus, CaseUpdate, Satisfaction, TimelineEntry,
+};
 use crate::now_epoch;
 
 #[derive(Clone, Debug)]
@@ -694,7 +696,8 @@ impl CaseStore for DynamoStore {
     }
 }
 
-/// The table as `template.yaml` declares it, for local runs and tests against moto.
+/// The table as `template.yaml` declares it, for local runs and tests against moto: with
+/// `testing` (this module is already behind `aws`).
 #[cfg(any(test, feature = "testing"))]
 mod table {
     use aws_sdk_dynamodb::types::{

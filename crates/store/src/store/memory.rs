@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
-use crate::cases::{CaseFilter, CasePage, CaseUpdate, Satisfaction, TimelineEntry};
+use crate::cases::{Case, CaseFilter, CasePage, CaseUpdate, Satisfaction, TimelineEntry};
 use crate::now_epoch;
 
 #[derive(Default)]
