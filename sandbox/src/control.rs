@@ -98,6 +98,7 @@ impl IntoResponse for SandboxError {
             SandboxError::ConversationClosed(_)
             | SandboxError::ParticipantExists { .. }
             | SandboxError::TaskStatus { .. } => StatusCode::CONFLICT,
+            SandboxError::MediaRefused { .. } => StatusCode::BAD_REQUEST,
             SandboxError::Http { .. } | SandboxError::Crc(_) => StatusCode::BAD_GATEWAY,
         };
         (status, Json(json!({"error": self.to_string()}))).into_response()

@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 pub use discord::{DiscordMessageView, DiscordReply, DiscordUser};
 pub use faults::Fault;
 pub use twilio::{
-    ConversationView, MessageView, ParticipantView, TaskAgent, TaskView, WebhookDelivery,
-    WebhookView,
+    ConversationView, MediaView, MessageMedia, MessageView, ParticipantView, TaskAgent, TaskView,
+    WebhookDelivery, WebhookView,
 };
 pub use x::{SentDm, XDelivery, XDmLimits, XLimitWindow};
 
@@ -127,6 +127,8 @@ pub enum SandboxError {
         conversation_sid: String,
         identity: String,
     },
+    #[error("Twilio refused the media ({code}): {message}")]
+    MediaRefused { code: u32, message: String },
     #[error("no task {0}")]
     TaskNotFound(String),
     #[error("task {task_sid} is {status}, not {expected}")]

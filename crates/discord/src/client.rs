@@ -224,6 +224,48 @@ impl DiscordClient {
         Ok(read_json::<WithId>(response).await?.id)
     }
 
+    /// Posts a message with files to a channel (the customer's DM): a multipart
+    /// `POST /channels/{id}/messages` with `payload_json` and `files[n]`
+    /// ([`super::media::payload_json`]). At most [`super::media::MAX_FILES`] files; each retry
+    /// sends the same bytes again. Returns the message's id.
+    pub async fn send_files(
+        &self,
+        channel_id: &str,
+        message: &OutgoingMessage,
+        files: &[super::media::OutgoingFile],
+    ) -> Result<String, HttpError> {
+        if files.is_empty() || files.len() > super::media::MAX_FILES {
+            return Err(HttpError::unsent(SERVICE, "a message takes 1 to 10 files"));
+        }
+        let url = self.url(&["channels", channel_id, "messages"])?;
+        let payload = super::media::payload_json(message, files).to_string();
+        // Checked once here, so building each attempt's form cannot fail.
+        super::media::multipart_form(&payload, files)
+            .map_err(|_| HttpError::unsent(SERVICE, "a file's content type is not a MIME type"))?;
+        let response = self
+            .send(Auth::Bot, || {
+                let form = super::media::multipart_form(&payload, files)
+                    .unwrap_or_else(|_| reqwest::multipart::Form::new());
+                self.http.post(&url).multipart(form)
+            })
+            .await?;
+        Ok(read_json::<WithId>(response).await?.id)
+    }
+
+    /// A customer's attachment (its `url` from the interaction), streamed: read it with
+    /// `chunk()`, or pass the response on. Only Discord's attachment hosts (and the configured
+    /// API's own host) are fetched, without the bot token: the URL is signed by Discord.
+    pub async fn download_attachment(&self, url: &str) -> Result<Response, HttpError> {
+        let origin = reqwest::Url::parse(&self.config.api_url)
+            .ok()
+            .map(|u| u.origin().ascii_serialization());
+        if !super::media::is_attachment_url(url, origin.as_deref()) {
+            return Err(HttpError::unsent(SERVICE, "not a Discord attachment URL"));
+        }
+        self.send(Auth::InteractionToken, || self.http.get(url))
+            .await
+    }
+
     /// Replaces the text of a deferred interaction reply
     /// (`PATCH /webhooks/{application_id}/{token}/messages/@original`). The token lasts 15
     /// minutes; it is never written to a log or an error.
@@ -588,6 +630,48 @@ mod tests {
             r.json()["components"][0]["components"][0]["custom_id"],
             "reply"
         );
+    }
+
+    #[tokio::test]
+    async fn files_go_as_multipart_with_payload_json() {
+        use super::super::media::OutgoingFile;
+        let server = serve(vec![
+            reply(502, json!({"message": "bad gateway"})),
+            reply(200, json!({"id": "m7"})),
+        ])
+        .await;
+        let files = [OutgoingFile::new(
+            "receipt.png",
+            "image/png",
+            bytes::Bytes::from_static(b"PNGDATA"),
+        )];
+        let id = client(&server)
+            .send_files("c1", &OutgoingMessage::text("Your receipt"), &files)
+            .await
+            .unwrap();
+        assert_eq!(id, "m7");
+        let requests = server.requests.lock().await;
+        assert_eq!(requests.len(), 2, "retried with the same parts");
+        let r = &requests[1];
+        assert_eq!(r.path, "/api/v10/channels/c1/messages");
+        assert_eq!(r.header("authorization"), Some("Bot test-token"));
+        assert!(r
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("multipart/form-data; boundary=")));
+        assert!(r.body.contains(r#"name="payload_json""#), "{}", r.body);
+        assert!(r.body.contains(r#"{"filename":"receipt.png","id":"0"}"#));
+        assert!(r
+            .body
+            .contains(r#"name="files[0]"; filename="receipt.png""#));
+        assert!(r.body.contains("PNGDATA"));
+        let c = client(&server);
+        assert!(c
+            .send_files("c1", &OutgoingMessage::text("x"), &[])
+            .await
+            .is_err());
+        let foreign = c.download_attachment("https://example.com/a.png").await;
+        assert!(foreign.unwrap_err().unsent);
+        assert_eq!(server.requests.lock().await.len(), 2);
     }
 
     #[tokio::test]

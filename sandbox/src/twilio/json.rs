@@ -93,7 +93,7 @@ pub fn message(sandbox: &Sandbox, conversation_sid: &str, m: &Message) -> Value 
         base(sandbox),
         m.sid
     );
-    let media = m.media_sid.as_ref().map(|sid| json!([{"sid": sid}]));
+    let media = super::media::message_media_json(&m.media);
     json!({
         "account_sid": sandbox.config().twilio_account_sid,
         "conversation_sid": conversation_sid,

@@ -7,6 +7,7 @@
 mod expression;
 mod flex;
 mod json;
+mod media;
 mod rest;
 pub mod spec;
 mod taskrouter;
@@ -24,6 +25,7 @@ use serde::Serialize;
 use crate::{faults, time, Sandbox, SandboxError};
 use spec::TwilioError;
 
+pub use media::{MediaView, MessageMedia, TEMPORARY_LINK_SECS};
 pub use tasks::{TaskAgent, TaskView};
 pub use webhooks::WebhookDelivery;
 
@@ -75,14 +77,31 @@ pub struct MessageView {
     pub source: String,
     /// Whether it was posted with `X-Twilio-Webhook-Enabled: true` (always true for SDK).
     pub webhook_enabled: bool,
+    /// The files it carries (MCS), in order.
+    pub media: Vec<MessageMedia>,
 }
 
-#[derive(Default)]
 pub(crate) struct Store {
     conversations: Vec<Conversation>,
     deliveries: Vec<WebhookDelivery>,
     /// Created by the Interactions API, oldest first; never removed.
     tasks: Vec<tasks::Task>,
+    /// Files in MCS, oldest first.
+    media: Vec<media::StoredMedia>,
+    /// The largest file MCS takes (bytes).
+    media_limit: u64,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self {
+            conversations: Vec::new(),
+            deliveries: Vec::new(),
+            tasks: Vec::new(),
+            media: Vec::new(),
+            media_limit: flex_bridge::twilio::media::MAX_MEDIA_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +162,7 @@ struct Message {
     participant_sid: Option<String>,
     source: &'static str,
     webhook_enabled: bool,
-    media_sid: Option<String>,
+    media: Vec<MessageMedia>,
     content_sid: Option<String>,
     date_created: String,
     date_updated: String,
@@ -205,6 +224,7 @@ impl Conversation {
                     attributes: m.attributes.clone(),
                     source: m.source.to_owned(),
                     webhook_enabled: m.webhook_enabled,
+                    media: m.media.clone(),
                 })
                 .collect(),
             studio_executions: self.studio_executions,
@@ -247,6 +267,15 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
             "/v1/ParticipantConversations",
             get(rest::participant_conversations),
         )
+        .route(
+            "/v1/Services/{service_sid}/Media",
+            // A file may be far larger than axum's default 2 MB: MCS's own limit applies.
+            post(media::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/v1/Services/{service_sid}/Media/{media_sid}",
+            get(media::fetch),
+        )
         .route("/v1/Interactions", post(flex::create_interaction))
         .route("/v1/Interactions/{sid}", get(flex::fetch_interaction))
         .route(
@@ -266,7 +295,16 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
             sandbox.clone(),
             faults::twilio_gate,
         ))
-        .with_state(sandbox)
+        .with_state(sandbox.clone())
+        // The temporary content links carry their own authorisation: no Basic auth.
+        .merge(
+            Router::new()
+                .route(
+                    &format!("{}/{{media_sid}}", media::TEMPORARY_PATH),
+                    get(media::temporary_content),
+                )
+                .with_state(sandbox),
+        )
 }
 
 /// `Authorization: Basic base64(AccountSid:AuthToken)`, else Twilio's 401 (code 20003).
@@ -298,6 +336,18 @@ fn refusal(err: TwilioError, conversation_sid: &str, identity: &str) -> SandboxE
         },
         c if u64::from(c) == flex_bridge::twilio::CONVERSATION_CLOSED => {
             SandboxError::ConversationClosed(conversation_sid.to_owned())
+        }
+        c if [
+            flex_bridge::twilio::media::MEDIA_TOO_LARGE,
+            flex_bridge::twilio::media::MEDIA_ALREADY_SENT,
+            flex_bridge::twilio::media::INVALID_MEDIA_SID,
+        ]
+        .contains(&u64::from(c)) =>
+        {
+            SandboxError::MediaRefused {
+                code: c,
+                message: err.message,
+            }
         }
         _ => SandboxError::ConversationNotFound(conversation_sid.to_owned()),
     }

@@ -24,7 +24,8 @@ pub(super) struct NewMessage {
     pub attributes: String,
     pub source: &'static str,
     pub webhook_enabled: bool,
-    pub media_sid: Option<String>,
+    /// Uploaded files (MCS) the message takes, in order.
+    pub media_sids: Vec<String>,
     pub content_sid: Option<String>,
     pub date_created: Option<String>,
     pub date_updated: Option<String>,
@@ -48,17 +49,27 @@ impl Store {
         sid: &str,
         new: NewMessage,
     ) -> Result<(Message, Dispatch)> {
-        let conversation = self.find_mut(sid)?;
-        if conversation.state == "closed" {
+        if self.find(sid)?.state == "closed" {
             return Err(TwilioError::closed());
         }
+        // Every file is checked before any is taken: a refused message changes nothing.
+        for media_sid in &new.media_sids {
+            self.check_media(media_sid)?;
+        }
+        let message_sid = time::sid("IM");
+        let media = new
+            .media_sids
+            .iter()
+            .map(|media_sid| self.take_media(media_sid, sid, &message_sid))
+            .collect::<Result<Vec<_>>>()?;
+        let conversation = self.find_mut(sid)?;
         // A message wakes an inactive conversation, as in Twilio.
         if conversation.state == "inactive" {
             conversation.state = "active".into();
         }
         let date_created = new.date_created.unwrap_or_else(now);
         let message = Message {
-            sid: time::sid("IM"),
+            sid: message_sid,
             index: conversation.messages.last().map_or(0, |m| m.index + 1),
             participant_sid: conversation
                 .participant_by_identity(&new.author)
@@ -68,7 +79,7 @@ impl Store {
             attributes: new.attributes,
             source: new.source,
             webhook_enabled: new.webhook_enabled,
-            media_sid: new.media_sid,
+            media,
             content_sid: new.content_sid,
             date_updated: new.date_updated.unwrap_or_else(|| date_created.clone()),
             date_created,
@@ -416,13 +427,13 @@ pub(super) async fn create_message(
         attributes: form.attributes()?.unwrap_or_else(|| "{}".into()),
         source: "API",
         webhook_enabled: spec::webhook_enabled(&headers)?,
-        media_sid: form.sid("MediaSid", "ME")?,
+        media_sids: form.sid("MediaSid", "ME")?.into_iter().collect(),
         content_sid: form.sid("ContentSid", "HX")?,
         date_created: form.datetime("DateCreated")?,
         date_updated: form.datetime("DateUpdated")?,
     };
     if new.body.as_deref().unwrap_or("").is_empty()
-        && new.media_sid.is_none()
+        && new.media_sids.is_empty()
         && new.content_sid.is_none()
     {
         return Err(TwilioError::invalid(

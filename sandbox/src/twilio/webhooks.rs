@@ -69,8 +69,8 @@ pub(super) fn message_added(m: &Message, messaging_service_sid: &str) -> Vec<(St
     if let Some(sid) = &m.participant_sid {
         params.extend(pairs(&[("ParticipantSid", sid)]));
     }
-    if let Some(sid) = &m.media_sid {
-        let media = serde_json::json!([{ "Sid": sid }]).to_string();
+    if !m.media.is_empty() {
+        let media = super::media::webhook_media_json(&m.media);
         params.extend(pairs(&[("Media", &media)]));
     }
     if m.source == "SDK" {

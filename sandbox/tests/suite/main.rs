@@ -4,5 +4,6 @@
 mod common;
 mod discord;
 mod flex;
+mod media;
 mod twilio;
 mod x;
