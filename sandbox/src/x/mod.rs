@@ -3,12 +3,14 @@
 //! X's retries, and the CRC challenge ([`webhooks`]).
 
 mod limits;
+mod media;
 mod oauth;
 mod posts;
 mod setup;
 mod webhooks;
 
 pub use limits::{XDmLimits, XLimitWindow};
+pub use media::{XMediaView, MAX_APPEND_BYTES};
 pub use posts::CreatedPost;
 pub use setup::{XAccountActivitySubscription, XActivitySubscription, XReplayJob, XWebhookConfig};
 
@@ -46,6 +48,8 @@ pub struct SentDm {
     pub dm_conversation_id: String,
     pub text: Option<String>,
     pub media_ids: Vec<String>,
+    /// The files attached, as uploaded (bytes and type), in `media_ids` order.
+    pub media: Vec<XMediaView>,
 }
 
 #[derive(Default)]
@@ -57,6 +61,7 @@ pub(crate) struct Store {
     setup: setup::SetupStore,
     dm_limits: limits::XDmLimits,
     posts: posts::PostsStore,
+    media: media::MediaStore,
 }
 
 pub(crate) fn routes(sandbox: Sandbox) -> Router {
@@ -84,6 +89,24 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
             post(setup::create_account_activity_subscription),
         )
         .route("/2/tweets", post(posts::create_post))
+        .route("/2/media/upload", get(media::status))
+        .route("/2/media/upload/initialize", post(media::initialize))
+        .route(
+            "/2/media/upload/{id}/append",
+            // A chunk may be 5 MB, over axum's default 2 MB: the handler checks X's limit.
+            post(media::append).layer(axum::extract::DefaultBodyLimit::max(
+                media::MAX_APPEND_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/2/media/upload/{id}/finalize", post(media::finalize))
+        .route(
+            "/2/dm_conversations/media/{dm_id}/{media_id}/{resource_id}",
+            get(media::v2_media),
+        )
+        .route(
+            "/1.1/ton/data/dm/{dm_id}/{media_id}/{resource}",
+            get(media::ton_media),
+        )
         .route("/2/{*rest}", any(unknown_route))
         // A user whose DMs are closed to the brand: X refuses the DM (403).
         .layer(middleware::from_fn_with_state(
@@ -233,6 +256,21 @@ async fn send_dm(
         Ok(parsed) => parsed,
         Err(detail) => return invalid(detail),
     };
+    // X takes one attachment per DM (docs.x.com, Direct Messages), and only media it holds.
+    if media_ids.len() > 1 {
+        return invalid("$.attachments: a DM takes one attachment");
+    }
+    let media = {
+        let store = sandbox.x_store();
+        match media_ids
+            .iter()
+            .map(|id| store.media.uploaded(id).ok_or(id))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(media) => media,
+            Err(id) => return invalid(format!("$.attachments[0].media_id: media {id} not found")),
+        }
+    };
     let (allowed, limit_headers) = sandbox.x_store().dm_limits.spend();
     if !allowed {
         let mut response = problem(
@@ -249,6 +287,7 @@ async fn send_dm(
         participant_id,
         text,
         media_ids,
+        media,
     };
     let echoes = {
         let mut store = sandbox.x_store();

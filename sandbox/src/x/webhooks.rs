@@ -72,6 +72,41 @@ fn message_create(id: &str, sender_id: &str, recipient_id: &str, text: &str) -> 
     })
 }
 
+/// A DM event carrying `media` (an Account Activity `media` object): X appends the media's
+/// t.co link to the text, lists it in `entities.urls`, and puts the media in
+/// `message_data.attachment` (fixtures/x/aaa-v2-dm-inbound-media-quickreply.json).
+fn message_create_with_media(
+    id: &str,
+    sender_id: &str,
+    recipient_id: &str,
+    text: &str,
+    media: Value,
+) -> Value {
+    let mut event = message_create(id, sender_id, recipient_id, text);
+    let data = &mut event["message_create"]["message_data"];
+    let mut text = data["text"].as_str().unwrap_or_default().to_owned();
+    if !text.is_empty() {
+        text.push(' ');
+    }
+    let start = text.chars().count();
+    let link = media["url"].as_str().unwrap_or_default().to_owned();
+    text.push_str(&link);
+    let end = text.chars().count();
+    data["text"] = json!(text);
+    if let Some(urls) = data["entities"]["urls"].as_array_mut() {
+        urls.push(json!({
+            "url": link,
+            "expanded_url": media["expanded_url"],
+            "display_url": media["display_url"],
+            "indices": [start, end],
+        }));
+    }
+    let mut media = media;
+    media["indices"] = json!([start, end]);
+    data["attachment"] = json!({"type": "media", "media": media});
+    event
+}
+
 impl Sandbox {
     /// The raw Account Activity body of a customer DM and its fresh event id, for tests that
     /// deliver it themselves (e.g. twice, with [`Sandbox::deliver_x_webhook`]).
@@ -179,6 +214,55 @@ impl Sandbox {
             status,
             attempts,
         }
+    }
+
+    /// A customer DMs the brand a file (`content_type` decides photo, animated_gif or video)
+    /// with `text`, as an Account Activity webhook; the file is then served to the brand's
+    /// signed requests at the payload's `media_url_https`.
+    pub async fn customer_dm_with_media(
+        &self,
+        sender_id: &str,
+        screen_name: &str,
+        text: &str,
+        file: (&str, &str, bytes::Bytes),
+    ) -> XDelivery {
+        let brand = &self.config().x_brand_account_id;
+        let event_id = time::snowflake();
+        let (filename, content_type, bytes) = file;
+        let media = self.attach_customer_media(&event_id, filename, content_type, bytes);
+        let body = json!({
+            "for_user_id": brand,
+            "direct_message_events": [message_create_with_media(&event_id, sender_id, brand, text, media)],
+            "users": {
+                sender_id: user(sender_id, screen_name),
+                brand.as_str(): user(brand, BRAND_SCREEN_NAME),
+            },
+        });
+        let (status, attempts) = self.send_x_webhook(body.to_string().as_bytes()).await;
+        XDelivery {
+            event_id,
+            status,
+            attempts,
+        }
+    }
+
+    /// The same DM with a file as an X Activity API `dm.received` event (deliver it with
+    /// [`Sandbox::deliver_x_activity`]), and its DM event id.
+    pub fn x_activity_dm_with_media(
+        &self,
+        sender_id: &str,
+        username: &str,
+        text: &str,
+        file: (&str, &str, bytes::Bytes),
+    ) -> (String, Value) {
+        let (event_id, mut event) = self.x_activity_dm(sender_id, username, text);
+        let brand = self.config().x_brand_account_id.clone();
+        let (filename, content_type, bytes) = file;
+        let media = self.attach_customer_media(&event_id, filename, content_type, bytes);
+        event["payload"]["direct_message_events"] = json!([message_create_with_media(
+            &event_id, sender_id, &brand, text, media
+        )]);
+        (event_id, event)
     }
 
     /// The customer is typing (the bridge should ignore it).

@@ -214,3 +214,189 @@ async fn mcs_refuses_bad_auth_and_files_over_its_limit() {
     let forged = format!("{}x", link);
     assert_eq!(plain.get(&forged).send().await.unwrap().status(), 403);
 }
+
+fn x_media(sandbox: &Sandbox, consumer_secret: &str) -> flex_bridge::x::media::XMediaClient {
+    let c = sandbox.config();
+    flex_bridge::x::media::XMediaClient::new(
+        flex_bridge::http::http_client(),
+        flex_bridge::x::XApiConfig {
+            consumer_key: c.x_consumer_key.clone(),
+            consumer_secret: Secret::new(consumer_secret),
+            access_token: c.x_access_token.clone(),
+            access_token_secret: Secret::new(c.x_access_token_secret.clone()),
+            api_url: sandbox.url(),
+        },
+    )
+}
+
+const X_CUSTOMER: &str = "2900000001";
+
+#[tokio::test]
+async fn an_agents_image_is_uploaded_in_chunks_and_sent_as_one_attached_dm() {
+    use flex_bridge::x::media::{DmMediaCategory, InMemory, APPEND_CHUNK_BYTES};
+    let receiver = Receiver::start().await;
+    let sandbox = sandbox_for(&receiver).await;
+    let client = x_media(&sandbox, &sandbox.config().x_consumer_secret);
+    // Three APPENDs: two full chunks and a rest.
+    let bytes = image(2 * APPEND_CHUNK_BYTES + 1234);
+    let uploaded = client
+        .upload_dm_media(
+            "image/png",
+            bytes.len() as u64,
+            &mut InMemory::new(bytes.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(uploaded.category, DmMediaCategory::Image);
+    assert_eq!(uploaded.size, Some(bytes.len() as u64));
+    let held = sandbox.x_uploaded_media(&uploaded.media_id).unwrap();
+    assert_eq!(held.bytes, bytes);
+    assert_eq!(held.content_type, "image/png");
+
+    let sent = client
+        .send_media_dm(X_CUSTOMER, Some("Your label"), &uploaded.media_id)
+        .await
+        .unwrap();
+    let dm = sandbox
+        .sent_dms()
+        .into_iter()
+        .find(|dm| dm.dm_event_id == sent.dm_event_id)
+        .unwrap();
+    assert_eq!(dm.text.as_deref(), Some("Your label"));
+    assert_eq!(dm.media_ids, [uploaded.media_id.clone()]);
+    assert_eq!(dm.media[0].bytes, bytes);
+
+    // Media X does not hold is refused, and so is a file over its category's limit.
+    let unknown = client
+        .send_media_dm(X_CUSTOMER, None, "123")
+        .await
+        .unwrap_err();
+    assert!(unknown.is_status(400), "{unknown}");
+    let too_big = client
+        .upload_dm_media("image/png", 6_000_000, &mut InMemory::new(Bytes::new()))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        too_big,
+        flex_bridge::x::media::XMediaError::TooLarge { .. }
+    ));
+    let exe = client
+        .upload_dm_media(
+            "application/x-msdownload",
+            3,
+            &mut InMemory::new(Bytes::from_static(b"MZ\0")),
+        )
+        .await
+        .unwrap_err();
+    assert!(!exe.is_transient(), "{exe}");
+}
+
+#[tokio::test]
+async fn a_video_waits_for_processing_and_bad_oauth_is_refused() {
+    use flex_bridge::x::media::{DmMediaCategory, InMemory};
+    let receiver = Receiver::start().await;
+    let sandbox = sandbox_for(&receiver).await;
+    let video = Bytes::from_static(b"\0\0\0\x18ftypmp42 not really a video");
+    let uploaded = x_media(&sandbox, &sandbox.config().x_consumer_secret)
+        .upload_dm_media(
+            "video/mp4",
+            video.len() as u64,
+            &mut InMemory::new(video.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(uploaded.category, DmMediaCategory::Video);
+    assert_eq!(
+        sandbox.x_uploaded_media(&uploaded.media_id).unwrap().bytes,
+        video
+    );
+
+    let forged = x_media(&sandbox, "not-the-consumer-secret");
+    let refused = forged
+        .upload_dm_media(
+            "image/png",
+            3,
+            &mut InMemory::new(Bytes::from_static(b"png")),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, flex_bridge::x::media::XMediaError::Http(e) if e.is_status(401)),
+        "{refused}"
+    );
+    let refused = forged
+        .send_media_dm(X_CUSTOMER, None, &uploaded.media_id)
+        .await
+        .unwrap_err();
+    assert!(refused.is_status(401));
+}
+
+#[tokio::test]
+async fn a_customers_image_is_read_with_the_brands_credentials_in_both_webhook_forms() {
+    use flex_bridge::x::media::dm_attachments;
+    let receiver = Receiver::start().await;
+    let sandbox = sandbox_for(&receiver).await;
+    let client = x_media(&sandbox, &sandbox.config().x_consumer_secret);
+    let bytes = image(40_000);
+
+    let delivery = sandbox
+        .customer_dm_with_media(
+            X_CUSTOMER,
+            "jordan_cust",
+            "Damaged box",
+            ("box.jpg", "image/jpeg", bytes.clone()),
+        )
+        .await;
+    assert_eq!(delivery.status, 200);
+    let webhook = receiver.requests().pop().unwrap();
+    let found = dm_attachments(&webhook.body);
+    assert_eq!(found.len(), 1);
+    let (event_id, media) = &found[0];
+    assert_eq!(event_id, &delivery.event_id);
+    assert_eq!(media.kind, "photo");
+    let content = client
+        .download_dm_media(media.download_url())
+        .await
+        .unwrap();
+    assert_eq!(content.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(content.response.bytes().await.unwrap(), bytes);
+    // The v2 path serves the same file.
+    let (dm_id, media_id, resource_id) = media.v2_ids().unwrap();
+    let again = client
+        .download_dm_media_by_ids(dm_id, media_id, resource_id)
+        .await
+        .unwrap();
+    assert_eq!(again.response.bytes().await.unwrap(), bytes);
+    // Unsigned, or signed for a host that is not X's, it is not served.
+    let unsigned = flex_bridge::http::http_client()
+        .get(media.download_url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert!(
+        client
+            .download_dm_media("https://example.com/steal")
+            .await
+            .unwrap_err()
+            .unsent
+    );
+
+    let (event_id, event) = sandbox.x_activity_dm_with_media(
+        X_CUSTOMER,
+        "jordan_cust",
+        "",
+        ("clip.gif", "image/gif", Bytes::from_static(b"GIF89a...")),
+    );
+    let (status, _) = sandbox.deliver_x_activity(serde_json::json!([event])).await;
+    assert_eq!(status, 200);
+    let webhook = receiver.requests().pop().unwrap();
+    let found = dm_attachments(&webhook.body);
+    assert_eq!(found[0].0, event_id);
+    assert_eq!(found[0].1.kind, "animated_gif");
+    let content = client
+        .download_dm_media(found[0].1.download_url())
+        .await
+        .unwrap();
+    assert_eq!(content.response.bytes().await.unwrap(), &b"GIF89a..."[..]);
+}
