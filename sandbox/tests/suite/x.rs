@@ -102,11 +102,33 @@ async fn dm_send_refuses_what_the_spec_refuses() {
     let bad_id = dm_url(&sandbox, "jordan");
     let auth = authorization(&sandbox, &bad_id, &secret);
     assert_eq!(post_dm(&bad_id, &auth, json!({"text": "hi"})).await.0, 400);
+    // Only media X holds can be attached (see media.rs for the upload itself).
+    let auth = authorization(&sandbox, &url, &secret);
+    let unknown = json!({"attachments": [{"media_id": "1146654567674912769"}]});
+    assert_eq!(post_dm(&url, &auth, unknown).await.0, 400);
+    let c = sandbox.config();
+    let uploaded = flex_bridge::x::media::XMediaClient::new(
+        flex_bridge::http::http_client(),
+        flex_bridge::x::XApiConfig {
+            consumer_key: c.x_consumer_key.clone(),
+            consumer_secret: flex_bridge::config::Secret::new(c.x_consumer_secret.clone()),
+            access_token: c.x_access_token.clone(),
+            access_token_secret: flex_bridge::config::Secret::new(c.x_access_token_secret.clone()),
+            api_url: sandbox.url(),
+        },
+    )
+    .upload_dm_media(
+        "image/png",
+        3,
+        &mut flex_bridge::x::media::InMemory::new(bytes::Bytes::from_static(b"png")),
+    )
+    .await
+    .unwrap();
     let auth = authorization(&sandbox, &url, &secret);
     let (status, _) = post_dm(
         &url,
         &auth,
-        json!({"attachments": [{"media_id": "1146654567674912769"}]}),
+        json!({"attachments": [{"media_id": uploaded.media_id}]}),
     )
     .await;
     assert_eq!(status, 201);
@@ -114,7 +136,7 @@ async fn dm_send_refuses_what_the_spec_refuses() {
         sandbox.dms_to(CUSTOMER).is_empty(),
         "attachment-only DMs have no text"
     );
-    assert_eq!(sandbox.sent_dms()[0].media_ids, ["1146654567674912769"]);
+    assert_eq!(sandbox.sent_dms()[0].media_ids, [uploaded.media_id]);
 }
 
 /// The bridge's own X client, unchanged, against the sandbox.
