@@ -33,13 +33,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use discord::{DiscordMessageView, DiscordReply, DiscordUser};
+pub use discord::{DiscordFile, DiscordMessageView, DiscordReply, DiscordUser};
 pub use faults::Fault;
 pub use twilio::{
     ConversationView, MediaView, MessageMedia, MessageView, ParticipantView, TaskAgent, TaskView,
     WebhookDelivery, WebhookView,
 };
-pub use x::{SentDm, XDelivery, XDmLimits, XLimitWindow};
+pub use x::{SentDm, XDelivery, XDmLimits, XLimitWindow, XMediaView};
 
 /// Credentials the sandbox checks on REST calls and signs its webhooks with.
 #[derive(Clone, Debug)]
@@ -185,7 +185,11 @@ impl Sandbox {
                 x_retry_backoff: Mutex::new(DEFAULT_X_RETRY_BACKOFF.to_vec()),
                 twilio: Mutex::new(twilio::Store::default()),
                 x: Mutex::new(x::Store::default()),
-                discord: Mutex::new(discord::Store::new(&config)),
+                discord: Mutex::new({
+                    let mut store = discord::Store::new(&config);
+                    store.base_url = url.clone();
+                    store
+                }),
                 faults: faults::Faults::default(),
                 config,
                 url,

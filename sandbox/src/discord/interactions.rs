@@ -12,8 +12,8 @@ use flex_bridge::discord::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use serde_json::{json, Value};
 
 use super::{
-    bot_json, user_json, ChannelKind, DiscordReply, DiscordUser, Original, Store, GUILD_ID,
-    SUPPORT_CHANNEL_ID,
+    bot_json, user_json, ChannelKind, DiscordFile, DiscordReply, DiscordUser, Original, Store,
+    GUILD_ID, SUPPORT_CHANNEL_ID,
 };
 use crate::{time, Sandbox, SandboxError};
 
@@ -22,7 +22,7 @@ pub(super) const APP_PERMISSIONS: &str = "2248473465835073";
 pub(super) const MEMBER_PERMISSIONS: &str = "2222085186636353";
 const LOCALE: &str = "en-US";
 /// `attachment_size_limit` in the fixtures (10 MiB).
-const ATTACHMENT_SIZE_LIMIT: u64 = 10_485_760;
+pub(super) const ATTACHMENT_SIZE_LIMIT: u64 = 10_485_760;
 /// What Discord's interaction requests identify as.
 const USER_AGENT: &str = "Discord-Interactions/1.0 (+https://discord.com)";
 /// Discord gives up on an answer after 3 seconds (docs, "Receiving and Responding"). The
@@ -35,6 +35,9 @@ const BUTTON: u8 = 2;
 const ACTION_ROW: u8 = 1;
 const TEXT_INPUT: u8 = 4;
 const LABEL: u8 = 18;
+/// `ApplicationCommandOptionType` ATTACHMENT and `MessageComponentTypes` FILE_UPLOAD.
+const ATTACHMENT_OPTION: u8 = 11;
+const FILE_UPLOAD: u8 = 19;
 
 /// Where an interaction happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +181,19 @@ impl Store {
         }
     }
 
+    /// Puts a customer's files on the CDN (under the interaction's channel) and returns
+    /// `{"attachments": {id: AttachmentResponse}}`, or `None` without files.
+    fn resolve_files<'a>(
+        &mut self,
+        channel_id: &str,
+        files: impl Iterator<Item = &'a DiscordFile>,
+    ) -> Option<Value> {
+        let attachments: serde_json::Map<String, Value> = files
+            .map(|file| (file.id.clone(), self.serve_file(channel_id, file.clone())))
+            .collect();
+        (!attachments.is_empty()).then(|| json!({ "attachments": attachments }))
+    }
+
     /// The place of an interaction in this channel.
     fn place_of(&mut self, channel_id: &str, user_id: &str) -> Place {
         match self.channels.get(channel_id).map(|c| &c.kind) {
@@ -220,6 +236,21 @@ impl Sandbox {
         name: &str,
         options: &[(&str, &str)],
     ) -> DiscordReply {
+        self.discord_command_with_files(user, in_guild, name, options, &[])
+            .await
+    }
+
+    /// The same with files: each `(option, file)` is an ATTACHMENT option (type 11) whose
+    /// `value` is the file's attachment id, resolved in `data.resolved.attachments`; the files
+    /// are then on the sandbox's CDN at their `url`.
+    pub async fn discord_command_with_files(
+        &self,
+        user: &DiscordUser,
+        in_guild: bool,
+        name: &str,
+        options: &[(&str, &str)],
+        files: &[(&str, DiscordFile)],
+    ) -> DiscordReply {
         let built = {
             let mut store = self.discord_store();
             let place = if in_guild {
@@ -237,11 +268,19 @@ impl Sandbox {
                 .or_insert_with(time::discord_snowflake)
                 .clone();
             let mut data = json!({"id": command_id, "name": name, "type": 1});
-            if !options.is_empty() {
-                data["options"] = options
-                    .iter()
-                    .map(|(name, value)| json!({"name": name, "type": STRING_OPTION, "value": value}))
-                    .collect();
+            let mut all: Vec<Value> = options
+                .iter()
+                .map(|(name, value)| json!({"name": name, "type": STRING_OPTION, "value": value}))
+                .collect();
+            all.extend(files.iter().map(|(option, file)| {
+                json!({"name": option, "type": ATTACHMENT_OPTION, "value": file.id})
+            }));
+            if !all.is_empty() {
+                data["options"] = Value::Array(all);
+            }
+            let resolved = store.resolve_files(place.channel_id(), files.iter().map(|(_, f)| f));
+            if let Some(resolved) = resolved {
+                data["resolved"] = resolved;
             }
             store.build(APPLICATION_COMMAND, user, place, data, None)
         };
@@ -301,6 +340,32 @@ impl Sandbox {
         fields: &[(&str, &str)],
         label_shape: bool,
     ) -> DiscordReply {
+        self.modal_submit(user, custom_id, fields, label_shape, &[])
+            .await
+    }
+
+    /// A modal submission in the Label shape with File Uploads: each `(custom_id, files)` is a
+    /// File Upload (type 19) in a Label, submitted as `values` (attachment ids) and resolved in
+    /// `data.resolved.attachments`.
+    pub async fn discord_modal_submit_with_files(
+        &self,
+        user: &DiscordUser,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+        uploads: &[(&str, Vec<DiscordFile>)],
+    ) -> DiscordReply {
+        self.modal_submit(user, custom_id, fields, true, uploads)
+            .await
+    }
+
+    async fn modal_submit(
+        &self,
+        user: &DiscordUser,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+        label_shape: bool,
+        uploads: &[(&str, Vec<DiscordFile>)],
+    ) -> DiscordReply {
         let built = {
             let mut store = self.discord_store();
             let place = match store.places.get(&user.id).cloned() {
@@ -309,7 +374,7 @@ impl Sandbox {
                     channel_id: store.dm_channel(&user.id),
                 },
             };
-            let components: Vec<Value> = fields
+            let mut components: Vec<Value> = fields
                 .iter()
                 .enumerate()
                 .map(|(i, (field_id, value))| {
@@ -327,7 +392,19 @@ impl Sandbox {
                     }
                 })
                 .collect();
-            let data = json!({"custom_id": custom_id, "components": components});
+            for (i, (upload_id, files)) in uploads.iter().enumerate() {
+                let number = 2 * (fields.len() + i) as u64 + 1;
+                let values: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
+                components.push(json!({"type": LABEL, "id": number, "component": {
+                    "type": FILE_UPLOAD, "id": number + 1, "custom_id": upload_id, "values": values,
+                }}));
+            }
+            let mut data = json!({"custom_id": custom_id, "components": components});
+            let resolved =
+                store.resolve_files(place.channel_id(), uploads.iter().flat_map(|(_, f)| f));
+            if let Some(resolved) = resolved {
+                data["resolved"] = resolved;
+            }
             store.build(MODAL_SUBMIT, user, place, data, None)
         };
         self.send_built(built).await

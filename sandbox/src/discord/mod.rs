@@ -9,6 +9,7 @@
 //! posts cases); more with [`Sandbox::add_discord_channel`]. A user's DM channel with the bot
 //! appears when the bot opens it or the user uses a command there.
 
+mod files;
 mod interactions;
 pub mod validate;
 
@@ -25,6 +26,8 @@ use serde_json::{json, Value};
 
 use crate::{faults, time, Sandbox, SandboxConfig};
 use validate::Refusal;
+
+pub use files::DiscordFile;
 
 /// The sandbox guild and its text channels (fixed, so tests and the local runner can name
 /// them: `DISCORD_BUG_CHANNEL_ID` and `DISCORD_FEATURE_CHANNEL_ID` are these).
@@ -92,6 +95,8 @@ pub struct DiscordMessageView {
     pub embeds: Value,
     /// As sent (`null` when absent).
     pub allowed_mentions: Value,
+    /// The files it carries (multipart `files[n]`), with their bytes.
+    pub attachments: Vec<DiscordFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +111,7 @@ struct StoredMessage {
     flags: u64,
     tts: bool,
     timestamp: String,
+    attachments: Vec<DiscordFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +161,10 @@ pub(crate) struct Store {
     places: HashMap<String, interactions::Place>,
     last_interaction: Option<Vec<u8>>,
     replies: Vec<DiscordReply>,
+    /// Files on the CDN (the bot's and customers'), by attachment id.
+    files: HashMap<String, files::Served>,
+    /// The sandbox's URL, for attachment links.
+    pub(crate) base_url: String,
 }
 
 impl Store {
@@ -173,6 +183,8 @@ impl Store {
             places: HashMap::new(),
             last_interaction: None,
             replies: Vec::new(),
+            files: HashMap::new(),
+            base_url: String::new(),
         };
         for (id, name) in [
             (SUPPORT_CHANNEL_ID, "support"),
@@ -265,7 +277,12 @@ impl Store {
             "channel_id": message.channel_id,
             "content": message.content,
             "author": bot_json(&self.application_id),
-            "attachments": [],
+            "attachments": message
+                .attachments
+                .iter()
+                .filter_map(|f| self.files.get(&f.id))
+                .map(|served| self.attachment_json(served))
+                .collect::<Vec<_>>(),
             "embeds": message.embeds,
             "components": message.components,
             "mentions": [],
@@ -321,6 +338,7 @@ impl StoredMessage {
             components: self.components.clone(),
             embeds: self.embeds.clone(),
             allowed_mentions: self.allowed_mentions.clone(),
+            attachments: self.attachments.clone(),
         }
     }
 }
@@ -330,7 +348,8 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
         .route("/api/v10/users/@me/channels", post(create_dm))
         .route(
             "/api/v10/channels/{channel_id}/messages",
-            post(create_message),
+            // Files may be far larger than axum's default 2 MB: Discord's own limit applies.
+            post(create_message).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/api/v10/webhooks/{application_id}/{token}/messages/@original",
@@ -345,7 +364,19 @@ pub(crate) fn routes(sandbox: Sandbox) -> Router {
             sandbox.clone(),
             faults::discord_gate,
         ))
-        .with_state(sandbox)
+        .with_state(sandbox.clone())
+        // The CDN is not the API: no bot token, no API faults.
+        .merge(
+            Router::new()
+                .route(
+                    &format!(
+                        "{}/{{channel_id}}/{{attachment_id}}/{{filename}}",
+                        files::CDN_PREFIX
+                    ),
+                    axum::routing::get(files::cdn),
+                )
+                .with_state(sandbox),
+        )
 }
 
 impl Sandbox {
@@ -485,18 +516,54 @@ async fn create_dm(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Byt
     Json(channel).into_response()
 }
 
-/// `POST /api/v10/channels/{channel_id}/messages`.
+/// `POST /api/v10/channels/{channel_id}/messages`: JSON, or multipart with `payload_json` and
+/// `files[n]` ([`files`]).
 async fn create_message(
     State(sandbox): State<Sandbox>,
     Path(channel_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Response {
-    if let Some(refusal) = refuse_bot(&sandbox, &headers).or_else(|| refuse_non_json(&headers)) {
+    use axum::extract::FromRequest;
+    let headers = request.headers().clone();
+    if let Some(refusal) = refuse_bot(&sandbox, &headers) {
         return refusal;
     }
+    let multipart = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    let (body, attachments) = if multipart {
+        let form = match axum::extract::Multipart::from_request(request, &()).await {
+            Ok(form) => form,
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    INVALID_FORM_BODY,
+                    "Invalid Form Body",
+                )
+            }
+        };
+        match files::read_multipart(form, interactions::ATTACHMENT_SIZE_LIMIT).await {
+            Ok(message) => (message.payload, message.files),
+            Err(refusal) => return refusal,
+        }
+    } else {
+        if let Some(refusal) = refuse_non_json(&headers) {
+            return refusal;
+        }
+        match Bytes::from_request(request, &()).await {
+            Ok(body) => (body, Vec::new()),
+            Err(_) => return Refusal::BadJson.into_response(),
+        }
+    };
     let new = match validate::message_create(&body) {
         Ok(new) => new,
+        // Files alone make a message.
+        Err(Refusal::Empty) if !attachments.is_empty() => validate::NewMessage {
+            embeds: json!([]),
+            components: json!([]),
+            ..validate::NewMessage::default()
+        },
         Err(refusal) => return refusal.into_response(),
     };
     let now = time::now_millis();
@@ -538,7 +605,11 @@ async fn create_message(
         flags: new.flags,
         tts: new.tts,
         timestamp: time::discord_timestamp(now),
+        attachments: attachments.clone(),
     };
+    for file in attachments {
+        store.serve_file(&channel_id, file);
+    }
     if let (true, Some(nonce)) = (new.enforce_nonce, &message.nonce) {
         store
             .nonces
@@ -591,6 +662,7 @@ async fn edit_original(
         flags: 0,
         tts: false,
         timestamp: time::discord_timestamp(original.created_ms),
+        attachments: Vec::new(),
     });
     if let Some(content) = edit.content {
         message.content = content;

@@ -402,7 +402,7 @@ fn snowflake_list(object: &Map<String, Value>, key: &str, path: &str, max: usize
 }
 
 /// A message as the sandbox keeps it, from a Create Message body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewMessage {
     pub content: String,
     /// Arrays as sent (`[]` when absent).

@@ -112,6 +112,7 @@ fn media_key(category: &str, id: &str) -> String {
 }
 
 /// `POST /2/media/upload/initialize`
+#[allow(clippy::result_large_err)]
 pub(super) async fn initialize(
     State(sandbox): State<Sandbox>,
     method: Method,
@@ -186,7 +187,8 @@ fn dm_limit(category: &str) -> Option<u64> {
         .map(|c| c.max_bytes())
 }
 
-/// The upload session `id`, if it exists and is still open.
+/// The upload session `id`, if it exists and is still open (else the handler's answer).
+#[allow(clippy::result_large_err)]
 fn open_upload(sandbox: &Sandbox, id: &str) -> Result<Upload, Response> {
     match sandbox.x_store().media.uploads.get(id) {
         Some(upload) if !upload.finalized => Ok(upload.clone()),

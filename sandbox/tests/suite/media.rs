@@ -263,7 +263,7 @@ async fn an_agents_image_is_uploaded_in_chunks_and_sent_as_one_attached_dm() {
         .find(|dm| dm.dm_event_id == sent.dm_event_id)
         .unwrap();
     assert_eq!(dm.text.as_deref(), Some("Your label"));
-    assert_eq!(dm.media_ids, [uploaded.media_id.clone()]);
+    assert_eq!(dm.media_ids, std::slice::from_ref(&uploaded.media_id));
     assert_eq!(dm.media[0].bytes, bytes);
 
     // Media X does not hold is refused, and so is a file over its category's limit.
@@ -399,4 +399,147 @@ async fn a_customers_image_is_read_with_the_brands_credentials_in_both_webhook_f
         .await
         .unwrap();
     assert_eq!(content.response.bytes().await.unwrap(), &b"GIF89a..."[..]);
+}
+
+fn discord(sandbox: &Sandbox, token: &str) -> flex_bridge::discord::DiscordClient {
+    flex_bridge::discord::DiscordClient::new(
+        flex_bridge::http::http_client(),
+        flex_bridge::discord::DiscordApiConfig {
+            bot_token: Secret::new(token),
+            api_url: sandbox.discord_api_url(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn an_agents_files_reach_the_discord_dm_as_multipart_byte_for_byte() {
+    use flex_bridge::discord::media::OutgoingFile;
+    use flex_bridge::discord::messages::OutgoingMessage;
+    let receiver = Receiver::start().await;
+    let sandbox = sandbox_for(&receiver).await;
+    let client = discord(&sandbox, &sandbox.config().discord_bot_token);
+    let channel = client.open_dm("812345678901234567").await.unwrap();
+    let files = [
+        OutgoingFile::new(
+            "label.pdf",
+            "application/pdf",
+            Bytes::from_static(b"%PDF-1.7 x"),
+        ),
+        OutgoingFile::new("photo.png", "image/png", image(3 * 1024 * 1024)),
+    ];
+    client
+        .send_files(&channel, &OutgoingMessage::text("Your files"), &files)
+        .await
+        .unwrap();
+    let message = sandbox.discord_dms_to("812345678901234567").pop().unwrap();
+    assert_eq!(message.content, "Your files");
+    assert_eq!(message.attachments.len(), 2);
+    for (received, sent) in message.attachments.iter().zip(&files) {
+        assert_eq!(received.filename, sent.filename);
+        assert_eq!(received.content_type, sent.content_type);
+        assert_eq!(received.bytes, sent.bytes);
+    }
+
+    // Over the upload limit: 413, Discord's 40005, not worth retrying.
+    let big = [OutgoingFile::new(
+        "big.bin",
+        "image/png",
+        image(10 * 1024 * 1024 + 1),
+    )];
+    let refused = client
+        .send_files(&channel, &OutgoingMessage::text("big"), &big)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.is_status(413) && !refused.is_transient(),
+        "{refused}"
+    );
+    assert_eq!(flex_bridge::discord::error_code(&refused), Some(40005));
+    let forged = discord(&sandbox, "not-the-bot-token")
+        .send_files(&channel, &OutgoingMessage::text("x"), &files[..1])
+        .await
+        .unwrap_err();
+    assert!(forged.is_status(401));
+}
+
+#[tokio::test]
+async fn a_customers_attachment_option_and_file_upload_are_resolved_and_downloadable() {
+    use flex_bridge::discord::media::interaction_files;
+    use sandbox::{DiscordFile, DiscordUser};
+    let receiver = Receiver::start().await;
+    let sandbox = sandbox_for(&receiver).await;
+    sandbox.set_discord_interactions_url(format!("{}/discord/interactions", receiver.url));
+    let client = discord(&sandbox, &sandbox.config().discord_bot_token);
+    let user = DiscordUser::new("812345678901234567", "dana");
+    let screenshot = DiscordFile::new("crash.png", "image/png", image(20_000));
+
+    for command in ["helpme", "reply"] {
+        let text_option = if command == "helpme" {
+            "question"
+        } else {
+            "message"
+        };
+        sandbox
+            .discord_command_with_files(
+                &user,
+                command == "helpme",
+                command,
+                &[(text_option, "It crashes")],
+                &[("attachment", screenshot.clone())],
+            )
+            .await;
+        let body = sandbox.last_discord_interaction().unwrap();
+        let files = interaction_files(&body).unwrap();
+        assert_eq!(files.size_limit, 10 * 1024 * 1024);
+        assert_eq!(files.files.len(), 1, "{command}");
+        let attachment = &files.files[0];
+        assert_eq!(attachment.filename, "crash.png");
+        assert_eq!(attachment.size, 20_000);
+        let response = client.download_attachment(&attachment.url).await.unwrap();
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "image/png"
+        );
+        assert_eq!(response.bytes().await.unwrap(), screenshot.bytes);
+    }
+
+    let receipt = DiscordFile::new(
+        "receipt.pdf",
+        "application/pdf",
+        Bytes::from_static(b"%PDF"),
+    );
+    sandbox
+        .discord_modal_submit_with_files(
+            &user,
+            "reply_modal",
+            &[("message", "Both attached")],
+            &[("files", vec![receipt.clone(), screenshot.clone()])],
+        )
+        .await;
+    let body = sandbox.last_discord_interaction().unwrap();
+    let files = interaction_files(&body).unwrap();
+    let names: Vec<_> = files.files.iter().map(|f| f.filename.as_str()).collect();
+    assert_eq!(names, ["receipt.pdf", "crash.png"]);
+    let response = client
+        .download_attachment(&files.files[0].url)
+        .await
+        .unwrap();
+    assert_eq!(response.bytes().await.unwrap(), receipt.bytes);
+    // The bridge's own parser still reads the text beside the files.
+    assert!(matches!(
+        flex_bridge::discord::interactions::parse(&body).unwrap(),
+        flex_bridge::discord::interactions::Interaction::FromUser {
+            action: flex_bridge::discord::interactions::Action::Reply { .. },
+            ..
+        }
+    ));
+    // Without the URL's signature the CDN serves nothing.
+    let unsigned = files.files[0].url.split('?').next().unwrap().to_owned();
+    let status = flex_bridge::http::http_client()
+        .get(format!("{unsigned}?hm=forged"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
 }
