@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 
 use common::{counted_store, CountOperations};
 use flex_bridge::cases::{self, CaseKind, NewCase};
+use flex_bridge::config::schema::X_INTAKE_QUEUE_URL;
 use flex_bridge::config::Env;
 use flex_bridge::queue::MemoryQueue;
 use flex_bridge::store::CustomerSlot;
 use flex_bridge::web::WebRequest;
 use flex_bridge::x::webhook::XInbound;
 use flex_bridge::x::worker::XWorker;
-use flex_bridge::x::INTAKE_QUEUE_URL;
 use flex_bridge_lambda::Aws;
 use local::{environment, test_secrets, Backend, LocalBridge, Options};
 use sandbox::Service;
@@ -181,7 +181,7 @@ async fn handlers_for(
     let mut vars = environment(&bridge.url, &bridge.sandbox.url());
     vars.insert("TABLE_NAME".into(), aws.table.clone());
     vars.insert("DELIVERY_QUEUE_URL".into(), aws.queue_url.clone());
-    vars.insert(INTAKE_QUEUE_URL.into(), aws.x_queue_url.clone());
+    vars.insert(X_INTAKE_QUEUE_URL.name.into(), aws.x_queue_url.clone());
     let mut webhook =
         XInbound::from_env(Env::from_map(vars.clone()), &Aws::load().await).expect("configured");
     let intake = Arc::new(MemoryQueue::new(5, Duration::from_millis(10)));
@@ -283,7 +283,7 @@ async fn main() {
             "https://sqs.us-east-1.amazonaws.com/000000000000/cold.fifo".into(),
         );
         vars.insert(
-            INTAKE_QUEUE_URL.into(),
+            X_INTAKE_QUEUE_URL.name.into(),
             "https://sqs.us-east-1.amazonaws.com/000000000000/cold-x-intake.fifo".into(),
         );
         let started = Instant::now();

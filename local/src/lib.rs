@@ -15,24 +15,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flex_bridge::bot::Chatbot;
-use flex_bridge::config::{PublicUrl, Secret};
-use flex_bridge::conversations::{ConversationSettings, Conversations};
-use flex_bridge::delivery::Delivery;
-use flex_bridge::discord::webhook::DiscordInteractions;
-use flex_bridge::discord::worker::DiscordWorker;
-use flex_bridge::discord::{
-    DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig,
-};
-use flex_bridge::flex::FlexWebhooks;
+use flex_bridge::app::Handlers;
+use flex_bridge::config::Env;
 use flex_bridge::queue::{MemoryQueue, Queue, QueueRecord};
+use flex_bridge::resources::Resources;
 use flex_bridge::retry::RetryPolicy;
 use flex_bridge::routing::{FlexTaskRouting, Routing};
 use flex_bridge::store::{MemoryStore, Store};
-use flex_bridge::twilio::{TwilioClient, TwilioConfig};
-use flex_bridge::x::webhook::{CrcConfig, XInbound};
-use flex_bridge::x::worker::XWorker;
-use flex_bridge::x::{XApiConfig, XClient, XWebhookConfig};
 use sandbox::{Sandbox, SandboxConfig};
 
 pub use aws::AwsResources;
@@ -73,10 +62,9 @@ pub enum Backend {
 /// The store and queues a back end provides.
 struct Parts {
     store: Arc<dyn Store>,
-    queue: Arc<dyn Queue>,
-    discord_queue: Arc<dyn Queue>,
-    /// The X intake queue: `twitter-inbound` puts DMs on it, `x-worker` consumes it.
-    x_queue: Arc<dyn Queue>,
+    /// The delivery queue (the console puts the agent's messages on it).
+    delivery: Arc<dyn Queue>,
+    queues: Vec<LocalQueue>,
     aws: Option<AwsResources>,
     /// The delivery, Discord and X intake queues, when in memory (their consumers are ours to
     /// run).
@@ -84,10 +72,55 @@ struct Parts {
 }
 
 /// The in-process queues, whose consumers the local bridge runs.
-struct MemoryQueues {
-    delivery: Arc<MemoryQueue>,
-    discord: Arc<MemoryQueue>,
-    x: Arc<MemoryQueue>,
+pub(crate) struct MemoryQueues {
+    pub delivery: Arc<MemoryQueue>,
+    pub discord: Arc<MemoryQueue>,
+    pub x: Arc<MemoryQueue>,
+}
+
+impl MemoryQueues {
+    pub(crate) fn local_queues(&self) -> Vec<LocalQueue> {
+        vec![
+            LocalQueue::memory("DELIVERY_QUEUE_URL", self.delivery.clone()),
+            LocalQueue::memory("DISCORD_QUEUE_URL", self.discord.clone()),
+            LocalQueue::memory("X_INTAKE_QUEUE_URL", self.x.clone()),
+        ]
+    }
+
+    /// Runs each queue's consumer, as its event source mapping would invoke its function.
+    pub(crate) fn consume(self, handlers: Arc<Handlers>) {
+        let h = handlers.clone();
+        tokio::spawn(consume_memory(self.delivery, move |batch| {
+            let h = h.clone();
+            async move { h.delivery.handle_batch(batch).await }
+        }));
+        if handlers.discord.is_some() {
+            let h = handlers.clone();
+            tokio::spawn(consume_memory(self.discord, move |batch| {
+                let h = h.clone();
+                async move { discord_worker(&h).handle_batch(batch).await }
+            }));
+        }
+        if handlers.x.is_some() {
+            tokio::spawn(consume_memory(self.x, move |batch| {
+                let h = handlers.clone();
+                async move { x_worker(&h).handle_batch(batch).await }
+            }));
+        }
+    }
+}
+
+/// The consumers run only for a platform that has handlers.
+fn discord_worker(handlers: &Handlers) -> &flex_bridge::discord::worker::DiscordWorker {
+    &handlers
+        .discord
+        .as_ref()
+        .expect("Discord is configured")
+        .worker
+}
+
+fn x_worker(handlers: &Handlers) -> &flex_bridge::x::worker::XWorker {
+    &handlers.x.as_ref().expect("X is configured").worker
 }
 
 impl Backend {
@@ -96,28 +129,44 @@ impl Backend {
             Backend::Memory => {
                 let memory =
                     || Arc::new(MemoryQueue::new(options.max_receives, options.retry_delay));
-                let (delivery, discord, x) = (memory(), memory(), memory());
+                let queues = MemoryQueues {
+                    delivery: memory(),
+                    discord: memory(),
+                    x: memory(),
+                };
                 Parts {
                     store: Arc::new(MemoryStore::new()),
-                    queue: delivery.clone(),
-                    discord_queue: discord.clone(),
-                    x_queue: x.clone(),
+                    delivery: queues.delivery.clone(),
+                    queues: queues.local_queues(),
                     aws: None,
-                    memory_queues: Some(MemoryQueues {
-                        delivery,
-                        discord,
-                        x,
-                    }),
+                    memory_queues: Some(queues),
                 }
             }
             Backend::Aws { prefix } => {
                 let aws = AwsResources::create(&prefix, options.max_receives, options.retry_delay)
                     .await?;
+                let delivery: Arc<dyn Queue> = Arc::new(aws.queue());
+                let queue = |variable, url: &String, queue: Arc<dyn Queue>| LocalQueue {
+                    variable,
+                    url: url.clone(),
+                    queue,
+                };
                 Parts {
                     store: Arc::new(aws.store()),
-                    queue: Arc::new(aws.queue()),
-                    discord_queue: Arc::new(aws.discord_queue()),
-                    x_queue: Arc::new(aws.x_queue()),
+                    queues: vec![
+                        queue("DELIVERY_QUEUE_URL", &aws.queue_url, delivery.clone()),
+                        queue(
+                            "DISCORD_QUEUE_URL",
+                            &aws.discord_queue_url,
+                            Arc::new(aws.discord_queue()),
+                        ),
+                        queue(
+                            "X_INTAKE_QUEUE_URL",
+                            &aws.x_queue_url,
+                            Arc::new(aws.x_queue()),
+                        ),
+                    ],
+                    delivery,
                     aws: Some(aws),
                     memory_queues: None,
                 }
@@ -177,6 +226,7 @@ pub struct LocalBridge {
 /// The environment a deployed function would see, for this local deployment.
 pub fn environment(bridge_url: &str, sandbox_url: &str) -> HashMap<String, String> {
     use test_secrets::*;
+    let discord_public_key = flex_bridge::discord::signature::public_key_hex(&DISCORD_SIGNING_SEED);
     [
         ("PUBLIC_BASE_URL", bridge_url),
         ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID),
@@ -192,6 +242,16 @@ pub fn environment(bridge_url: &str, sandbox_url: &str) -> HashMap<String, Strin
         ("X_ACCESS_TOKEN_SECRET", X_ACCESS_TOKEN_SECRET),
         ("X_ACCOUNT_ID", X_ACCOUNT_ID),
         ("X_API_URL", sandbox_url),
+        ("DISCORD_PUBLIC_KEY", &discord_public_key),
+        ("DISCORD_BOT_TOKEN", DISCORD_BOT_TOKEN),
+        ("DISCORD_APPLICATION_ID", DISCORD_APPLICATION_ID),
+        ("DISCORD_BUG_CHANNEL_ID", DISCORD_BUG_CHANNEL_ID),
+        ("DISCORD_FEATURE_CHANNEL_ID", DISCORD_FEATURE_CHANNEL_ID),
+        (
+            "DISCORD_API_URL",
+            &format!("{sandbox_url}{}", sandbox::discord::API_PREFIX),
+        ),
+        ("BOT_NAME", BOT_NAME),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -220,32 +280,92 @@ pub fn sandbox_config(x_webhook_url: String) -> SandboxConfig {
     }
 }
 
-/// The handlers of every function, wired to one store, queue and sandbox.
-pub struct Functions {
-    pub crc: CrcConfig,
-    pub x_inbound: XInbound,
-    pub x_worker: XWorker,
-    pub flex: FlexWebhooks,
-    pub chatbot: Chatbot,
-    pub delivery: Delivery,
-    pub discord_interactions: DiscordInteractions,
-    pub discord_worker: DiscordWorker,
+/// `ROUTING` and its SIDs as variables.
+fn routing_variables(routing: &Routing) -> Vec<(&'static str, String)> {
+    let flex = |mode: &'static str, flex: &FlexTaskRouting| {
+        vec![
+            ("ROUTING", mode.to_owned()),
+            ("FLEX_WORKSPACE_SID", flex.workspace_sid.clone()),
+            ("FLEX_WORKFLOW_SID", flex.workflow_sid.clone()),
+        ]
+    };
+    match routing {
+        Routing::Bot(f) => flex("bot", f),
+        Routing::Agent(f) => flex("agent", f),
+        Routing::Studio { flow_sid } => vec![
+            ("ROUTING", "studio".to_owned()),
+            ("STUDIO_FLOW_SID", flow_sid.clone()),
+        ],
+    }
 }
 
-impl Functions {
-    async fn deliver(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<flex_bridge::queue::Failure> {
-        self.delivery.handle_batch(batch).await
+/// One local queue: the variable a deployment names it by, its URL, and the queue.
+pub struct LocalQueue {
+    pub variable: &'static str,
+    pub url: String,
+    pub queue: Arc<dyn Queue>,
+}
+
+impl LocalQueue {
+    /// An in-process queue, at a URL that only names it.
+    fn memory(variable: &'static str, queue: Arc<MemoryQueue>) -> Self {
+        Self {
+            variable,
+            url: format!("http://queue.local/{}", variable.to_ascii_lowercase()),
+            queue,
+        }
+    }
+}
+
+/// What the handlers are built on here: the one HTTP client, the store and the queues, found
+/// by the names [`LocalResources::variables`] gives the composition root.
+pub struct LocalResources {
+    http: reqwest::Client,
+    store: Arc<dyn Store>,
+    queues: Vec<LocalQueue>,
+}
+
+/// The local table's name (one store: any name reaches it).
+const TABLE: &str = "flex-bridge-local";
+
+impl LocalResources {
+    pub fn new(store: Arc<dyn Store>, queues: Vec<LocalQueue>) -> Self {
+        Self {
+            http: flex_bridge::http::http_client(),
+            store,
+            queues,
+        }
     }
 
-    async fn work_discord(
-        self: Arc<Self>,
-        batch: Vec<QueueRecord>,
-    ) -> Vec<flex_bridge::queue::Failure> {
-        self.discord_worker.handle_batch(batch).await
+    /// `TABLE_NAME` and the queues' URLs, as the template sets them.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let queues = self
+            .queues
+            .iter()
+            .map(|q| (q.variable.to_owned(), q.url.clone()));
+        std::iter::once(("TABLE_NAME".to_owned(), TABLE.to_owned()))
+            .chain(queues)
+            .collect()
+    }
+}
+
+impl Resources for LocalResources {
+    fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
-    async fn work_x(self: Arc<Self>, batch: Vec<QueueRecord>) -> Vec<flex_bridge::queue::Failure> {
-        self.x_worker.handle_batch(batch).await
+    fn store(&self, _table: String) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
+        // Built from `variables`, so a URL not among them is a wiring mistake in this crate.
+        self.queues
+            .iter()
+            .find(|q| q.url == queue_url)
+            .unwrap_or_else(|| panic!("no local queue at {queue_url}"))
+            .queue
+            .clone()
     }
 }
 
@@ -254,151 +374,78 @@ impl LocalBridge {
         backend: Backend,
         options: Options,
     ) -> Result<Self, Box<dyn std::error::Error>> {
-        use test_secrets::*;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let sandbox = Sandbox::start(sandbox_config(format!("{url}/twitter/webhook"))).await?;
 
         let Parts {
             store,
-            queue,
-            discord_queue,
-            x_queue,
+            delivery,
+            queues,
             aws,
             memory_queues,
         } = backend.create(&options).await?;
 
-        let console = Console::new(sandbox.clone(), store.clone(), queue.clone(), BOT_NAME);
-        let http = flex_bridge::http::http_client();
+        let console = Console::new(sandbox.clone(), store.clone(), delivery, BOT_NAME);
+        let resources = LocalResources::new(store.clone(), queues);
+        let mut vars = environment(&url, &sandbox.url());
+        vars.extend(
+            routing_variables(&options.routing)
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+        vars.insert(
+            "X_MENTIONS".into(),
+            format!("{:?}", options.x_mentions).to_ascii_lowercase(),
+        );
+        vars.insert(
+            "DELIVERY_MAX_RECEIVES".into(),
+            options.max_receives.to_string(),
+        );
+        vars.extend(resources.variables());
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
         let retry = RetryPolicy {
             first_backoff: Duration::from_millis(50),
             ..RetryPolicy::default()
         };
-        let twilio = TwilioClient::new(
-            http.clone(),
-            TwilioConfig::at(
-                &sandbox.url(),
-                TWILIO_ACCOUNT_SID,
-                Secret::new(TWILIO_AUTH_TOKEN),
-            ),
-        )
-        .with_retry(retry);
-        let x = XClient::new(
-            http.clone(),
-            XApiConfig {
-                consumer_key: X_CONSUMER_KEY.into(),
-                consumer_secret: Secret::new(X_CONSUMER_SECRET),
-                access_token: X_ACCESS_TOKEN.into(),
-                access_token_secret: Secret::new(X_ACCESS_TOKEN_SECRET),
-                api_url: sandbox.url(),
-            },
-        )
-        .with_retry(retry);
-        let mut discord = DiscordClient::new(
-            http,
-            DiscordApiConfig {
-                bot_token: Secret::new(DISCORD_BOT_TOKEN),
-                api_url: sandbox.discord_api_url(),
-            },
-        )
-        .with_retry(retry);
+        let mut handlers = Handlers::from_env(Env::from_map(vars), &resources)?.with_retry(retry);
         if let Some((limit, window)) = options.discord_invalid_requests {
-            discord = discord.with_invalid_request_limit(limit, window);
+            handlers = handlers.with_discord_invalid_request_limit(limit, window);
         }
-        let conversations = Conversations {
-            store: store.clone(),
-            twilio: twilio.clone(),
-            settings: ConversationSettings {
-                public_url: PublicUrl::new(url.clone()),
-                routing: options.routing.clone(),
-                close_after: "PT24H".into(),
-                set_up_deadline: Duration::from_secs(20),
-            },
-        };
-        let functions = Arc::new(Functions {
-            crc: CrcConfig {
-                consumer_secret: Secret::new(X_CONSUMER_SECRET),
-            },
-            x_inbound: XInbound {
-                config: XWebhookConfig {
-                    consumer_secret: Secret::new(X_CONSUMER_SECRET),
-                    account_id: X_ACCOUNT_ID.into(),
-                },
-                intake: x_queue,
-                mentions: options.x_mentions,
-            },
-            x_worker: XWorker {
-                conversations: conversations.clone(),
-                queue: queue.clone(),
-                mentions: flex_bridge::x::mentions::Invitations::new(options.x_mentions, x.clone()),
-            },
-            chatbot: Chatbot {
-                store: store.clone(),
-                queue: queue.clone(),
-                auth_token: Secret::new(TWILIO_AUTH_TOKEN),
-                public_url: PublicUrl::new(url.clone()),
-                routing: options.routing.clone(),
-                bot_name: BOT_NAME.into(),
-                index: kb::Index::builtin(),
-            },
-            flex: FlexWebhooks {
-                store: store.clone(),
-                queue,
-                auth_token: Secret::new(TWILIO_AUTH_TOKEN),
-                public_url: PublicUrl::new(url.clone()),
-            },
-            delivery: Delivery {
-                store: store.clone(),
-                twilio,
-                x: Some(x),
-                discord: Some(discord.clone()),
-                max_receives: options.max_receives,
-            },
-            discord_interactions: DiscordInteractions {
-                config: DiscordInteractionsConfig::new(sandbox.discord_public_key_hex()),
-                queue: discord_queue,
-            },
-            discord_worker: DiscordWorker {
-                conversations,
-                discord,
-                app: DiscordAppConfig {
-                    application_id: DISCORD_APPLICATION_ID.into(),
-                    bug_channel_id: DISCORD_BUG_CHANNEL_ID.into(),
-                    feature_channel_id: DISCORD_FEATURE_CHANNEL_ID.into(),
-                },
-            },
-        });
+        let handlers = Arc::new(handlers);
 
-        tokio::spawn(server::serve(listener, functions.clone(), console.router()));
+        tokio::spawn(server::serve(listener, handlers.clone(), console.router()));
         // The queue consumers, as their event source mappings would invoke them.
-        let (f, g, h) = (functions.clone(), functions.clone(), functions);
-        let delivery = move |batch| f.clone().deliver(batch);
-        let worker = move |batch| g.clone().work_discord(batch);
-        let x_worker = move |batch| h.clone().work_x(batch);
         match (&aws, memory_queues) {
             (Some(aws), _) => {
+                let h = handlers.clone();
                 tokio::spawn(aws::consume(
                     aws.sqs.clone(),
                     aws.queue_url.clone(),
-                    delivery,
+                    move |batch| {
+                        let h = h.clone();
+                        async move { h.delivery.handle_batch(batch).await }
+                    },
                 ));
+                let h = handlers.clone();
                 tokio::spawn(aws::consume(
                     aws.sqs.clone(),
                     aws.discord_queue_url.clone(),
-                    worker,
+                    move |batch| {
+                        let h = h.clone();
+                        async move { discord_worker(&h).handle_batch(batch).await }
+                    },
                 ));
                 tokio::spawn(aws::consume(
                     aws.sqs.clone(),
                     aws.x_queue_url.clone(),
-                    x_worker,
+                    move |batch| {
+                        let h = handlers.clone();
+                        async move { x_worker(&h).handle_batch(batch).await }
+                    },
                 ));
             }
-            (None, Some(queues)) => {
-                tokio::spawn(consume_memory(queues.delivery, delivery));
-                tokio::spawn(consume_memory(queues.discord, worker));
-                tokio::spawn(consume_memory(queues.x, x_worker));
-            }
+            (None, Some(queues)) => queues.consume(handlers),
             _ => unreachable!("one back end is always chosen"),
         }
         Ok(Self {

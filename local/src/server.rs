@@ -12,9 +12,9 @@ use axum::Router;
 use flex_bridge::routes;
 use flex_bridge::web::{respond, ApiError, WebRequest, WebResponse, MAX_BODY_BYTES};
 
-use crate::Functions;
+use flex_bridge::app::Handlers;
 
-pub fn router(functions: Arc<Functions>) -> Router {
+pub fn router(handlers: Arc<Handlers>) -> Router {
     Router::new()
         .route(
             routes::TWITTER_WEBHOOK_PATH,
@@ -27,12 +27,12 @@ pub fn router(functions: Arc<Functions>) -> Router {
             routes::DISCORD_INTERACTIONS_PATH,
             post(discord_interactions),
         )
-        .with_state(functions)
+        .with_state(handlers)
 }
 
 /// Serves the API routes and `extra` (the web console) on `listener`.
-pub async fn serve(listener: tokio::net::TcpListener, functions: Arc<Functions>, extra: Router) {
-    if let Err(err) = axum::serve(listener, router(functions).merge(extra)).await {
+pub async fn serve(listener: tokio::net::TcpListener, handlers: Arc<Handlers>, extra: Router) {
+    if let Err(err) = axum::serve(listener, router(handlers).merge(extra)).await {
         tracing::error!(error = %err, "local API stopped");
     }
 }
@@ -75,32 +75,40 @@ where
     to_response(respond(result))
 }
 
-async fn twitter_crc(State(f): State<Arc<Functions>>, request: Request) -> Response {
+/// A platform this deployment does not serve: no key verifies its requests.
+const NOT_CONFIGURED: ApiError = ApiError::Unauthorized;
+
+fn x(handlers: &Handlers) -> Result<&flex_bridge::app::XHandlers, ApiError> {
+    handlers.x.as_ref().ok_or(NOT_CONFIGURED)
+}
+
+async fn twitter_crc(State(f): State<Arc<Handlers>>, request: Request) -> Response {
     call(request, |r| async move {
-        flex_bridge::x::webhook::crc(&f.crc, &r)
+        flex_bridge::x::webhook::crc(&x(&f)?.crc, &r)
     })
     .await
 }
 
-async fn twitter_inbound(State(f): State<Arc<Functions>>, request: Request) -> Response {
-    call(request, |r| async move { f.x_inbound.handle(&r).await }).await
+async fn twitter_inbound(State(f): State<Arc<Handlers>>, request: Request) -> Response {
+    call(request, |r| async move { x(&f)?.inbound.handle(&r).await }).await
 }
 
-async fn flex_outbound(State(f): State<Arc<Functions>>, request: Request) -> Response {
+async fn flex_outbound(State(f): State<Arc<Handlers>>, request: Request) -> Response {
     call(request, |r| async move { f.flex.outbound(&r).await }).await
 }
 
-async fn channel_updated(State(f): State<Arc<Functions>>, request: Request) -> Response {
+async fn channel_updated(State(f): State<Arc<Handlers>>, request: Request) -> Response {
     call(request, |r| async move { f.flex.state_updated(&r).await }).await
 }
 
-async fn chatbot(State(f): State<Arc<Functions>>, request: Request) -> Response {
+async fn chatbot(State(f): State<Arc<Handlers>>, request: Request) -> Response {
     call(request, |r| async move { f.chatbot.handle(&r).await }).await
 }
 
-async fn discord_interactions(State(f): State<Arc<Functions>>, request: Request) -> Response {
+async fn discord_interactions(State(f): State<Arc<Handlers>>, request: Request) -> Response {
     call(request, |r| async move {
-        f.discord_interactions.handle(&r).await
+        let discord = f.discord.as_ref().ok_or(NOT_CONFIGURED)?;
+        discord.interactions.handle(&r).await
     })
     .await
 }

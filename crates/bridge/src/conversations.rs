@@ -88,7 +88,7 @@ impl ConversationSettings {
         Self {
             public_url: PublicUrl::from_env(env),
             routing: Routing::from_env(env),
-            close_after: env.or_default("CONVERSATION_CLOSE_AFTER", "PT24H"),
+            close_after: env.or_default(&crate::config::schema::CONVERSATION_CLOSE_AFTER),
             set_up_deadline: SET_UP_DEADLINE,
         }
     }

@@ -15,22 +15,20 @@ use serde_json::json;
 
 use crate::bot::{handoff, replies};
 use crate::cases::{self, views, Case, CaseError};
-use crate::config::{ConfigError, Env};
 use crate::discord::messages as discord_messages;
 use crate::discord::worker::closed_dms;
-use crate::discord::{is_dms_closed, DiscordApiConfig, DiscordClient};
+use crate::discord::{is_dms_closed, DiscordClient};
 use crate::flex::{self, BRIDGE_ATTRIBUTE};
 use crate::idempotency::{Key, Once, Outcome, STEP};
 use crate::metrics;
 use crate::now_epoch;
 use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
-use crate::resources::Resources;
 use crate::retry::HttpError;
 use crate::store::{Customer, Platform, Store};
-use crate::twilio::{NewMessage, TwilioClient, TwilioConfig};
+use crate::twilio::{NewMessage, TwilioClient};
 use crate::x::budget::{self, Decision, Priority, Standing};
-use crate::x::{split_for_dm, XApiConfig, XClient};
+use crate::x::{split_for_dm, XClient};
 
 pub const DISCORD_CHAT_ENDED_TEXT: &str =
     "This chat has ended. Thanks for reaching out! Use /helpme any time to start a new one.";
@@ -242,34 +240,6 @@ async fn send_discord(
 }
 
 impl Delivery {
-    /// Everything `outbound-delivery` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let table = env.required("TABLE_NAME");
-        let twilio = TwilioConfig::from_env(&mut env);
-        // A deployment may serve X, Discord or both: a platform is configured when its first
-        // credential is set, and then all of its variables are required.
-        let x = env
-            .optional("X_CONSUMER_KEY")
-            .map(|_| XApiConfig::from_env(&mut env));
-        let discord = env
-            .optional("DISCORD_BOT_TOKEN")
-            .map(|_| DiscordApiConfig::from_env(&mut env));
-        let max_receives = env.or_default("DELIVERY_MAX_RECEIVES", "8");
-        env.finish()?;
-        let max_receives = max_receives.parse().map_err(|_| ConfigError::Invalid {
-            name: "DELIVERY_MAX_RECEIVES",
-            reason: "expected a whole number".into(),
-        })?;
-        let http = aws.http();
-        Ok(Self {
-            store: aws.store(table),
-            twilio: TwilioClient::new(http.clone(), twilio),
-            x: x.map(|config| XClient::new(http.clone(), config)),
-            discord: discord.map(|config| DiscordClient::new(http.clone(), config)),
-            max_receives,
-        })
-    }
-
     /// Handles one SQS batch; returns the message ids to report as `batchItemFailures`.
     pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<crate::queue::Failure> {
         process_in_order(records, |record| async move { self.handle(&record).await }).await

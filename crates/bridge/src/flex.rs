@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::config::{ConfigError, Env, PublicUrl, Secret};
+use crate::config::{PublicUrl, Secret};
 use crate::queue::{OutboundJob, OutboundKind, Queue};
-use crate::resources::Resources;
 use crate::retry::HttpError;
 use crate::routes::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 use crate::store::{Customer, CustomerIdentity, Store};
@@ -84,21 +83,6 @@ pub fn is_customer_identity(identity: &str) -> bool {
 }
 
 impl FlexWebhooks {
-    /// Everything `flex-outbound` and `channel-updated` need, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
-        let public_url = PublicUrl::from_env(&mut env);
-        let table = env.required("TABLE_NAME");
-        let queue_url = env.required("DELIVERY_QUEUE_URL");
-        env.finish()?;
-        Ok(Self {
-            queue: aws.queue(queue_url),
-            store: aws.store(table),
-            auth_token,
-            public_url,
-        })
-    }
-
     fn verified_event(&self, request: &WebRequest, path: &str) -> Result<Event, ApiError> {
         verify_webhook(request, path, &self.auth_token, &self.public_url)
     }

@@ -12,11 +12,12 @@ pub use flex_bridge_core::{
     calendar, config, http, metrics, now_epoch, now_millis, quick_replies, retry, routes, routing,
     vocabulary, web, ApiError, ConfigError, Env, WebRequest, WebResponse,
 };
-pub use flex_bridge_store::{cases, idempotency, queue, resources, store, store_error};
 #[cfg(feature = "aws")]
 pub use flex_bridge_store::sdk_http;
+pub use flex_bridge_store::{cases, idempotency, queue, resources, store, store_error};
 pub use flex_bridge_twilio as twilio;
 
+pub mod app;
 pub mod bot;
 pub mod conversations;
 pub mod delivery;

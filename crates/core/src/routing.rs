@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::schema::{FLEX_WORKFLOW_SID, FLEX_WORKSPACE_SID, ROUTING, STUDIO_FLOW_SID};
 use crate::config::Env;
 
 /// The TaskRouter workspace and workflow that the Interactions API routes tasks to.
@@ -28,24 +29,17 @@ impl Routing {
     /// Reads `ROUTING` and the SIDs its mode needs; an unknown mode or a missing SID is named
     /// by `env.finish()`.
     pub fn from_env(env: &mut Env) -> Self {
-        let mode = env.or_default("ROUTING", "bot").to_ascii_lowercase();
         let flex = |env: &mut Env| FlexTaskRouting {
-            workspace_sid: env.required("FLEX_WORKSPACE_SID"),
-            workflow_sid: env.required("FLEX_WORKFLOW_SID"),
+            workspace_sid: env.required(&FLEX_WORKSPACE_SID),
+            workflow_sid: env.required(&FLEX_WORKFLOW_SID),
         };
-        match mode.as_str() {
-            "bot" => Routing::Bot(flex(env)),
+        // An unknown mode is recorded by the reader; the Flex SIDs are still checked.
+        match env.or_default(&ROUTING).to_ascii_lowercase().as_str() {
             "agent" => Routing::Agent(flex(env)),
             "studio" => Routing::Studio {
-                flow_sid: env.required("STUDIO_FLOW_SID"),
+                flow_sid: env.required(&STUDIO_FLOW_SID),
             },
-            other => {
-                env.invalid(
-                    "ROUTING",
-                    format!("{other:?} is not one of bot, agent, studio"),
-                );
-                Routing::Bot(flex(env))
-            }
+            _ => Routing::Bot(flex(env)),
         }
     }
 
@@ -78,29 +72,31 @@ mod tests {
     fn bot_is_the_default_and_needs_the_flex_sids() {
         assert!(matches!(read(&FLEX), Ok(Routing::Bot(_))));
         assert_eq!(
-            read(&[]).unwrap_err(),
-            ConfigError::Missing(vec!["FLEX_WORKSPACE_SID", "FLEX_WORKFLOW_SID"])
+            read(&[]).unwrap_err().missing(),
+            vec!["FLEX_WORKSPACE_SID", "FLEX_WORKFLOW_SID"]
         );
         let agent = [FLEX[0], FLEX[1], ("ROUTING", "agent")];
         assert!(matches!(read(&agent), Ok(Routing::Agent(_))));
     }
 
+    const STUDIO: &str = "FW00000000000000000000000000000001";
+
     #[test]
     fn studio_needs_its_flow_and_unknown_modes_are_named() {
         assert_eq!(
-            read(&[("ROUTING", "studio")]).unwrap_err(),
-            ConfigError::Missing(vec!["STUDIO_FLOW_SID"])
+            read(&[("ROUTING", "studio")]).unwrap_err().missing(),
+            vec!["STUDIO_FLOW_SID"]
         );
         assert_eq!(
-            read(&[("ROUTING", "studio"), ("STUDIO_FLOW_SID", "FW1")]).unwrap(),
+            read(&[("ROUTING", "studio"), ("STUDIO_FLOW_SID", STUDIO)]).unwrap(),
             Routing::Studio {
-                flow_sid: "FW1".into()
+                flow_sid: STUDIO.into()
             }
         );
         let err = read(&[FLEX[0], FLEX[1], ("ROUTING", "robot")]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "environment variable ROUTING is invalid: \"robot\" is not one of bot, agent, studio"
+            "environment variable ROUTING is invalid: is not one of bot, agent, studio"
         );
     }
 }

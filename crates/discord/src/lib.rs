@@ -21,18 +21,9 @@ pub use client::{
     error_code, is_dms_closed, retry_at, DiscordClient, RegisteredCommand, DMS_CLOSED,
 };
 
-use crate::config::{ConfigError, Env, Secret};
+use crate::config::{schema as vars, ConfigError, Env, Secret};
 
-pub const DEFAULT_API_URL: &str = "https://discord.com/api/v10";
-
-/// What a deployment with Discord sets: all of these, or none (an X-only deployment).
-pub const PLATFORM_VARIABLES: [&str; 5] = [
-    "DISCORD_PUBLIC_KEY",
-    "DISCORD_BOT_TOKEN",
-    "DISCORD_APPLICATION_ID",
-    "DISCORD_BUG_CHANNEL_ID",
-    "DISCORD_FEATURE_CHANNEL_ID",
-];
+pub const DEFAULT_API_URL: &str = vars::DISCORD_API_URL.default_value();
 
 /// What `discord-interactions` needs: the app's public key checks every request.
 #[derive(Clone, Debug)]
@@ -57,7 +48,15 @@ impl DiscordInteractionsConfig {
     }
 
     pub fn from_env(env: &mut Env) -> Self {
-        Self::new(env.required("DISCORD_PUBLIC_KEY"))
+        let config = Self::new(env.required(&vars::DISCORD_PUBLIC_KEY));
+        // 64 hex digits that are not a point on the curve verify nothing either.
+        if env.is_set(&vars::DISCORD_PUBLIC_KEY) && config.validate().is_err() {
+            env.invalid(
+                vars::DISCORD_PUBLIC_KEY.name,
+                "is not 64 hex digits of an Ed25519 public key",
+            );
+        }
+        config
     }
 
     /// A key that can never verify anything is a deploy mistake: say so at start-up, not as a
@@ -65,10 +64,10 @@ impl DiscordInteractionsConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         match signature::parse_public_key(&self.public_key) {
             Some(_) => Ok(()),
-            None => Err(ConfigError::Invalid {
-                name: "DISCORD_PUBLIC_KEY",
-                reason: "expected 64 hex digits of an Ed25519 public key".into(),
-            }),
+            None => Err(ConfigError::invalid(
+                vars::DISCORD_PUBLIC_KEY.name,
+                "expected 64 hex digits of an Ed25519 public key",
+            )),
         }
     }
 }
@@ -83,8 +82,8 @@ pub struct DiscordApiConfig {
 impl DiscordApiConfig {
     pub fn from_env(env: &mut Env) -> Self {
         Self {
-            bot_token: env.required_secret("DISCORD_BOT_TOKEN"),
-            api_url: env.url_or_default("DISCORD_API_URL", DEFAULT_API_URL),
+            bot_token: env.secret(&vars::DISCORD_BOT_TOKEN),
+            api_url: env.required(&vars::DISCORD_API_URL),
         }
     }
 }
@@ -101,9 +100,9 @@ pub struct DiscordAppConfig {
 impl DiscordAppConfig {
     pub fn from_env(env: &mut Env) -> Self {
         Self {
-            application_id: env.required("DISCORD_APPLICATION_ID"),
-            bug_channel_id: env.required("DISCORD_BUG_CHANNEL_ID"),
-            feature_channel_id: env.required("DISCORD_FEATURE_CHANNEL_ID"),
+            application_id: env.required(&vars::DISCORD_APPLICATION_ID),
+            bug_channel_id: env.required(&vars::DISCORD_BUG_CHANNEL_ID),
+            feature_channel_id: env.required(&vars::DISCORD_FEATURE_CHANNEL_ID),
         }
     }
 
@@ -156,10 +155,7 @@ mod tests {
         let bad = DiscordInteractionsConfig::new("nope");
         assert!(matches!(
             bad.validate(),
-            Err(ConfigError::Invalid {
-                name: "DISCORD_PUBLIC_KEY",
-                ..
-            })
+            Err(err) if err.names("DISCORD_PUBLIC_KEY")
         ));
     }
 

@@ -8,20 +8,17 @@
 
 use std::collections::HashMap;
 
-use crate::config::ConfigError;
+use crate::config::{schema, ConfigError};
 
 /// The variable naming the secret.
-pub const SECRETS_ARN: &str = "SECRETS_ARN";
+pub const SECRETS_ARN: &str = schema::SECRETS_ARN.name;
 
 /// The secret's variables. Errors name the secret, never a value.
 pub async fn read(
     client: &aws_sdk_secretsmanager::Client,
     arn: &str,
 ) -> Result<HashMap<String, String>, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid {
-        name: SECRETS_ARN,
-        reason,
-    };
+    let invalid = |reason: String| ConfigError::invalid(SECRETS_ARN, reason);
     let value = client
         .get_secret_value()
         .secret_id(arn)

@@ -11,24 +11,18 @@ use flex_bridge_core::{config, retry};
 
 use serde::Deserialize;
 
-use crate::config::{Env, Secret};
+use crate::config::{schema as vars, Env, Secret};
+
+pub use crate::config::is_sid;
 use crate::retry::{HttpError, RetryPolicy};
 
-pub const DEFAULT_CONVERSATIONS_URL: &str = "https://conversations.twilio.com";
-pub const DEFAULT_FLEX_URL: &str = "https://flex-api.twilio.com";
-pub const DEFAULT_TASKROUTER_URL: &str = "https://taskrouter.twilio.com";
+pub const DEFAULT_CONVERSATIONS_URL: &str = vars::TWILIO_CONVERSATIONS_URL.default_value();
+pub const DEFAULT_FLEX_URL: &str = vars::TWILIO_FLEX_URL.default_value();
+pub const DEFAULT_TASKROUTER_URL: &str = vars::TWILIO_TASKROUTER_URL.default_value();
 
 /// The header that makes a REST-posted message fire webhooks (and so run Studio), as an SDK
 /// client's would.
 pub const WEBHOOK_ENABLED_HEADER: &str = "X-Twilio-Webhook-Enabled";
-
-/// Whether `value` is a Twilio SID with `prefix` (`AC`, `WS`, `FW`, …): 34 characters, the
-/// prefix then 32 hex digits.
-pub fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 /// Twilio error 50377: the conversation is closed and takes no more messages.
 pub const CONVERSATION_CLOSED: u64 = 50377;
@@ -55,12 +49,11 @@ pub struct TwilioConfig {
 impl TwilioConfig {
     pub fn from_env(env: &mut Env) -> Self {
         Self {
-            account_sid: env.required("TWILIO_ACCOUNT_SID"),
-            auth_token: env.required_secret("TWILIO_AUTH_TOKEN"),
-            conversations_url: env
-                .url_or_default("TWILIO_CONVERSATIONS_URL", DEFAULT_CONVERSATIONS_URL),
-            flex_url: env.url_or_default("TWILIO_FLEX_URL", DEFAULT_FLEX_URL),
-            taskrouter_url: env.url_or_default("TWILIO_TASKROUTER_URL", DEFAULT_TASKROUTER_URL),
+            account_sid: env.required(&vars::TWILIO_ACCOUNT_SID),
+            auth_token: env.secret(&vars::TWILIO_AUTH_TOKEN),
+            conversations_url: env.required(&vars::TWILIO_CONVERSATIONS_URL),
+            flex_url: env.required(&vars::TWILIO_FLEX_URL),
+            taskrouter_url: env.required(&vars::TWILIO_TASKROUTER_URL),
         }
     }
 

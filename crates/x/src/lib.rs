@@ -17,22 +17,10 @@ use serde::Deserialize;
 
 pub use reqwest::Method;
 
-use crate::config::{Env, Secret};
+use crate::config::{schema as vars, Env, Secret};
 use crate::retry::{HttpError, RetryPolicy};
 
-pub const DEFAULT_API_URL: &str = "https://api.x.com";
-
-/// What a deployment with X sets: all of these, or none (a Discord-only deployment).
-pub const PLATFORM_VARIABLES: [&str; 5] = [
-    "X_CONSUMER_KEY",
-    "X_CONSUMER_SECRET",
-    "X_ACCESS_TOKEN",
-    "X_ACCESS_TOKEN_SECRET",
-    "X_ACCOUNT_ID",
-];
-
-/// The FIFO queue `twitter-inbound` puts customer DMs on and `x-worker` consumes.
-pub const INTAKE_QUEUE_URL: &str = "X_INTAKE_QUEUE_URL";
+pub const DEFAULT_API_URL: &str = vars::X_API_URL.default_value();
 
 /// X refuses DM text longer than this many characters; longer agent messages are split.
 pub const MAX_DM_CHARS: usize = 10_000;
@@ -48,8 +36,8 @@ pub struct XWebhookConfig {
 impl XWebhookConfig {
     pub fn from_env(env: &mut Env) -> Self {
         Self {
-            consumer_secret: env.required_secret("X_CONSUMER_SECRET"),
-            account_id: env.required("X_ACCOUNT_ID"),
+            consumer_secret: env.secret(&vars::X_CONSUMER_SECRET),
+            account_id: env.required(&vars::X_ACCOUNT_ID),
         }
     }
 }
@@ -67,11 +55,11 @@ pub struct XApiConfig {
 impl XApiConfig {
     pub fn from_env(env: &mut Env) -> Self {
         Self {
-            consumer_key: env.required("X_CONSUMER_KEY"),
-            consumer_secret: env.required_secret("X_CONSUMER_SECRET"),
-            access_token: env.required("X_ACCESS_TOKEN"),
-            access_token_secret: env.required_secret("X_ACCESS_TOKEN_SECRET"),
-            api_url: env.url_or_default("X_API_URL", DEFAULT_API_URL),
+            consumer_key: env.required(&vars::X_CONSUMER_KEY),
+            consumer_secret: env.secret(&vars::X_CONSUMER_SECRET),
+            access_token: env.required(&vars::X_ACCESS_TOKEN),
+            access_token_secret: env.secret(&vars::X_ACCESS_TOKEN_SECRET),
+            api_url: env.required(&vars::X_API_URL),
         }
     }
 }

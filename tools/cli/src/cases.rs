@@ -8,7 +8,7 @@
 
 use std::io::Write;
 
-use flex_bridge_core::config::{ConfigError, Env};
+use flex_bridge_core::config::{schema, ConfigError, Env};
 use flex_bridge_store::cases::views::date_time as utc;
 use flex_bridge_store::cases::{
     self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore,
@@ -118,8 +118,8 @@ fn note_text(note: &str) -> Result<&str, Error> {
 /// The case store, and the delivery queue when `queue` (one error naming every missing
 /// variable).
 async fn connect(mut env: Env, queue: bool) -> Result<(DynamoStore, Option<SqsQueue>), Error> {
-    let table = env.required("TABLE_NAME");
-    let queue_url = queue.then(|| env.required("DELIVERY_QUEUE_URL"));
+    let table = env.required(&schema::TABLE_NAME);
+    let queue_url = queue.then(|| env.required(&schema::DELIVERY_QUEUE_URL));
     env.finish()?;
     let config = flex_bridge_store::sdk_http::aws_config().await;
     if config.region().is_none() {

@@ -6,7 +6,7 @@
 //! Reads `DISCORD_APPLICATION_ID`, `DISCORD_BOT_TOKEN` and optionally `DISCORD_API_URL`.
 //! `--dry-run` prints the JSON it would send and needs no variables.
 
-use flex_bridge_core::config::{ConfigError, Env};
+use flex_bridge_core::config::{schema, ConfigError, Env};
 use flex_bridge_core::retry::HttpError;
 use flex_bridge_discord::commands;
 use flex_bridge_discord::{DiscordApiConfig, DiscordClient, RegisteredCommand};
@@ -66,7 +66,7 @@ impl Registered {
 /// Reads the configuration (one error naming every missing variable) and registers the
 /// commands.
 pub async fn register(mut env: Env) -> Result<Registered, Error> {
-    let application_id = env.required("DISCORD_APPLICATION_ID");
+    let application_id = env.required(&schema::DISCORD_APPLICATION_ID);
     let api = DiscordApiConfig::from_env(&mut env);
     env.finish()?;
     let client = DiscordClient::new(flex_bridge_core::http::http_client(), api);

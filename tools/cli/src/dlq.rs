@@ -8,13 +8,13 @@ use std::io::Write;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_sqs::Client;
-use flex_bridge_core::config::{ConfigError, Env};
+use flex_bridge_core::config::{schema, ConfigError, Env, Var};
 
 /// The work queues the bridge has, by the variable that names each.
-pub const QUEUE_VARIABLES: [&str; 3] = [
-    "DELIVERY_QUEUE_URL",
-    "X_INTAKE_QUEUE_URL",
-    "DISCORD_QUEUE_URL",
+pub const QUEUE_VARIABLES: [&Var; 3] = [
+    &schema::DELIVERY_QUEUE_URL,
+    &schema::X_INTAKE_QUEUE_URL,
+    &schema::DISCORD_QUEUE_URL,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +49,11 @@ pub struct DeadLetters {
 }
 
 /// The queues to look at: `--queue` URLs, or every work queue the environment names.
-pub fn queues(env: Env, given: Vec<String>) -> Result<Vec<String>, Error> {
+pub fn queues(mut env: Env, given: Vec<String>) -> Result<Vec<String>, Error> {
     let queues: Vec<String> = if given.is_empty() {
         QUEUE_VARIABLES
             .iter()
-            .filter_map(|name| env.optional(name))
+            .filter_map(|var| env.optional(var))
             .collect()
     } else {
         given

@@ -30,14 +30,11 @@ use flex_bridge_core::routes;
 use std::io::Write;
 use std::time::Duration;
 
-use flex_bridge_core::config::Env;
+use flex_bridge_core::config::{schema, Env};
 use flex_bridge_discord::DiscordInteractionsConfig;
 
 /// Each request's limit: a deployment that takes longer would time out X, Twilio and Discord.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Routes of the API: a PUBLIC_BASE_URL ending in one of them is a webhook URL, not the base.
-const ROUTES: [&str; 5] = routes::ALL;
 
 /// The stack outputs `--stack` reads: each one's variable, and whether a stack must have it.
 pub const STACK_OUTPUTS: [(&str, &str, bool); 5] = [
@@ -300,198 +297,45 @@ struct Config {
     problems: Vec<String>,
 }
 
-/// `None` when `value` is a usable base URL, else what is wrong with it.
-fn url_problem(value: &str, base: bool) -> Option<String> {
-    let parsed = match url::Url::parse(value) {
-        Ok(parsed) => parsed,
-        Err(err) => return Some(format!("{value:?} is not a URL ({err})")),
-    };
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Some(format!("{value:?} is not an http(s) URL with a host"));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Some(format!("{value:?} has a query or fragment: drop it"));
-    }
-    if base {
-        let path = parsed.path().trim_end_matches('/');
-        if let Some(route) = ROUTES.iter().find(|r| path.ends_with(*r)) {
-            return Some(format!(
-                "{value:?} is a webhook's URL, not the API's base: drop {route}"
-            ));
-        }
-    }
-    None
-}
-
+/// Reads and checks the configuration as a deployment, by the one schema the functions read it
+/// with ([`schema::check_deployment`]); `url` (`--url`, or the stack's) wins over
+/// `PUBLIC_BASE_URL`.
 fn read_config(env: &Env, url: Option<String>) -> Config {
-    let mut problems = Vec::new();
-    let missing = |name: &str, why: &str| format!("{name} is missing ({why})");
-
-    // PUBLIC_BASE_URL (or --url)
-    let base_value = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-    let base_value = base_value.or_else(|| env.optional("PUBLIC_BASE_URL"));
-    let base = match base_value {
-        None => {
-            problems.push(missing(
-                "PUBLIC_BASE_URL",
-                "set it or pass --url: the API's public URL, e.g. the stack's base URL \
-                 https://<api id>.execute-api.<region>.amazonaws.com/Prod",
-            ));
-            None
-        }
-        Some(value) => match url_problem(&value, true) {
-            Some(problem) => {
-                problems.push(format!("PUBLIC_BASE_URL {problem}"));
-                None
-            }
-            None => Some(value.trim_end_matches('/').to_owned()),
-        },
+    let mut env = match url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
+        Some(url) => env.clone().with(schema::PUBLIC_BASE_URL.name, url),
+        None => env.clone(),
     };
-
-    // Twilio
-    match env.optional("TWILIO_ACCOUNT_SID") {
-        None => problems.push(missing(
-            "TWILIO_ACCOUNT_SID",
-            "Twilio Console > Account Info: AC followed by 32 hex digits",
-        )),
-        Some(sid) if !flex_bridge_twilio::is_sid(&sid, "AC") => problems.push(format!(
-            "TWILIO_ACCOUNT_SID {sid:?} is not AC followed by 32 hex digits (Twilio Console > \
-             Account Info)"
-        )),
-        Some(_) => {}
-    }
-    let twilio_token = env.optional("TWILIO_AUTH_TOKEN");
-    if twilio_token.is_none() {
-        problems.push(missing(
-            "TWILIO_AUTH_TOKEN",
-            "Twilio Console > Account Info: the account's auth token",
-        ));
-    }
-    for name in [
-        "TWILIO_CONVERSATIONS_URL",
-        "TWILIO_FLEX_URL",
-        "TWILIO_TASKROUTER_URL",
-        "X_API_URL",
-        "DISCORD_API_URL",
-    ] {
-        if let Some(value) = env.optional(name) {
-            if let Some(problem) = url_problem(&value, false) {
-                problems.push(format!("{name} {problem} (leave it unset for the default)"));
-            }
-        }
-    }
-
-    // ROUTING and its SIDs
-    let mode = env.or_default("ROUTING", "bot").to_ascii_lowercase();
-    let sids: &[(&str, &str, &str)] = match mode.as_str() {
-        "bot" | "agent" => &[
-            (
-                "FLEX_WORKSPACE_SID",
-                "WS",
-                "TaskRouter > Workspaces > Flex Task Assignment",
-            ),
-            (
-                "FLEX_WORKFLOW_SID",
-                "WW",
-                "the workspace's Workflows, e.g. Assign to Anyone",
-            ),
-        ],
-        "studio" => &[("STUDIO_FLOW_SID", "FW", "Studio > Flows")],
-        other => {
-            problems.push(format!(
-                "ROUTING {other:?} is not one of bot, agent, studio (unset means bot)"
-            ));
-            &[]
-        }
-    };
-    for (name, prefix, where_) in sids {
-        match env.optional(name) {
-            None => problems.push(format!(
-                "{name} is missing (ROUTING={mode} needs it: {where_}, {prefix} followed by 32 \
-                 hex digits)"
-            )),
-            Some(sid) if !flex_bridge_twilio::is_sid(&sid, prefix) => problems.push(format!(
-                "{name} {sid:?} is not {prefix} followed by 32 hex digits ({where_})"
-            )),
-            Some(_) => {}
-        }
-    }
-    if let Some(value) = env.optional("DELIVERY_MAX_RECEIVES") {
-        if !value.parse::<u32>().is_ok_and(|n| n >= 1) {
-            problems.push(format!(
-                "DELIVERY_MAX_RECEIVES {value:?} is not a whole number of at least 1"
-            ));
-        }
-    }
-
-    for (platform, variables, other) in [
-        ("X", flex_bridge_x::PLATFORM_VARIABLES, "a Discord-only"),
-        (
-            "Discord",
-            flex_bridge_discord::PLATFORM_VARIABLES,
-            "an X-only",
-        ),
-    ] {
-        let absent: Vec<&str> = variables
-            .into_iter()
-            .filter(|n| env.optional(n).is_none())
-            .collect();
-        if !absent.is_empty() && absent.len() < variables.len() {
-            problems.push(format!(
-                "{platform} is half-configured: {} missing (set all of {}, or none for {other} \
-                 deployment)",
-                absent.join(", "),
-                variables.join(", ")
-            ));
-        }
-    }
-    if let Some(id) = env.optional("X_ACCOUNT_ID") {
-        if !flex_bridge_core::config::is_numeric_id(&id) {
-            problems.push(format!(
-                "X_ACCOUNT_ID {id:?} is not a numeric X user id (the brand account's id, not \
-                 its @handle)"
-            ));
-        }
-    }
-
-    let discord_key = env.optional("DISCORD_PUBLIC_KEY");
+    schema::check_deployment(&mut env);
+    let base = env.optional(&schema::PUBLIC_BASE_URL);
+    let discord_key = env.optional(&schema::DISCORD_PUBLIC_KEY);
     if let Some(key) = &discord_key {
-        if let Err(err) = DiscordInteractionsConfig::new(key.clone()).validate() {
-            problems.push(format!(
-                "{err} (Developer Portal > General Information > Public Key)"
-            ));
+        // 64 hex digits that are not a point on the curve verify nothing either.
+        if DiscordInteractionsConfig::new(key.clone())
+            .validate()
+            .is_err()
+        {
+            env.invalid(
+                schema::DISCORD_PUBLIC_KEY.name,
+                "is not an Ed25519 public key",
+            );
         }
     }
-    for name in [
-        "DISCORD_APPLICATION_ID",
-        "DISCORD_BUG_CHANNEL_ID",
-        "DISCORD_FEATURE_CHANNEL_ID",
-    ] {
-        if let Some(id) = env.optional(name) {
-            if !flex_bridge_core::config::is_numeric_id(&id) {
-                problems.push(format!(
-                    "{name} {id:?} is not a numeric Discord id (Developer Mode > Copy ID)"
-                ));
-            }
-        }
-    }
-    let none_of = |variables: [&str; 5]| variables.iter().all(|n| env.optional(n).is_none());
-    if none_of(flex_bridge_x::PLATFORM_VARIABLES)
-        && none_of(flex_bridge_discord::PLATFORM_VARIABLES)
-    {
-        problems.push(
-            "neither X (X_*) nor Discord (DISCORD_*) is configured: set one platform's \
-             variables"
-                .into(),
-        );
-    }
-
+    let x_secret = env.optional(&schema::X_CONSUMER_SECRET);
+    let twilio_token = env.optional(&schema::TWILIO_AUTH_TOKEN);
+    let chatbot = !env.or_default(&schema::ROUTING).eq_ignore_ascii_case("studio");
+    let (base, problems) = match env.finish() {
+        Ok(()) => (base, Vec::new()),
+        Err(err) => (
+            base.filter(|_| !err.names(schema::PUBLIC_BASE_URL.name)),
+            err.lines(),
+        ),
+    };
     Config {
         base,
-        x_secret: env.optional("X_CONSUMER_SECRET"),
+        x_secret,
         twilio_token,
         discord_key,
-        chatbot: mode != "studio",
+        chatbot,
         problems,
     }
 }
@@ -677,8 +521,8 @@ async fn x_signature(
 
 /// Whether X_MENTIONS asks for public mentions (`notify` or `reply`).
 fn x_mentions(env: &Env) -> bool {
-    env.optional("X_MENTIONS")
-        .is_some_and(|m| matches!(m.trim().to_ascii_lowercase().as_str(), "notify" | "reply"))
+    env.get(&schema::X_MENTIONS)
+        .is_some_and(|m| matches!(m.to_ascii_lowercase().as_str(), "notify" | "reply"))
 }
 
 /// The checks of X's side of the set-up, in order (for the lines that skip them).
@@ -707,17 +551,17 @@ async fn x_setup(
 ) -> Result<(), Error> {
     use crate::x::{Clients, Subscription, DM_RECEIVED, POST_MENTION_CREATE};
     use flex_bridge_core::config::Secret;
-    use flex_bridge_x::{XApiConfig, XClient, DEFAULT_API_URL};
+    use flex_bridge_x::{XApiConfig, XClient};
 
     let webhook_url = format!("{base}/twitter/webhook");
-    let bearer = env.optional("X_BEARER_TOKEN").map(Secret::new);
+    let bearer = env.get(&schema::X_BEARER_TOKEN).map(Secret::new);
     let oauth = [
-        "X_CONSUMER_KEY",
-        "X_CONSUMER_SECRET",
-        "X_ACCESS_TOKEN",
-        "X_ACCESS_TOKEN_SECRET",
+        &schema::X_CONSUMER_KEY,
+        &schema::X_CONSUMER_SECRET,
+        &schema::X_ACCESS_TOKEN,
+        &schema::X_ACCESS_TOKEN_SECRET,
     ]
-    .map(|name| env.optional(name));
+    .map(|var| env.get(var));
     let user_context = oauth.iter().all(Option::is_some);
     let [key, secret, token, token_secret] = oauth.map(Option::unwrap_or_default);
     let config = XApiConfig {
@@ -725,7 +569,7 @@ async fn x_setup(
         consumer_secret: Secret::new(secret),
         access_token: token,
         access_token_secret: Secret::new(token_secret),
-        api_url: env.url_or_default("X_API_URL", DEFAULT_API_URL),
+        api_url: env.get(&schema::X_API_URL).unwrap_or_default(),
     };
     let clients = Clients::new(XClient::new(client.clone(), config), bearer.clone());
 
@@ -795,7 +639,7 @@ async fn x_setup(
         ));
     }
     let account = env
-        .optional("X_ACCOUNT_ID")
+        .get(&schema::X_ACCOUNT_ID)
         .filter(|id| flex_bridge_core::config::is_numeric_id(id));
     let (account, listed) = match account {
         Some(account) if user_context => (account, clients.subscriptions().await),
@@ -1066,7 +910,7 @@ pub async fn run(
         Some(secret) => {
             let outcome = x_crc(&client, &base, secret).await;
             report.outcome(CHECK_X_CRC, outcome)?;
-            let account = env.optional("X_ACCOUNT_ID").unwrap_or_default();
+            let account = env.get(&schema::X_ACCOUNT_ID).unwrap_or_default();
             let outcome = x_signature(&client, &base, secret, &account).await;
             report.outcome(CHECK_X_SIGNATURE, outcome)?;
             x_setup(&mut report, &env, &client, &base).await?;

@@ -39,9 +39,9 @@
 use flex_bridge_core::calendar::UtcDateTime;
 use std::io::Write;
 
-use flex_bridge_core::config::{ConfigError, Env, Secret};
+use flex_bridge_core::config::{schema, ConfigError, Env, Secret};
 use flex_bridge_core::retry::HttpError;
-use flex_bridge_x::{Method, XApiConfig, XAuth, XClient, DEFAULT_API_URL};
+use flex_bridge_x::{Method, XApiConfig, XAuth, XClient};
 use serde_json::{json, Value};
 
 use crate::{XCommand, XSubscriptionsCommand, XWebhookCommand};
@@ -107,7 +107,7 @@ impl Clients {
     }
 
     fn from_env(mut env: Env, user: bool, app: bool) -> Result<Self, Error> {
-        let api_url = env.url_or_default("X_API_URL", DEFAULT_API_URL);
+        let api_url = env.required(&schema::X_API_URL);
         let config = if user {
             XApiConfig::from_env(&mut env)
         } else {
@@ -119,7 +119,7 @@ impl Clients {
                 api_url,
             }
         };
-        let bearer = app.then(|| env.required_secret("X_BEARER_TOKEN"));
+        let bearer = app.then(|| env.secret(&schema::X_BEARER_TOKEN));
         env.finish()?;
         Ok(Self {
             client: XClient::new(flex_bridge_core::http::http_client(), config),
@@ -642,13 +642,8 @@ async fn subscribe(
             )));
         }
     }
-    let account_id = env.required("X_ACCOUNT_ID");
+    let account_id = env.required(&schema::X_ACCOUNT_ID);
     let clients = Clients::from_env(env, true, webhook_id.is_none())?;
-    if !flex_bridge_core::config::is_numeric_id(&account_id) {
-        return Err(Error::Argument(format!(
-            "X_ACCOUNT_ID {account_id:?} is not a numeric X user id (the brand account's id, not its @handle)"
-        )));
-    }
     let webhook_id = clients.webhook_id(webhook_id).await?;
     let existing = clients.subscriptions().await?;
     for (event_type, filter) in wanted_subscriptions(&account_id, mentions, keyword) {

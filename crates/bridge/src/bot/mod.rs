@@ -18,11 +18,10 @@ use kb::Index;
 use serde_json::Value;
 
 use crate::cases::{self, CaseKind, NewCase};
-use crate::config::{ConfigError, Env, PublicUrl, Secret};
+use crate::config::{PublicUrl, Secret};
 use crate::flex::{is_customer_identity, verify_webhook};
 use crate::idempotency::{Key, Once, Outcome};
 use crate::queue::{OutboundJob, OutboundKind, Queue, Suggestion};
-use crate::resources::Resources;
 use crate::routing::{FlexTaskRouting, Routing};
 use crate::store::{BotState, Customer, Store, StoreError};
 use crate::twilio::events::Event;
@@ -65,26 +64,6 @@ struct Turn {
 }
 
 impl Chatbot {
-    /// Everything `chatbot` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let auth_token = env.required_secret("TWILIO_AUTH_TOKEN");
-        let public_url = PublicUrl::from_env(&mut env);
-        let table = env.required("TABLE_NAME");
-        let queue_url = env.required("DELIVERY_QUEUE_URL");
-        let routing = Routing::from_env(&mut env);
-        let bot_name = env.or_default("BOT_NAME", "Virtual agent");
-        env.finish()?;
-        Ok(Self {
-            queue: aws.queue(queue_url),
-            store: aws.store(table),
-            auth_token,
-            public_url,
-            routing,
-            bot_name,
-            index: Index::builtin(),
-        })
-    }
-
     /// `POST /twilio/chatbot`
     pub async fn handle(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {
         let event = verify_webhook(request, CHATBOT_PATH, &self.auth_token, &self.public_url)?;

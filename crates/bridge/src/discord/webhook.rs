@@ -10,10 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::interactions::{self, Action, Interaction, InteractionContext};
 use super::{responses, signature, DiscordInteractionsConfig};
-use crate::config::{ConfigError, Env};
 use crate::now_epoch;
 use crate::queue::Queue;
-use crate::resources::Resources;
 use crate::web::{http::StatusCode, ApiError, WebRequest, WebResponse};
 
 /// The slow part of an interaction, on the Discord queue.
@@ -33,18 +31,6 @@ fn answer(response: &responses::InteractionResponse) -> WebResponse {
 }
 
 impl DiscordInteractions {
-    /// Everything `discord-interactions` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let config = DiscordInteractionsConfig::from_env(&mut env);
-        let queue_url = env.required("DISCORD_QUEUE_URL");
-        env.finish()?;
-        config.validate()?;
-        Ok(Self {
-            config,
-            queue: aws.queue(queue_url),
-        })
-    }
-
     pub async fn handle(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {
         request.check_size()?;
         let verified = signature::verify(

@@ -6,17 +6,14 @@ use tracing::Instrument;
 
 use super::messages::{case_embed, case_message, OutgoingMessage};
 use super::webhook::DiscordJob;
-use super::{is_dms_closed, DiscordApiConfig, DiscordAppConfig, DiscordClient};
+use super::{is_dms_closed, DiscordAppConfig, DiscordClient};
 use crate::cases::views::{self, CaseQuery};
 use crate::cases::{self, number_of, CaseKind, NewCase};
-use crate::config::{ConfigError, Env};
-use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
+use crate::conversations::{BridgeError, Conversations, CustomerMessage};
 use crate::idempotency::{Key, Once, Outcome, STEP};
 use crate::queue::{process_in_order, Handled, QueueRecord};
-use crate::resources::Resources;
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
-use crate::twilio::{TwilioClient, TwilioConfig};
 
 /// An interaction is claimed for longer than one invocation (the function's timeout) and
 /// shorter than the queue's visibility timeout, so a retry after a killed invocation finds the
@@ -101,25 +98,6 @@ impl WorkError {
 }
 
 impl DiscordWorker {
-    /// Everything `discord-worker` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let api = DiscordApiConfig::from_env(&mut env);
-        let app = DiscordAppConfig::from_env(&mut env);
-        let twilio = TwilioConfig::from_env(&mut env);
-        let settings = ConversationSettings::from_env(&mut env);
-        let table = env.required("TABLE_NAME");
-        env.finish()?;
-        Ok(Self {
-            conversations: Conversations {
-                store: aws.store(table),
-                twilio: TwilioClient::new(aws.http().clone(), twilio),
-                settings,
-            },
-            discord: DiscordClient::new(aws.http().clone(), api),
-            app,
-        })
-    }
-
     pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<crate::queue::Failure> {
         process_in_order(records, |record| async move { self.handle(&record).await }).await
     }

@@ -14,7 +14,7 @@
 
 use serde_json::json;
 
-use crate::config::{ConfigError, Env};
+use crate::config::Env;
 use crate::delivery;
 use crate::flex;
 use crate::idempotency::{Key, Once, Outcome};
@@ -26,15 +26,11 @@ use super::webhook::XJob;
 use super::worker::{WorkError, XWorker, FORWARD_ONCE};
 use super::{budget, Method, XApiConfig, XAuth, XClient};
 
-/// `off` (the default), `notify` or `reply`.
-pub const MENTIONS_VAR: &str = "X_MENTIONS";
-pub const REPLY_TEXT_VAR: &str = "X_MENTION_REPLY_TEXT";
-pub const DM_TEXT_VAR: &str = "X_MENTION_DM_TEXT";
+use crate::config::schema::{X_MENTIONS, X_MENTION_DM_TEXT, X_MENTION_REPLY_TEXT};
 
-pub const DEFAULT_REPLY_TEXT: &str =
-    "Thanks for reaching out! Please send us a Direct Message so we can help.";
-pub const DEFAULT_DM_TEXT: &str =
-    "Thanks for reaching out on X! Reply to this message and we will help you here.";
+const REPLY_TEXT_VAR: &str = X_MENTION_REPLY_TEXT.name;
+pub const DEFAULT_REPLY_TEXT: &str = X_MENTION_REPLY_TEXT.default_value();
+pub const DEFAULT_DM_TEXT: &str = X_MENTION_DM_TEXT.default_value();
 
 /// A post's own page, whoever wrote it.
 pub fn post_link(post_id: &str) -> String {
@@ -62,21 +58,11 @@ impl MentionMode {
     /// `X_MENTIONS`: unset, empty or `off`; `notify`; `reply`. Anything else is a config error
     /// naming the variable.
     pub fn from_env(env: &mut Env) -> Self {
-        match env
-            .or_default(MENTIONS_VAR, "off")
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "off" => Self::Off,
+        // Anything but the three words is recorded by the reader.
+        match env.or_default(&X_MENTIONS).to_ascii_lowercase().as_str() {
             "notify" => Self::Notify,
             "reply" => Self::Reply,
-            other => {
-                env.invalid(
-                    MENTIONS_VAR,
-                    format!("expected off, notify or reply, not {other:?}"),
-                );
-                Self::Off
-            }
+            _ => Self::Off,
         }
     }
 
@@ -132,11 +118,11 @@ impl Invitations {
         if !mode.is_on() {
             return None;
         }
-        let reply_text = env.or_default(REPLY_TEXT_VAR, DEFAULT_REPLY_TEXT);
-        if let Err(ConfigError::Invalid { name, reason }) = check_reply_text(&reply_text) {
-            env.invalid(name, reason);
+        let reply_text = env.or_default(&X_MENTION_REPLY_TEXT);
+        if let Some(reason) = reply_text_problem(&reply_text) {
+            env.invalid(REPLY_TEXT_VAR, reason);
         }
-        let dm_text = env.or_default(DM_TEXT_VAR, DEFAULT_DM_TEXT);
+        let dm_text = env.or_default(&X_MENTION_DM_TEXT);
         let config = XApiConfig::from_env(env);
         Some(Self {
             mode,
@@ -157,21 +143,18 @@ impl Invitations {
     }
 }
 
-/// A public reply's text: not empty, at most 280 characters, no URL.
-pub fn check_reply_text(text: &str) -> Result<(), ConfigError> {
-    let reason = if text.trim().is_empty() {
-        "must not be empty"
+/// What is wrong with a public reply's text, if anything: it must not be empty, must fit in
+/// one post (280 characters) and must hold no URL.
+pub fn reply_text_problem(text: &str) -> Option<&'static str> {
+    if text.trim().is_empty() {
+        Some("must not be empty")
     } else if text.chars().count() > MAX_POST_CHARS {
-        "must fit in one post (280 characters)"
+        Some("must fit in one post (280 characters)")
     } else if has_url(text) {
-        "must not contain a URL or a domain (a post with a link costs far more)"
+        Some("must not contain a URL or a domain (a post with a link costs far more)")
     } else {
-        return Ok(());
-    };
-    Err(ConfigError::Invalid {
-        name: REPLY_TEXT_VAR,
-        reason: reason.into(),
-    })
+        None
+    }
 }
 
 /// One invitation per author per 24 h, however many mentions they post. Claimed for about one
@@ -356,6 +339,7 @@ impl XWorker {
 
 #[cfg(test)]
 mod tests {
+    const MENTIONS_VAR: &str = super::X_MENTIONS.name;
     use super::*;
 
     #[test]
@@ -374,13 +358,7 @@ mod tests {
         assert_eq!(MentionMode::from_env(&mut env), MentionMode::Off);
         let mut env = Env::from_pairs(&[(MENTIONS_VAR, "yes")]);
         MentionMode::from_env(&mut env);
-        assert!(matches!(
-            env.finish(),
-            Err(ConfigError::Invalid {
-                name: MENTIONS_VAR,
-                ..
-            })
-        ));
+        assert!(matches!(env.finish(), Err(err) if err.names(MENTIONS_VAR)));
     }
 
     fn credentials(extra: &[(&'static str, &'static str)]) -> Env {
@@ -403,9 +381,7 @@ mod tests {
 
         let mut env = Env::from_pairs(&[(MENTIONS_VAR, "notify")]);
         Invitations::from_env(&mut env, &http);
-        assert!(
-            matches!(env.finish(), Err(ConfigError::Missing(m)) if m.contains(&"X_ACCESS_TOKEN"))
-        );
+        assert!(matches!(env.finish(), Err(err) if err.missing().contains(&"X_ACCESS_TOKEN")));
 
         let mut env = credentials(&[(MENTIONS_VAR, "reply")]);
         let invitations = Invitations::from_env(&mut env, &http).expect("on");
@@ -423,13 +399,7 @@ mod tests {
             let mut env = credentials(&[(MENTIONS_VAR, "reply"), (REPLY_TEXT_VAR, text)]);
             Invitations::from_env(&mut env, &http);
             assert!(
-                matches!(
-                    env.finish(),
-                    Err(ConfigError::Invalid {
-                        name: REPLY_TEXT_VAR,
-                        ..
-                    })
-                ),
+                matches!(env.finish(), Err(err) if err.names(REPLY_TEXT_VAR)),
                 "{text}"
             );
         }

@@ -10,27 +10,18 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigError, Env, Secret};
+use crate::config::Secret;
 use crate::metrics;
 use crate::queue::Queue;
-use crate::resources::Resources;
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
 use super::mentions::MentionMode;
-use super::{events, signature, XWebhookConfig, INTAKE_QUEUE_URL};
+use super::{events, signature, XWebhookConfig};
 
 /// `twitter-crc` needs only the consumer secret.
 #[derive(Clone, Debug)]
 pub struct CrcConfig {
     pub consumer_secret: Secret,
-}
-
-impl CrcConfig {
-    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
-        let consumer_secret = env.required_secret("X_CONSUMER_SECRET");
-        env.finish()?;
-        Ok(Self { consumer_secret })
-    }
 }
 
 /// `GET /twitter/webhook?crc_token=...`. The CRC answer is the HMAC a POST body is signed
@@ -168,19 +159,6 @@ pub struct XInbound {
 }
 
 impl XInbound {
-    /// Everything `twitter-inbound` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let config = XWebhookConfig::from_env(&mut env);
-        let queue_url = env.required(INTAKE_QUEUE_URL);
-        let mentions = MentionMode::from_env(&mut env);
-        env.finish()?;
-        Ok(Self {
-            config,
-            intake: aws.queue(queue_url),
-            mentions,
-        })
-    }
-
     /// `POST /twitter/webhook`: verify, parse, drop echoes, queue each customer DM, answer 200.
     /// A queue failure answers 503, so X retries (the DMs already queued are deduplicated).
     pub async fn handle(&self, request: &WebRequest) -> Result<WebResponse, ApiError> {

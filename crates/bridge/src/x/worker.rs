@@ -14,14 +14,11 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::cases::views;
-use crate::config::{ConfigError, Env};
-use crate::conversations::{BridgeError, ConversationSettings, Conversations, CustomerMessage};
+use crate::conversations::{BridgeError, Conversations, CustomerMessage};
 
 use crate::idempotency::{Key, Once};
 use crate::queue::{process_in_order, Queue, QueueRecord};
-use crate::resources::Resources;
 use crate::store::{CustomerSlot, Platform};
-use crate::twilio::{TwilioClient, TwilioConfig};
 
 use super::mentions::Invitations;
 use super::webhook::{XJob, XJobKind};
@@ -69,25 +66,6 @@ pub(super) enum WorkError {
 }
 
 impl XWorker {
-    /// Everything `x-worker` needs, built once per cold start.
-    pub fn from_env(mut env: Env, aws: &dyn Resources) -> Result<Self, ConfigError> {
-        let twilio = TwilioConfig::from_env(&mut env);
-        let settings = ConversationSettings::from_env(&mut env);
-        let table = env.required("TABLE_NAME");
-        let queue_url = env.required("DELIVERY_QUEUE_URL");
-        let mentions = Invitations::from_env(&mut env, aws.http());
-        env.finish()?;
-        Ok(Self {
-            queue: aws.queue(queue_url),
-            mentions,
-            conversations: Conversations {
-                store: aws.store(table),
-                twilio: TwilioClient::new(aws.http().clone(), twilio),
-                settings,
-            },
-        })
-    }
-
     /// One SQS batch; returns the ids to report as `batchItemFailures`. A failed DM fails the
     /// rest of its customer's DMs in the batch unhandled, so order holds per customer.
     pub async fn handle_batch(&self, records: Vec<QueueRecord>) -> Vec<crate::queue::Failure> {
@@ -200,10 +178,12 @@ mod tests {
     //! The worker without Twilio: the bridge's own answers need none, and a Twilio that cannot
     //! be reached shows what a failure does to the claim and to the batch.
     use super::*;
-    use crate::config::Secret;
+    use crate::config::{Env, Secret};
+    use crate::conversations::ConversationSettings;
     use crate::queue::MemoryQueue;
     use crate::retry::RetryPolicy;
     use crate::store::{Customers, EventLog, MemoryStore};
+    use crate::twilio::{TwilioClient, TwilioConfig};
     use std::collections::HashMap;
     use std::time::Duration;
 

@@ -1,0 +1,267 @@
+//! The composition root: how every handler is built from the configuration and the platform's
+//! [`Resources`] (the HTTP client, the table, the queues). Each Lambda's `main` calls the one
+//! builder it runs; `make run` builds them all at once ([`Handlers::from_env`]). Variables are
+//! read through the schema's readers ([`crate::config::schema`]), so a builder only says which
+//! it needs; every missing or invalid one is reported together.
+
+use kb::Index;
+
+use crate::bot::Chatbot;
+use crate::config::schema::{self as vars, Platforms};
+use crate::config::{ConfigError, Env, PublicUrl};
+use crate::conversations::{ConversationSettings, Conversations};
+use crate::delivery::Delivery;
+use crate::discord::webhook::DiscordInteractions;
+use crate::discord::worker::DiscordWorker;
+use crate::discord::{
+    DiscordApiConfig, DiscordAppConfig, DiscordClient, DiscordInteractionsConfig,
+};
+use crate::flex::FlexWebhooks;
+use crate::resources::Resources;
+use crate::retry::RetryPolicy;
+use crate::routing::Routing;
+use crate::twilio::{TwilioClient, TwilioConfig};
+use crate::x::mentions::{Invitations, MentionMode};
+use crate::x::webhook::{CrcConfig, XInbound};
+use crate::x::worker::XWorker;
+use crate::x::{XApiConfig, XClient, XWebhookConfig};
+
+/// Reads what `build` needs from `env` and builds it; every problem is reported at once.
+fn finish<T>(mut env: Env, build: impl FnOnce(&mut Env) -> T) -> Result<T, ConfigError> {
+    let built = build(&mut env);
+    env.finish()?;
+    Ok(built)
+}
+
+impl CrcConfig {
+    /// `twitter-crc`: the consumer secret, nothing else.
+    pub fn from_env(env: Env) -> Result<Self, ConfigError> {
+        finish(env, Self::read)
+    }
+
+    fn read(env: &mut Env) -> Self {
+        Self {
+            consumer_secret: env.secret(&vars::X_CONSUMER_SECRET),
+        }
+    }
+}
+
+impl XInbound {
+    /// `twitter-inbound`: verifies, and queues on the X intake queue. No table, no Twilio.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| Self::read(env, resources))
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        Self {
+            config: XWebhookConfig::from_env(env),
+            intake: resources.queue(env.required(&vars::X_INTAKE_QUEUE_URL)),
+            mentions: MentionMode::from_env(env),
+        }
+    }
+}
+
+impl XWorker {
+    /// `x-worker`: customer DMs into Flex.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| Self::read(env, resources))
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        Self {
+            conversations: conversations(env, resources),
+            queue: resources.queue(env.required(&vars::DELIVERY_QUEUE_URL)),
+            mentions: Invitations::from_env(env, resources.http()),
+        }
+    }
+}
+
+impl FlexWebhooks {
+    /// `flex-outbound` and `channel-updated`.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| Self::read(env, resources))
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        Self {
+            auth_token: env.secret(&vars::TWILIO_AUTH_TOKEN),
+            public_url: PublicUrl::from_env(env),
+            store: resources.store(env.required(&vars::TABLE_NAME)),
+            queue: resources.queue(env.required(&vars::DELIVERY_QUEUE_URL)),
+        }
+    }
+}
+
+impl Chatbot {
+    /// `chatbot`: the virtual agent, on the knowledge base compiled in.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| Self::read(env, resources))
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        Self {
+            auth_token: env.secret(&vars::TWILIO_AUTH_TOKEN),
+            public_url: PublicUrl::from_env(env),
+            store: resources.store(env.required(&vars::TABLE_NAME)),
+            queue: resources.queue(env.required(&vars::DELIVERY_QUEUE_URL)),
+            routing: Routing::from_env(env),
+            bot_name: env.or_default(&vars::BOT_NAME),
+            index: Index::builtin(),
+        }
+    }
+}
+
+impl Delivery {
+    /// `outbound-delivery`. A deployment may serve X, Discord or both: a platform is
+    /// configured when its first credential is set, and then all of its variables are required.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| {
+            let platforms = Platforms {
+                x: env.is_set(&vars::X_CONSUMER_KEY),
+                discord: env.is_set(&vars::DISCORD_BOT_TOKEN),
+            };
+            Self::read(env, resources, platforms)
+        })
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources, platforms: Platforms) -> Self {
+        let http = resources.http();
+        Self {
+            store: resources.store(env.required(&vars::TABLE_NAME)),
+            twilio: TwilioClient::new(http.clone(), TwilioConfig::from_env(env)),
+            x: platforms
+                .x
+                .then(|| XClient::new(http.clone(), XApiConfig::from_env(env))),
+            discord: platforms
+                .discord
+                .then(|| DiscordClient::new(http.clone(), DiscordApiConfig::from_env(env))),
+            max_receives: env.number(&vars::DELIVERY_MAX_RECEIVES),
+        }
+    }
+}
+
+impl DiscordInteractions {
+    /// `discord-interactions`: verifies, and queues on the Discord queue.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| Self::read(env, resources))
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        Self {
+            config: DiscordInteractionsConfig::from_env(env),
+            queue: resources.queue(env.required(&vars::DISCORD_QUEUE_URL)),
+        }
+    }
+}
+
+impl DiscordWorker {
+    /// `discord-worker`: interactions into Flex, cases into their channels.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| Self::read(env, resources))
+    }
+
+    fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        Self {
+            discord: DiscordClient::new(resources.http().clone(), DiscordApiConfig::from_env(env)),
+            app: DiscordAppConfig::from_env(env),
+            conversations: conversations(env, resources),
+        }
+    }
+}
+
+/// Opening and posting to conversations, as the two workers share it.
+fn conversations(env: &mut Env, resources: &dyn Resources) -> Conversations {
+    Conversations {
+        twilio: TwilioClient::new(resources.http().clone(), TwilioConfig::from_env(env)),
+        settings: ConversationSettings::from_env(env),
+        store: resources.store(env.required(&vars::TABLE_NAME)),
+    }
+}
+
+/// Every function's handler, as `make run` serves them in one process. A platform the
+/// deployment does not serve has no handlers; its routes answer 401.
+pub struct Handlers {
+    pub x: Option<XHandlers>,
+    pub flex: FlexWebhooks,
+    pub chatbot: Chatbot,
+    pub delivery: Delivery,
+    pub discord: Option<DiscordHandlers>,
+}
+
+pub struct XHandlers {
+    pub crc: CrcConfig,
+    pub inbound: XInbound,
+    pub worker: XWorker,
+}
+
+pub struct DiscordHandlers {
+    pub interactions: DiscordInteractions,
+    pub worker: DiscordWorker,
+}
+
+impl Handlers {
+    /// Every handler from one environment, as the template gives each function its part of
+    /// it: the deployment is checked whole ([`vars::check_deployment`]) and every problem is
+    /// reported at once.
+    pub fn from_env(env: Env, resources: &dyn Resources) -> Result<Self, ConfigError> {
+        finish(env, |env| {
+            let platforms = vars::check_deployment(env);
+            Self {
+                x: platforms.x.then(|| XHandlers {
+                    crc: CrcConfig::read(env),
+                    inbound: XInbound::read(env, resources),
+                    worker: XWorker::read(env, resources),
+                }),
+                flex: FlexWebhooks::read(env, resources),
+                chatbot: Chatbot::read(env, resources),
+                delivery: Delivery::read(env, resources, platforms),
+                discord: platforms.discord.then(|| DiscordHandlers {
+                    interactions: DiscordInteractions::read(env, resources),
+                    worker: DiscordWorker::read(env, resources),
+                }),
+            }
+        })
+    }
+
+    /// Every API client retries with `retry` (shorter back-offs keep tests quick).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        let twilio = |client: &mut TwilioClient| *client = client.clone().with_retry(retry);
+        let discord = |client: &mut DiscordClient| *client = client.clone().with_retry(retry);
+        twilio(&mut self.delivery.twilio);
+        if let Some(client) = &mut self.delivery.x {
+            *client = client.clone().with_retry(retry);
+        }
+        if let Some(client) = &mut self.delivery.discord {
+            discord(client);
+        }
+        if let Some(x) = &mut self.x {
+            twilio(&mut x.worker.conversations.twilio);
+            if let Some(invitations) = &mut x.worker.mentions {
+                invitations.x = invitations.x.clone().with_retry(retry);
+            }
+        }
+        if let Some(d) = &mut self.discord {
+            twilio(&mut d.worker.conversations.twilio);
+            discord(&mut d.worker.discord);
+        }
+        self
+    }
+
+    /// The Discord clients hold back after `limit` invalid answers in `window` (tests).
+    pub fn with_discord_invalid_request_limit(
+        mut self,
+        limit: usize,
+        window: std::time::Duration,
+    ) -> Self {
+        let limited =
+            |client: &DiscordClient| client.clone().with_invalid_request_limit(limit, window);
+        // Each function has its own client, and so its own count, as each Lambda does.
+        if let Some(client) = &mut self.delivery.discord {
+            *client = limited(client);
+        }
+        if let Some(d) = &mut self.discord {
+            d.worker.discord = limited(&d.worker.discord);
+        }
+        self
+    }
+}
