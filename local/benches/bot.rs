@@ -15,7 +15,7 @@ use common::{counted_store, CountOperations};
 use flex_bridge::bot::Chatbot;
 use flex_bridge::config::{Env, PublicUrl, Secret};
 use flex_bridge::delivery::Delivery;
-use flex_bridge::queue::{MemoryQueue, Queue, QueueError};
+use flex_bridge::queue::{Lane, MemoryQueue, Queue, QueueError};
 use flex_bridge::routing::Routing;
 use flex_bridge::web::WebRequest;
 use local::{environment, test_flex_routing, test_secrets, Backend, LocalBridge, Options};
@@ -29,9 +29,9 @@ struct CountingQueue {
 
 #[async_trait]
 impl Queue for CountingQueue {
-    async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
+    async fn send(&self, lane: &Lane, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
         self.sends.fetch_add(1, Ordering::Relaxed);
-        self.inner.send(group, dedupe_id, body).await
+        self.inner.send(lane, dedupe_id, body).await
     }
 }
 

@@ -124,7 +124,7 @@ impl Bench {
                 );
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            closed.push(customer.conversation_sid);
+            closed.push(customer.conversation_sid.to_string());
         }
         closed
     }

@@ -77,7 +77,11 @@ async fn journey(day_left: Option<u32>) -> Vec<String> {
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "5").await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let case = bridge.store.case("CS-1001").await.expect("store");
+        let case = bridge
+            .store
+            .case(&flex_bridge::cases::CaseId::new(1001))
+            .await
+            .expect("store");
         if case.is_some_and(|c| c.satisfaction.is_some()) {
             break;
         }

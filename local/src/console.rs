@@ -170,6 +170,12 @@ pub enum ConsoleError {
     Store(String),
 }
 
+/// The case the operator named; one that cannot be a case id is not found.
+fn case_id(id: &str) -> Result<cases::CaseId, cases::CaseError> {
+    id.parse()
+        .map_err(|_| cases::CaseError::NotFound(id.to_owned()))
+}
+
 impl Console {
     pub fn new(
         sandbox: Sandbox,
@@ -357,7 +363,7 @@ impl Console {
     /// The operator resolves a case with a note; a bug's or feature's reporter is told through
     /// the delivery queue (as `flex-bridge cases resolve` does).
     pub async fn resolve_case(&self, id: &str, note: &str) -> Result<Case, ConsoleError> {
-        let case = cases::resolve(&*self.inner.store, id, OPERATOR, note).await?;
+        let case = cases::resolve(&*self.inner.store, &case_id(id)?, OPERATOR, note).await?;
         if let Some(job) = flex_bridge::queue::resolved_notice(&case, note) {
             job.enqueue(&*self.inner.queue)
                 .await
@@ -368,7 +374,7 @@ impl Console {
 
     /// The operator reopens a resolved case with a note.
     pub async fn reopen_case(&self, id: &str, note: &str) -> Result<Case, ConsoleError> {
-        Ok(cases::reopen(&*self.inner.store, id, OPERATOR, note).await?)
+        Ok(cases::reopen(&*self.inner.store, &case_id(id)?, OPERATOR, note).await?)
     }
 
     /// Everything the console shows: Flex tasks and conversations, each X customer's thread

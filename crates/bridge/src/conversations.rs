@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::config::{Env, PublicUrl};
+use crate::ids::ConversationSid;
 use crate::quick_replies;
 use crate::retry::HttpError;
 use crate::routes::{CHANNEL_UPDATED_PATH, CHATBOT_PATH, FLEX_OUTBOUND_PATH};
@@ -130,7 +131,7 @@ impl Conversations {
         &self,
         message: &CustomerMessage,
         looked_up: Option<CustomerSlot>,
-    ) -> Result<String, BridgeError> {
+    ) -> Result<ConversationSid, BridgeError> {
         let identity = message.platform.identity(&message.user_id);
         let customer = self
             .open_conversation_for(message, &identity, looked_up)
@@ -157,7 +158,7 @@ impl Conversations {
         &self,
         customer: &Customer,
         message: &CustomerMessage,
-    ) -> Result<String, BridgeError> {
+    ) -> Result<ConversationSid, BridgeError> {
         let identity = &customer.identity;
         let sid = customer.conversation_sid.clone();
         tracing::Span::current().record("conversation_sid", sid.as_str());
@@ -299,8 +300,8 @@ impl Conversations {
         message: &CustomerMessage,
         identity: &str,
         known: bool,
-        created: &mut Option<String>,
-    ) -> Result<String, BridgeError> {
+        created: &mut Option<ConversationSid>,
+    ) -> Result<ConversationSid, BridgeError> {
         if !known {
             if let Some(sid) = self.find_open_in_twilio(identity).await? {
                 return Ok(sid);
@@ -327,7 +328,10 @@ impl Conversations {
 
     /// A bridge conversation still open in Twilio though the store has none (a restored
     /// table): reuse it rather than open a second one.
-    async fn find_open_in_twilio(&self, identity: &str) -> Result<Option<String>, BridgeError> {
+    async fn find_open_in_twilio(
+        &self,
+        identity: &str,
+    ) -> Result<Option<ConversationSid>, BridgeError> {
         let found = self.twilio.participant_conversations(identity).await?;
         Ok(found
             .into_iter()
@@ -343,7 +347,7 @@ impl Conversations {
         &self,
         message: &CustomerMessage,
         identity: &str,
-    ) -> Result<String, BridgeError> {
+    ) -> Result<ConversationSid, BridgeError> {
         let platform = message.platform;
         let handle = message.handle.as_deref().unwrap_or(identity);
         let attributes = conversation_attributes(platform, identity, message.handle.as_deref());
@@ -359,7 +363,7 @@ impl Conversations {
                 close_after: &self.settings.close_after,
             })
             .await?;
-        Ok(conversation.sid)
+        Ok(conversation.sid.into())
     }
 
     /// The conversation's webhooks: the agent's side, its state, and who answers first.

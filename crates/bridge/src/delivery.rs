@@ -14,7 +14,7 @@ use tracing::Instrument;
 use serde_json::json;
 
 use crate::bot::{handoff, replies};
-use crate::cases::{self, views, Case, CaseError};
+use crate::cases::{self, views, Case, CaseError, CaseId};
 use crate::discord::messages as discord_messages;
 use crate::discord::worker::closed_dms;
 use crate::discord::{is_dms_closed, DiscordClient};
@@ -317,7 +317,7 @@ impl Delivery {
                     self.store.as_ref(),
                     &job.customer,
                     routing,
-                    case_id.as_deref(),
+                    case_id.as_ref(),
                 )
                 .await?;
                 Ok(())
@@ -421,7 +421,7 @@ impl Delivery {
 
     /// The chat closed: its case is resolved; when an agent handled it, the customer is asked
     /// how it went (once: the question stands for 24 hours). Returns the case to rate.
-    async fn close_case(&self, customer: &Customer) -> Result<Option<String>, DeliveryError> {
+    async fn close_case(&self, customer: &Customer) -> Result<Option<CaseId>, DeliveryError> {
         let Some(case) = self.support_case(customer).await? else {
             return Ok(None);
         };
@@ -439,7 +439,7 @@ impl Delivery {
             .ask_rating(
                 &customer.identity,
                 &customer.conversation_sid,
-                &case.id,
+                &case.id.to_string(),
                 until,
             )
             .await?;

@@ -9,8 +9,8 @@
 //! bridge's modules use (`config`, `store`, `twilio`, …), so one path reaches each thing.
 
 pub use flex_bridge_core::{
-    calendar, config, http, metrics, now_epoch, now_millis, quick_replies, retry, routes, routing,
-    vocabulary, web, ApiError, ConfigError, Env, WebRequest, WebResponse,
+    calendar, config, http, ids, metrics, now_epoch, now_millis, quick_replies, retry, routes,
+    routing, vocabulary, web, ApiError, ConfigError, Env, WebRequest, WebResponse,
 };
 #[cfg(feature = "aws")]
 pub use flex_bridge_store::sdk_http;

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod config;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod quick_replies;
 pub mod retry;

@@ -5,11 +5,13 @@
 
 use std::collections::HashMap;
 
+use flex_bridge_core::ids::ConversationSid;
+
 /// A webhook event, reduced to what the bridge acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     MessageAdded {
-        conversation_sid: String,
+        conversation_sid: ConversationSid,
         message_sid: String,
         author: String,
         body: String,
@@ -18,13 +20,13 @@ pub enum Event {
         source: String,
     },
     ParticipantAdded {
-        conversation_sid: String,
+        conversation_sid: ConversationSid,
         participant_sid: String,
         identity: String,
         attributes: String,
     },
     StateUpdated {
-        conversation_sid: String,
+        conversation_sid: ConversationSid,
         state_to: String,
     },
     /// Any other `EventType`: acknowledged and ignored.
@@ -43,7 +45,7 @@ impl Event {
         let optional = |name: &str| form.get(name).cloned().unwrap_or_default();
         let event = match field("EventType")?.as_str() {
             "onMessageAdded" => Self::MessageAdded {
-                conversation_sid: field("ConversationSid")?,
+                conversation_sid: field("ConversationSid")?.into(),
                 message_sid: field("MessageSid")?,
                 author: optional("Author"),
                 body: optional("Body"),
@@ -51,13 +53,13 @@ impl Event {
                 source: optional("Source"),
             },
             "onParticipantAdded" => Self::ParticipantAdded {
-                conversation_sid: field("ConversationSid")?,
+                conversation_sid: field("ConversationSid")?.into(),
                 participant_sid: field("ParticipantSid")?,
                 identity: optional("Identity"),
                 attributes: optional("Attributes"),
             },
             "onConversationStateUpdated" => Self::StateUpdated {
-                conversation_sid: field("ConversationSid")?,
+                conversation_sid: field("ConversationSid")?.into(),
                 state_to: field("StateTo")?,
             },
             other => Self::Other(other.to_owned()),

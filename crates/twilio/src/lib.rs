@@ -9,6 +9,7 @@ pub mod signature;
 
 use flex_bridge_core::{config, retry};
 
+use flex_bridge_core::ids::ConversationSid;
 use serde::Deserialize;
 
 use crate::config::{schema as vars, Env, Secret};
@@ -91,7 +92,7 @@ pub struct Message {
 
 #[derive(Debug, Deserialize)]
 pub struct ParticipantConversation {
-    pub conversation_sid: String,
+    pub conversation_sid: ConversationSid,
     #[serde(default)]
     pub conversation_state: Option<String>,
     #[serde(default)]

@@ -21,7 +21,7 @@ async fn task(bridge: &LocalBridge) -> TaskView {
 async fn case_with(bridge: &LocalBridge, id: &str, status: CaseStatus) -> cases::Case {
     let store = bridge.store.clone();
     for _ in 0..200 {
-        if let Some(case) = store.case(id).await.unwrap() {
+        if let Some(case) = store.case(&id.parse().unwrap()).await.unwrap() {
             if case.status == status {
                 return case;
             }
@@ -30,7 +30,7 @@ async fn case_with(bridge: &LocalBridge, id: &str, status: CaseStatus) -> cases:
     }
     panic!(
         "{id} never became {status:?}: {:?}",
-        store.case(id).await.unwrap()
+        store.case(&id.parse().unwrap()).await.unwrap()
     );
 }
 
@@ -77,7 +77,12 @@ async fn on_x_a_support_case_goes_from_handoff_to_resolved_with_a_score() {
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "1").await;
     let sent = dms(&bridge, CUSTOMER, 7).await;
     assert_eq!(sent[6], "Thanks! We already have your rating for CS-1001.");
-    let rated = bridge.store.case("CS-1001").await.unwrap().unwrap();
+    let rated = bridge
+        .store
+        .case(&flex_bridge::cases::CaseId::new(1001))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rated.satisfaction.map(|s| s.score), Some(4));
     assert_eq!(
         sandbox.conversations().len(),
@@ -154,7 +159,11 @@ async fn a_digit_in_a_new_chat_answers_the_chat_not_the_last_survey() {
     .await;
     assert!(posted.is_some(), "{:#?}", sandbox.conversations());
     assert_eq!(sandbox.conversations().len(), 1);
-    let case = bridge.store.case("CS-1001").await.unwrap();
+    let case = bridge
+        .store
+        .case(&flex_bridge::cases::CaseId::new(1001))
+        .await
+        .unwrap();
     assert!(case.is_none_or(|c| c.satisfaction.is_none()));
 }
 
@@ -235,7 +244,12 @@ async fn on_discord_the_case_is_rated_with_buttons_and_only_its_reporter_sees_it
         .await
         .unwrap();
     assert_eq!(again, "Thanks! We already have your rating for CS-1001.");
-    let rated = bridge.store.case("CS-1001").await.unwrap().unwrap();
+    let rated = bridge
+        .store
+        .case(&flex_bridge::cases::CaseId::new(1001))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rated.satisfaction.map(|s| s.score), Some(4));
 
     // /cases lists river's own cases; another customer's case is "not found".

@@ -103,7 +103,11 @@ async fn a_low_budget_drops_what_the_customer_can_do_without() {
     sandbox.customer_dm(CUSTOMER, "jordan_cust", "5").await;
     let deadline = tokio::time::Instant::now() + WAIT;
     let rated = loop {
-        let case = bridge.store.case("CS-1001").await.unwrap();
+        let case = bridge
+            .store
+            .case(&flex_bridge::cases::CaseId::new(1001))
+            .await
+            .unwrap();
         if let Some(case) = case.filter(|c| c.satisfaction.is_some()) {
             break case;
         }

@@ -11,7 +11,7 @@ use std::io::Write;
 use flex_bridge_core::config::{schema, ConfigError, Env};
 use flex_bridge_store::cases::views::date_time as utc;
 use flex_bridge_store::cases::{
-    self, Case, CaseError, CaseFilter, CaseKind, CasePage, CaseStatus, CaseStore,
+    self, Case, CaseError, CaseFilter, CaseId, CaseKind, CasePage, CaseStatus, CaseStore,
 };
 use flex_bridge_store::queue::resolved_notice;
 use flex_bridge_store::queue::{Queue, QueueError, SqsQueue};
@@ -99,10 +99,8 @@ pub async fn run(command: CasesCommand, env: Env, out: &mut dyn Write) -> Result
 }
 
 /// `CS-1042`, `cs-1042` or ` CS-1042 ` → `CS-1042`.
-pub fn case_id(arg: &str) -> Result<String, Error> {
-    cases::number_of(arg)
-        .map(|n| format!("CS-{n}"))
-        .ok_or_else(|| Error::NotACaseId(arg.to_owned()))
+pub fn case_id(arg: &str) -> Result<CaseId, Error> {
+    arg.parse().map_err(|_| Error::NotACaseId(arg.to_owned()))
 }
 
 fn note_text(note: &str) -> Result<&str, Error> {
@@ -183,7 +181,7 @@ pub fn table(page: &CasePage, filter: &CaseFilter, limit: usize) -> String {
             .iter()
             .map(|case| {
                 [
-                    case.id.clone(),
+                    case.id.to_string(),
                     case.kind.as_str().to_owned(),
                     case.status.as_str().to_owned(),
                     case.reporter.clone(),
@@ -279,14 +277,14 @@ pub fn truncate(text: &str, width: usize) -> String {
 
 pub async fn show(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let case = store
         .case(id)
         .await?
-        .ok_or_else(|| CaseError::NotFound(id.to_owned()))?;
+        .ok_or_else(|| CaseError::NotFound(id.to_string()))?;
     if json {
         writeln!(out, "{}", pretty(&case))?;
     } else {
@@ -301,7 +299,7 @@ pub fn details(case: &Case) -> String {
     let mut field = |name: &str, value: &str| {
         out.push_str(&format!("{:<15}{value}\n", format!("{name}:")));
     };
-    field("Case", &case.id);
+    field("Case", &case.id.to_string());
     field("Kind", case.kind.display_name());
     field("Status", case.status.display_name());
     field("Title", &case.title);
@@ -362,7 +360,7 @@ pub fn details(case: &Case) -> String {
 pub async fn resolve(
     store: &dyn CaseStore,
     queue: &dyn Queue,
-    id: &str,
+    id: &CaseId,
     note: &str,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
@@ -370,7 +368,7 @@ pub async fn resolve(
     match resolved_notice(&case, note) {
         Some(job) => {
             job.enqueue(queue).await.map_err(|source| Error::NotTold {
-                id: case.id.clone(),
+                id: case.id.to_string(),
                 source,
             })?;
             writeln!(
@@ -387,7 +385,7 @@ pub async fn resolve(
 
 pub async fn reopen(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     note: &str,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
@@ -403,7 +401,7 @@ mod tests {
 
     fn case() -> Case {
         Case {
-            id: "CS-1042".into(),
+            id: CaseId::new(1042),
             kind: CaseKind::Bug,
             title: "The app crashes when I open the inventory after a long raid".into(),
             details: "It crashes.\nEvery time.".into(),
@@ -464,7 +462,7 @@ mod tests {
     fn the_table_lines_up_and_offers_the_next_page() {
         let mut rated = case();
         let mut open = case();
-        open.id = "CS-1043".into();
+        open.id = CaseId::new(1043);
         open.kind = CaseKind::Support;
         open.status = CaseStatus::InProgress;
         open.title = "Refund".into();

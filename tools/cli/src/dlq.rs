@@ -211,18 +211,24 @@ mod tests {
                     .collect(),
             )
         };
+        let (d, w) = ("https://sqs/1/d.fifo", "https://sqs/1/w.fifo");
         assert_eq!(
             queues(
-                env(&[("DELIVERY_QUEUE_URL", "d"), ("DISCORD_QUEUE_URL", "w")]),
+                env(&[("DELIVERY_QUEUE_URL", d), ("DISCORD_QUEUE_URL", w)]),
                 vec![]
             )
             .unwrap(),
-            ["d", "w"]
+            [d, w]
         );
         assert_eq!(
-            queues(env(&[("DELIVERY_QUEUE_URL", "d")]), vec!["q".into()]).unwrap(),
+            queues(env(&[("DELIVERY_QUEUE_URL", d)]), vec!["q".into()]).unwrap(),
             ["q"]
         );
+        // Checked by the schema, like every variable.
+        assert!(matches!(
+            queues(env(&[("DELIVERY_QUEUE_URL", "d")]), vec![]),
+            Err(Error::Config(_))
+        ));
         assert!(matches!(queues(env(&[]), vec![]), Err(Error::NoQueue)));
         assert_eq!(
             name_of("arn:aws:sqs:eu-west-1:1:bridge-delivery.fifo", ""),

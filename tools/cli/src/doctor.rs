@@ -322,7 +322,9 @@ fn read_config(env: &Env, url: Option<String>) -> Config {
     }
     let x_secret = env.optional(&schema::X_CONSUMER_SECRET);
     let twilio_token = env.optional(&schema::TWILIO_AUTH_TOKEN);
-    let chatbot = !env.or_default(&schema::ROUTING).eq_ignore_ascii_case("studio");
+    let chatbot = !env
+        .or_default(&schema::ROUTING)
+        .eq_ignore_ascii_case("studio");
     let (base, problems) = match env.finish() {
         Ok(()) => (base, Vec::new()),
         Err(err) => (

@@ -8,6 +8,7 @@
 
 use serde_json::json;
 
+use crate::cases::CaseId;
 use crate::conversations::conversation_attributes;
 use crate::idempotency::Key;
 use crate::retry::HttpError;
@@ -41,7 +42,7 @@ pub async fn hand_off(
     store: &dyn Store,
     customer: &Customer,
     routing: &FlexTaskRouting,
-    case_id: Option<&str>,
+    case_id: Option<&CaseId>,
 ) -> Result<String, HandoffError> {
     let sid = &customer.conversation_sid;
     let first_attempt = store
@@ -84,7 +85,7 @@ pub async fn hand_off(
 }
 
 /// What the task carries for Flex and the agent: who, where from, and the case.
-pub fn task_attributes(customer: &Customer, case_id: Option<&str>) -> serde_json::Value {
+pub fn task_attributes(customer: &Customer, case_id: Option<&CaseId>) -> serde_json::Value {
     let mut attributes = json!({
         "from": customer.identity,
         "customerName": customer.handle.as_deref().unwrap_or(&customer.identity),
@@ -101,7 +102,7 @@ pub fn task_attributes(customer: &Customer, case_id: Option<&str>) -> serde_json
 
 /// The conversation's attributes as the bridge created them, plus the case id (Twilio replaces
 /// attributes whole).
-fn with_case(customer: &Customer, case_id: &str) -> serde_json::Value {
+fn with_case(customer: &Customer, case_id: &CaseId) -> serde_json::Value {
     let mut attributes = conversation_attributes(
         customer.platform,
         &customer.identity,

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use kb::Index;
 use serde_json::Value;
 
-use crate::cases::{self, CaseKind, NewCase};
+use crate::cases::{self, CaseId, CaseKind, NewCase};
 use crate::config::{PublicUrl, Secret};
 use crate::flex::{is_customer_identity, verify_webhook};
 use crate::idempotency::{Key, Once, Outcome};
@@ -208,7 +208,7 @@ impl Chatbot {
 
     /// A support case for the hand-off: the first question as its title, the bot transcript
     /// as its details. Filed once per conversation, however often the turn runs.
-    async fn open_case(&self, customer: &Customer, state: &BotState) -> Result<String, StoreError> {
+    async fn open_case(&self, customer: &Customer, state: &BotState) -> Result<CaseId, StoreError> {
         let first_question = state
             .transcript
             .iter()
@@ -223,7 +223,7 @@ impl Chatbot {
                 details: state.transcript.join("\n"),
                 steps: None,
                 reporter: customer.identity.clone(),
-                conversation: Some(customer.conversation_sid.clone()),
+                conversation: Some(customer.conversation_sid.to_string()),
             },
         )
         .await?;
@@ -236,7 +236,7 @@ impl Chatbot {
         customer: &Customer,
         mut state: BotState,
         flex: &FlexTaskRouting,
-        case_id: Option<String>,
+        case_id: Option<CaseId>,
     ) -> Turn {
         state.handed_off = true;
         let sid = &customer.conversation_sid;

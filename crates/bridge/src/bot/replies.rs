@@ -2,6 +2,7 @@
 //! the conversation's transcript for the agent. Discord's buttons and embeds are in
 //! `discord::messages::bot_answer`.
 
+use crate::cases::CaseId;
 use crate::queue::Suggestion;
 
 pub use crate::vocabulary::{NOT_SURE, TALK_TO_AGENT};
@@ -41,7 +42,7 @@ pub fn option_labels(suggestions: &[Suggestion]) -> Vec<String> {
         .collect()
 }
 
-pub fn handoff_text(case_id: &str) -> String {
+pub fn handoff_text(case_id: &CaseId) -> String {
     format!("Case {case_id} opened — connecting you to an agent.")
 }
 

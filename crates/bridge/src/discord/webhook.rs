@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::interactions::{self, Action, Interaction, InteractionContext};
 use super::{responses, signature, DiscordInteractionsConfig};
 use crate::now_epoch;
-use crate::queue::Queue;
+use crate::queue::{Lane, Queue};
 use crate::web::{http::StatusCode, ApiError, WebRequest, WebResponse};
 
 /// The slow part of an interaction, on the Discord queue.
@@ -94,7 +94,11 @@ impl DiscordInteractions {
         // One group per user keeps a customer's messages in order; the interaction id drops
         // Discord's (rare) duplicate deliveries.
         self.queue
-            .send(&job.context.user_id, &job.context.interaction_id, &body)
+            .send(
+                &Lane::platform_user(&job.context.user_id),
+                &job.context.interaction_id,
+                &body,
+            )
             .await
             .map_err(|err| {
                 tracing::error!(error = %err, "could not queue the interaction");

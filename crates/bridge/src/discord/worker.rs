@@ -11,6 +11,7 @@ use crate::cases::views::{self, CaseQuery};
 use crate::cases::{self, number_of, CaseKind, NewCase};
 use crate::conversations::{BridgeError, Conversations, CustomerMessage};
 use crate::idempotency::{Key, Once, Outcome, STEP};
+use crate::ids::ConversationSid;
 use crate::queue::{process_in_order, Handled, QueueRecord};
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
@@ -191,7 +192,7 @@ impl DiscordWorker {
                 let identity = Platform::Discord.identity(&context.user_id);
                 let query = match id {
                     Some(id) => match number_of(id) {
-                        Some(n) => CaseQuery::One(format!("CS-{n}")),
+                        Some(n) => CaseQuery::One(cases::CaseId::new(n)),
                         None => return Ok(format!("Case {id} not found.")),
                     },
                     None => CaseQuery::List,
@@ -204,7 +205,7 @@ impl DiscordWorker {
                 let store = self.conversations.store.as_ref();
                 match store.customer(&identity).await?.asked_to_rate() {
                     Some(case_id) => {
-                        Ok(views::answer_rating(store, case_id, *score, &identity).await?)
+                        Ok(views::answer_rating(store, &case_id, *score, &identity).await?)
                     }
                     None => Ok("Thanks! This survey has closed.".into()),
                 }
@@ -235,7 +236,7 @@ impl DiscordWorker {
         job: &DiscordJob,
         dm_channel: &str,
         text: &str,
-    ) -> Result<String, WorkError> {
+    ) -> Result<ConversationSid, WorkError> {
         let context = &job.context;
         let message = CustomerMessage {
             platform: Platform::Discord,
@@ -314,7 +315,7 @@ impl DiscordWorker {
         tracing::info!(case = %case.id, "case filed");
         if let Some(channel) = self.app.case_channel(kind) {
             let embed = case_embed(
-                &case.id,
+                &case.id.to_string(),
                 kind,
                 &case.title,
                 &case.details,

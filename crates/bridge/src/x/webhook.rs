@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
 use crate::metrics;
-use crate::queue::Queue;
+use crate::queue::{Lane, Queue};
 use crate::web::{http, ApiError, WebRequest, WebResponse};
 
 use super::mentions::MentionMode;
@@ -144,7 +144,9 @@ impl XJob {
             XJobKind::Dm => self.event_id.clone(),
             XJobKind::Mention => format!("post-{}", self.event_id),
         };
-        queue.send(&self.sender_id, &dedupe, &body).await
+        queue
+            .send(&Lane::platform_user(&self.sender_id), &dedupe, &body)
+            .await
     }
 }
 
@@ -505,7 +507,7 @@ mod tests {
 
     #[async_trait]
     impl Queue for Down {
-        async fn send(&self, _: &str, _: &str, _: &str) -> Result<(), QueueError> {
+        async fn send(&self, _: &Lane, _: &str, _: &str) -> Result<(), QueueError> {
             Err(QueueError("unreachable".into()))
         }
     }

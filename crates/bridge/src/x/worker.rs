@@ -125,7 +125,7 @@ impl XWorker {
             // a rating redelivered after the next chat dropped the question is not posted.
             return RATE_ONCE
                 .step(store, &key, || async {
-                    let text = views::answer_rating(store, case_id, score, &identity).await?;
+                    let text = views::answer_rating(store, &case_id, score, &identity).await?;
                     // The thanks is a courtesy: the first DM dropped when the budget is low.
                     self.answer_from_the_bridge(crate::queue::courtesy_for, &identity, job, text)
                         .await

@@ -38,7 +38,7 @@ async fn cases_are_numbered_and_filed_once(store: &dyn CaseStore) {
         .unwrap();
     assert_eq!(second.number(), FIRST_CASE_NUMBER + 1);
     assert_eq!(store.case(&second.id).await.unwrap(), Some(second));
-    assert_eq!(store.case("CS-9").await.unwrap(), None);
+    assert_eq!(store.case(&CaseId::new(9)).await.unwrap(), None);
 }
 
 async fn transitions_follow_the_lifecycle(store: &dyn CaseStore) {
@@ -76,7 +76,7 @@ async fn transitions_follow_the_lifecycle(store: &dyn CaseStore) {
         ]
     );
     assert!(matches!(
-        resolve(store, "CS-404", "operator", "x").await,
+        resolve(store, &CaseId::new(404), "operator", "x").await,
         Err(CaseError::NotFound(_))
     ));
 }

@@ -12,6 +12,8 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use flex_bridge_core::ids::CaseId;
+
 use crate::now_epoch;
 use crate::store_error::StoreError;
 
@@ -84,7 +86,7 @@ pub struct Satisfaction {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
-    pub id: String,
+    pub id: CaseId,
     pub kind: CaseKind,
     pub title: String,
     pub details: String,
@@ -107,7 +109,7 @@ pub struct Case {
 
 impl Case {
     pub fn number(&self) -> u64 {
-        number_of(&self.id).unwrap_or_default()
+        self.id.number()
     }
 
     /// Whether an agent ever joined: the timeline says so (it outlives the status).
@@ -118,11 +120,7 @@ impl Case {
 
 /// `CS-1042` → 1042.
 pub fn number_of(id: &str) -> Option<u64> {
-    id.trim()
-        .to_ascii_uppercase()
-        .strip_prefix("CS-")?
-        .parse()
-        .ok()
+    id.parse::<CaseId>().ok().map(|id| id.number())
 }
 
 /// What a new case says.
@@ -180,14 +178,18 @@ pub trait CaseStore: Send + Sync {
     async fn case_for_source(&self, source: &str) -> Result<Option<Case>, StoreError>;
     /// Records a new case and that `source` filed it; `false` if `source` already filed one.
     async fn insert_case(&self, source: &str, case: &Case) -> Result<bool, StoreError>;
-    async fn case(&self, id: &str) -> Result<Option<Case>, StoreError>;
+    async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError>;
     /// Applies `update` if the case exists and its status is in `update.from`; returns the case
     /// after it, or `None`.
-    async fn update_case(&self, id: &str, update: &CaseUpdate) -> Result<Option<Case>, StoreError>;
+    async fn update_case(
+        &self,
+        id: &CaseId,
+        update: &CaseUpdate,
+    ) -> Result<Option<Case>, StoreError>;
     /// Stores the satisfaction score unless one is stored already; `false` then.
     async fn set_satisfaction(
         &self,
-        id: &str,
+        id: &CaseId,
         satisfaction: Satisfaction,
         entry: &TimelineEntry,
     ) -> Result<bool, StoreError>;
@@ -230,7 +232,7 @@ pub async fn file(store: &dyn CaseStore, source: &str, new: NewCase) -> Result<C
         new.reporter.clone()
     };
     let case = Case {
-        id: format!("CS-{}", FIRST_CASE_NUMBER + count - 1),
+        id: CaseId::new(FIRST_CASE_NUMBER + count - 1),
         kind: new.kind,
         title: new.title,
         details: new.details,
@@ -273,7 +275,7 @@ pub enum CaseError {
 /// unknown id is a [`CaseError`] naming it.
 async fn transition(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     (from, to): (&[CaseStatus], CaseStatus),
     entry: TimelineEntry,
     action: &'static str,
@@ -287,9 +289,9 @@ async fn transition(
     match store.update_case(id, &update).await? {
         Some(case) => Ok(case),
         None => match store.case(id).await? {
-            None => Err(CaseError::NotFound(id.to_owned())),
+            None => Err(CaseError::NotFound(id.to_string())),
             Some(case) => Err(CaseError::Transition {
-                id: id.to_owned(),
+                id: id.to_string(),
                 status: case.status.display_name(),
                 action,
             }),
@@ -300,7 +302,7 @@ async fn transition(
 use CaseStatus::{InProgress, Open, Reopened, Resolved};
 
 /// An agent joined the case's conversation: open (or reopened) → in progress.
-pub async fn start(store: &dyn CaseStore, id: &str, agent: &str) -> Result<Case, CaseError> {
+pub async fn start(store: &dyn CaseStore, id: &CaseId, agent: &str) -> Result<Case, CaseError> {
     let event = entry(format!("{agent} {JOINED}"), agent);
     transition(store, id, (&[Open, Reopened], InProgress), event, "started").await
 }
@@ -308,7 +310,7 @@ pub async fn start(store: &dyn CaseStore, id: &str, agent: &str) -> Result<Case,
 /// Resolved, with a note, by `by` (the bridge when the chat closed, or an operator).
 pub async fn resolve(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     by: &str,
     note: &str,
 ) -> Result<Case, CaseError> {
@@ -320,7 +322,7 @@ pub async fn resolve(
 /// Reopened by an operator, with a note.
 pub async fn reopen(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     by: &str,
     note: &str,
 ) -> Result<Case, CaseError> {
@@ -331,7 +333,7 @@ pub async fn reopen(
 /// A note on the timeline, whatever the status.
 pub async fn note(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     by: &str,
     text: &str,
 ) -> Result<Case, CaseError> {
@@ -344,13 +346,13 @@ pub async fn note(
     store
         .update_case(id, &update)
         .await?
-        .ok_or_else(|| CaseError::NotFound(id.to_owned()))
+        .ok_or_else(|| CaseError::NotFound(id.to_string()))
 }
 
 /// The customer's first satisfaction score counts; `false` when one was already stored.
 pub async fn rate(
     store: &dyn CaseStore,
-    id: &str,
+    id: &CaseId,
     score: u8,
     by: &str,
 ) -> Result<bool, StoreError> {

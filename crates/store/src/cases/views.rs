@@ -2,7 +2,7 @@
 //! (or "my cases", "case status", small typos) or one with `CS-1042` in it on X; and their
 //! answer to "How did we do? 1–5" after a chat with an agent.
 
-use super::{rate, Case, CaseFilter, CaseStore};
+use super::{rate, Case, CaseFilter, CaseId, CaseStore};
 use crate::store_error::StoreError;
 
 /// How many cases a customer's list shows.
@@ -16,7 +16,7 @@ pub const DISCORD_QUESTION: &str = "How did we do? Pick a number from 1 (poor) t
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CaseQuery {
     List,
-    One(String),
+    One(CaseId),
 }
 
 /// A DM that asks about cases: a `CS-1042` in a short message, or just "cases", "my cases",
@@ -35,8 +35,9 @@ pub fn parse_query(text: &str) -> Option<CaseQuery> {
             _ => None,
         };
         if let Some(n) = number {
+            // Digits only, so a number too long for a case id is not a case id.
             let digits = n.trim_start_matches("cs");
-            return Some(CaseQuery::One(format!("CS-{digits}")));
+            return digits.parse().ok().map(|n| CaseQuery::One(CaseId::new(n)));
         }
     }
     let close = |word: &str, target: &str| strsim::osa_distance(word, target) <= 1;
@@ -111,7 +112,7 @@ pub async fn answer_query(
 /// "your rating" as a second answer would (the customer rated; nothing is stored twice).
 pub async fn answer_rating(
     store: &dyn CaseStore,
-    case_id: &str,
+    case_id: &CaseId,
     score: u8,
     identity: &str,
 ) -> Result<String, StoreError> {
@@ -154,7 +155,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse_query(text),
-                Some(CaseQuery::One("CS-1042".into())),
+                Some(CaseQuery::One(CaseId::new(1042))),
                 "{text:?}"
             );
         }

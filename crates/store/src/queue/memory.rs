@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use super::{Failure, Queue, QueueError, QueueRecord};
+use super::{Failure, Lane, Queue, QueueError, QueueRecord};
 
 const DEDUPE_WINDOW: Duration = Duration::from_secs(300);
 
@@ -137,7 +137,7 @@ impl MemoryQueue {
 
 #[async_trait]
 impl Queue for MemoryQueue {
-    async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
+    async fn send(&self, lane: &Lane, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
         let mut state = self.state();
         let now = Instant::now();
         state
@@ -152,7 +152,7 @@ impl Queue for MemoryQueue {
             message_id: format!("local-{}", state.next_id),
             body: body.to_owned(),
             receive_count: 0,
-            group: Some(group.to_owned()),
+            group: Some(lane.as_str().to_owned()),
         };
         state.waiting.push((record, now));
         drop(state);
@@ -168,9 +168,18 @@ mod tests {
     #[tokio::test]
     async fn keeps_group_order_across_retries_and_dead_letters() {
         let queue = MemoryQueue::new(2, Duration::from_millis(10));
-        queue.send("g", "1", "first").await.unwrap();
-        queue.send("g", "1", "first again").await.unwrap();
-        queue.send("g", "2", "second").await.unwrap();
+        queue
+            .send(&Lane::platform_user("g"), "1", "first")
+            .await
+            .unwrap();
+        queue
+            .send(&Lane::platform_user("g"), "1", "first again")
+            .await
+            .unwrap();
+        queue
+            .send(&Lane::platform_user("g"), "2", "second")
+            .await
+            .unwrap();
         let batch = queue.receive(10).await;
         let bodies: Vec<_> = batch.iter().map(|r| r.body.as_str()).collect();
         assert_eq!(bodies, ["first", "second"], "deduplicated, in order");
@@ -198,8 +207,14 @@ mod tests {
     #[tokio::test]
     async fn a_failure_with_a_time_waits_until_then_and_holds_its_group() {
         let queue = MemoryQueue::new(5, Duration::from_millis(10));
-        queue.send("g", "1", "first").await.unwrap();
-        queue.send("g", "2", "second").await.unwrap();
+        queue
+            .send(&Lane::platform_user("g"), "1", "first")
+            .await
+            .unwrap();
+        queue
+            .send(&Lane::platform_user("g"), "2", "second")
+            .await
+            .unwrap();
         let batch = queue.receive(1).await;
         let wait = Failure {
             message_id: batch[0].message_id.clone(),

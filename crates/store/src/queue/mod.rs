@@ -19,19 +19,47 @@ use std::future::Future;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::cases::{Case, CaseKind};
+use crate::cases::{Case, CaseId, CaseKind};
 use crate::routing::FlexTaskRouting;
 use crate::store::{Customer, CustomerIdentity};
+use flex_bridge_core::ids::ConversationSid;
 
 #[derive(Debug, thiserror::Error)]
 #[error("queue: {0}")]
 pub struct QueueError(pub String);
 
+/// A FIFO lane (an SQS message group): work in one lane is handled in order, one at a time,
+/// while lanes run side by side.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Lane(String);
+
+impl Lane {
+    /// A conversation's outbound work: agent messages, the bot's answers, its notices.
+    pub fn conversation(sid: &ConversationSid) -> Self {
+        Self(sid.to_string())
+    }
+
+    /// A customer's news outside any conversation (case updates, courtesies), by identity.
+    pub fn customer(identity: &str) -> Self {
+        Self(identity.to_owned())
+    }
+
+    /// A platform user's inbound work: X DMs by sender, Discord interactions by user.
+    pub fn platform_user(user_id: &str) -> Self {
+        Self(user_id.to_owned())
+    }
+
+    /// The SQS `MessageGroupId`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// Sends `body`; messages with the same `group` are delivered in order, and a repeated
+    /// Sends `body` in `lane`; messages in one lane are delivered in order, and a repeated
     /// `dedupe_id` within five minutes is dropped.
-    async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError>;
+    async fn send(&self, lane: &Lane, dedupe_id: &str, body: &str) -> Result<(), QueueError>;
 }
 
 /// A received message, as the Lambda SQS event (or the in-process queue) hands it over.
@@ -96,7 +124,7 @@ pub enum OutboundKind {
     ChatEnded,
     /// The chat ended after an agent handled it: the notice, and "How did we do? 1–5".
     ChatEndedWithSurvey {
-        case_id: String,
+        case_id: CaseId,
     },
     /// The virtual agent's answer: articles, or (none) that it is not sure and can get a person.
     BotAnswer {
@@ -126,18 +154,27 @@ pub enum OutboundKind {
     Handoff {
         routing: FlexTaskRouting,
         #[serde(default)]
-        case_id: Option<String>,
+        case_id: Option<CaseId>,
     },
 }
 
 pub use crate::vocabulary::Suggestion;
 
 impl OutboundJob {
+    /// News outside any conversation waits in the customer's lane; the rest in the
+    /// conversation's.
+    pub fn lane(&self) -> Lane {
+        match self.kind {
+            OutboundKind::CaseUpdate { .. } | OutboundKind::Courtesy { .. } => {
+                Lane::customer(&self.customer.identity)
+            }
+            _ => Lane::conversation(&self.customer.conversation_sid),
+        }
+    }
+
     pub async fn enqueue(&self, queue: &dyn Queue) -> Result<(), QueueError> {
         let body = serde_json::to_string(self).map_err(|e| QueueError(e.to_string()))?;
-        queue
-            .send(&self.customer.conversation_sid, &self.id, &body)
-            .await
+        queue.send(&self.lane(), &self.id, &body).await
     }
 }
 
@@ -249,8 +286,8 @@ pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob>
             identity: identity.to_owned(),
             platform,
             address: user_id,
-            // The lane: this customer's bridge notices, in order.
-            conversation_sid: identity.to_owned(),
+            // Outside any conversation: the job's lane is the customer's (`OutboundJob::lane`).
+            conversation_sid: ConversationSid::default(),
             handle: None,
             quick_replies: Vec::new(),
         },

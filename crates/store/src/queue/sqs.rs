@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 
-use super::{Queue, QueueError};
+use super::{Lane, Queue, QueueError};
 
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
@@ -28,7 +28,7 @@ impl SqsQueue {
 
 #[async_trait]
 impl Queue for SqsQueue {
-    async fn send(&self, group: &str, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
+    async fn send(&self, lane: &Lane, dedupe_id: &str, body: &str) -> Result<(), QueueError> {
         let mut request = self
             .client
             .send_message()
@@ -38,7 +38,7 @@ impl Queue for SqsQueue {
             // SQS limits deduplication ids to 128 characters.
             let dedupe: String = dedupe_id.chars().take(128).collect();
             request = request
-                .message_group_id(group)
+                .message_group_id(lane.as_str())
                 .message_deduplication_id(dedupe);
         }
         request

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::*;
 use crate::cases::{
-    Case, CaseFilter, CasePage, CaseStatus, CaseUpdate, Satisfaction, TimelineEntry,
+    Case, CaseFilter, CaseId, CasePage, CaseStatus, CaseUpdate, Satisfaction, TimelineEntry,
 };
 use crate::now_epoch;
 
@@ -529,11 +529,15 @@ impl CaseStore for DynamoStore {
         conditional(result)
     }
 
-    async fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+    async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
         Ok(self.get(case_key(id)).await?.and_then(|item| item.case))
     }
 
-    async fn update_case(&self, id: &str, update: &CaseUpdate) -> Result<Option<Case>, StoreError> {
+    async fn update_case(
+        &self,
+        id: &CaseId,
+        update: &CaseUpdate,
+    ) -> Result<Option<Case>, StoreError> {
         let entry = serde_dynamo::to_attribute_value(&update.entry).map_err(error)?;
         let mut set = vec![
             "#c.updated_at = :at",
@@ -590,7 +594,7 @@ impl CaseStore for DynamoStore {
 
     async fn set_satisfaction(
         &self,
-        id: &str,
+        id: &CaseId,
         satisfaction: Satisfaction,
         entry: &TimelineEntry,
     ) -> Result<bool, StoreError> {

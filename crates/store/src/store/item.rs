@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{BotState, Customer, CustomerSlot, DmBudget};
-use crate::cases::Case;
+use crate::cases::{Case, CaseId};
 
 /// Item keys, shared by both implementations.
 pub(crate) fn customer_key(identity: &str) -> String {
@@ -19,7 +19,7 @@ pub(crate) fn event_key(key: &str) -> String {
     format!("EVENT#{key}")
 }
 
-pub(crate) fn case_key(id: &str) -> String {
+pub(crate) fn case_key(id: &CaseId) -> String {
     format!("CASE#{id}")
 }
 
@@ -71,7 +71,7 @@ pub(crate) struct Item {
     pub bot: Option<BotState>,
     /// The case a source filed (`CASESOURCE#` records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case_id: Option<String>,
+    pub case_id: Option<CaseId>,
     /// Index keys of `CASE#` records (the `by_reporter` and `by_status` indexes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_reporter: Option<String>,

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
-use crate::cases::{Case, CaseFilter, CasePage, CaseUpdate, Satisfaction, TimelineEntry};
+use crate::cases::{Case, CaseFilter, CaseId, CasePage, CaseUpdate, Satisfaction, TimelineEntry};
 use crate::now_epoch;
 
 #[derive(Default)]
@@ -334,11 +334,15 @@ impl CaseStore for MemoryStore {
         }))
     }
 
-    async fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+    async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
         Ok(self.with(|items, _| items.get(&case_key(id)).and_then(|i| i.case.clone())))
     }
 
-    async fn update_case(&self, id: &str, update: &CaseUpdate) -> Result<Option<Case>, StoreError> {
+    async fn update_case(
+        &self,
+        id: &CaseId,
+        update: &CaseUpdate,
+    ) -> Result<Option<Case>, StoreError> {
         Ok(self.with(|items, _| {
             let case = items.get(&case_key(id))?.case.clone()?;
             if !update.from.is_empty() && !update.from.contains(&case.status) {
@@ -359,7 +363,7 @@ impl CaseStore for MemoryStore {
 
     async fn set_satisfaction(
         &self,
-        id: &str,
+        id: &CaseId,
         satisfaction: Satisfaction,
         entry: &TimelineEntry,
     ) -> Result<bool, StoreError> {

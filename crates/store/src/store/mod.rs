@@ -28,8 +28,9 @@ pub use memory::MemoryStore;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::cases::CaseStore;
+use crate::cases::{CaseId, CaseStore};
 pub use crate::x::budget::DmBudget;
+use flex_bridge_core::ids::ConversationSid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,7 +113,7 @@ pub struct Customer {
     pub platform: Platform,
     /// Where replies go: the X user id, or the Discord DM channel id.
     pub address: String,
-    pub conversation_sid: String,
+    pub conversation_sid: ConversationSid,
     #[serde(default)]
     pub handle: Option<String>,
     /// Labels of the quick replies last offered on X, so a reply of `2` can be read as label 2.
@@ -160,9 +161,9 @@ impl CustomerSlot {
     }
 
     /// The case a returning customer's bare digit rates, while the question stands.
-    pub fn asked_to_rate(&self) -> Option<&str> {
+    pub fn asked_to_rate(&self) -> Option<CaseId> {
         match self {
-            Self::Returning { asked_to_rate } => asked_to_rate.as_deref(),
+            Self::Returning { asked_to_rate } => asked_to_rate.as_deref()?.parse().ok(),
             _ => None,
         }
     }

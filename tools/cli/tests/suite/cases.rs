@@ -179,11 +179,11 @@ async fn list_filters_pages_and_prints_json() {
     assert_eq!(
         ids(&all).into_iter().collect::<HashSet<_>>(),
         HashSet::from([
-            a.id.clone(),
-            b.id.clone(),
-            c.id.clone(),
-            d.id.clone(),
-            e.id.clone()
+            a.id.to_string(),
+            b.id.to_string(),
+            c.id.to_string(),
+            d.id.to_string(),
+            e.id.to_string()
         ]),
         "{all}"
     );
@@ -219,7 +219,7 @@ async fn list_filters_pages_and_prints_json() {
     let bugs = run(&aws, &["cases", "list", "--kind", "bug"]).await;
     assert_eq!(
         ids(&bugs).into_iter().collect::<HashSet<_>>(),
-        HashSet::from([a.id.clone(), d.id.clone(), e.id.clone()]),
+        HashSet::from([a.id.to_string(), d.id.to_string(), e.id.to_string()]),
         "{bugs}"
     );
     let mine = run(&aws, &["cases", "list", "--customer", "discord-1"]).await;
