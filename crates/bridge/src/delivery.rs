@@ -279,7 +279,7 @@ impl Delivery {
             }
             Ok(Outcome::Failed(err)) => {
                 let last_attempt = record.receive_count >= self.max_receives;
-                tracing::warn!(error = %err, transient = err.is_transient(), last_attempt, "delivery failed");
+                tracing::warn!(error = %crate::web::chain(&err), transient = err.is_transient(), last_attempt, "delivery failed");
                 if !err.is_transient() || last_attempt {
                     self.note_failure(job, &err, last_attempt && err.is_transient())
                         .await;

@@ -51,11 +51,6 @@ pub struct FlexWebhooks {
     pub public_url: PublicUrl,
 }
 
-fn unavailable(err: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %err, "dependency failed");
-    ApiError::Unavailable { retry_after: None }
-}
-
 /// Checks a Twilio webhook's `X-Twilio-Signature` against the public URL of `path` (with the
 /// query string Twilio called), before anything else is read; then parses the event.
 pub fn verify_webhook(
@@ -71,7 +66,7 @@ pub fn verify_webhook(
     }
     let given = request.header(signature::HEADER);
     if !signature::verify(auth_token.expose(), &url, &request.body, given) {
-        tracing::warn!(path, "twilio webhook refused: bad or missing signature");
+        tracing::debug!(path, "twilio webhook refused: bad or missing signature");
         return Err(ApiError::Unauthorized);
     }
     Event::from_form(&request.body).map_err(|e| ApiError::bad_request(e.to_string()))
@@ -88,16 +83,11 @@ impl FlexWebhooks {
     }
 
     async fn customer_of(&self, conversation_sid: &str) -> Result<Option<Customer>, ApiError> {
-        self.store
-            .conversation(conversation_sid)
-            .await
-            .map_err(unavailable)
+        Ok(self.store.conversation(conversation_sid).await?)
     }
 
     async fn enqueue(&self, job: OutboundJob) -> Result<WebResponse, ApiError> {
-        job.enqueue(self.queue.as_ref())
-            .await
-            .map_err(unavailable)?;
+        job.enqueue(self.queue.as_ref()).await?;
         tracing::info!(conversation_sid = %job.customer.conversation_sid, job = %job.id, "queued for delivery");
         Ok(WebResponse::ok())
     }
@@ -178,13 +168,8 @@ impl FlexWebhooks {
             customer,
             kind: OutboundKind::ChatEnded,
         };
-        job.enqueue(self.queue.as_ref())
-            .await
-            .map_err(unavailable)?;
-        self.store
-            .end_conversation(&conversation_sid)
-            .await
-            .map_err(unavailable)?;
+        job.enqueue(self.queue.as_ref()).await?;
+        self.store.end_conversation(&conversation_sid).await?;
         tracing::info!(conversation_sid = %conversation_sid, "conversation closed; mapping ended");
         Ok(WebResponse::ok())
     }

@@ -104,14 +104,37 @@ pub enum ApiError {
     TooLarge,
     #[error("unsupported content type")]
     UnsupportedMediaType,
-    /// A dependency (Twilio, DynamoDB, SQS) failed; the sender should retry later.
+    /// The bridge's own side failed (a dependency such as Twilio, DynamoDB or SQS, or its own
+    /// work): the sender should retry later. The cause is kept for the one log line at the edge
+    /// ([`respond`]) and never sent to the caller.
     #[error("temporarily unavailable, retry later")]
-    Unavailable { retry_after: Option<u64> },
+    Unavailable {
+        retry_after: Option<u64>,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+/// Why the bridge could not answer, with its own causes.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+impl From<crate::retry::HttpError> for ApiError {
+    fn from(err: crate::retry::HttpError) -> Self {
+        Self::unavailable(err)
+    }
 }
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(message.into())
+    }
+
+    /// 503, because of `cause`.
+    pub fn unavailable(cause: impl Into<Cause>) -> Self {
+        Self::Unavailable {
+            retry_after: None,
+            cause: Some(cause.into()),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -130,16 +153,41 @@ impl From<ApiError> for WebResponse {
     fn from(err: ApiError) -> Self {
         let mut response =
             WebResponse::json(err.status(), &serde_json::json!({"error": err.to_string()}));
-        if let ApiError::Unavailable { retry_after } = err {
+        if let ApiError::Unavailable { retry_after, .. } = err {
             response.retry_after = retry_after.or(Some(5));
         }
         response
     }
 }
 
-/// Runs a handler and turns its error into the matching response.
+/// `err` and every cause under it, `outer: inner: innermost`, for a log line.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The edge: turns a handler's error into the matching response, logging it once, with its
+/// causes (inside the handler's span, so with its event id or conversation SID).
 pub fn respond(result: Result<WebResponse, ApiError>) -> WebResponse {
-    result.unwrap_or_else(WebResponse::from)
+    result.unwrap_or_else(|err| {
+        match &err {
+            ApiError::Unavailable { .. } => {
+                tracing::error!(error = %chain(&err), "answered 503: the sender will retry")
+            }
+            refused => tracing::warn!(
+                status = refused.status().as_u16(),
+                error = %refused,
+                "request refused"
+            ),
+        }
+        WebResponse::from(err)
+    })
 }
 
 #[cfg(test)]
@@ -151,9 +199,30 @@ mod tests {
         let r = WebResponse::from(ApiError::Unauthorized);
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(r.body, r#"{"error":"invalid signature"}"#);
-        let r = WebResponse::from(ApiError::Unavailable { retry_after: None });
+        let r = WebResponse::from(ApiError::Unavailable {
+            retry_after: None,
+            cause: None,
+        });
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.retry_after, Some(5));
+    }
+
+    #[test]
+    fn a_503_keeps_its_cause_for_the_log_and_not_for_the_caller() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("queue: throttled")]
+        struct Throttled;
+        #[derive(Debug, thiserror::Error)]
+        #[error("could not queue the DM")]
+        struct Queueing(#[source] Throttled);
+        let err = ApiError::unavailable(Queueing(Throttled));
+        assert_eq!(
+            chain(&err),
+            "temporarily unavailable, retry later: could not queue the DM: queue: throttled"
+        );
+        let r = respond(Err(err));
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!r.body.contains("throttled"), "{}", r.body);
     }
 
     #[test]

@@ -4,3 +4,10 @@
 #[derive(Debug, thiserror::Error)]
 #[error("store: {0}")]
 pub struct StoreError(pub String);
+
+/// A webhook whose store call failed answers 503: the sender retries.
+impl From<StoreError> for flex_bridge_core::ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::unavailable(err)
+    }
+}

@@ -52,11 +52,6 @@ pub struct Chatbot {
     pub index: &'static Index,
 }
 
-fn unavailable(err: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %err, "dependency failed");
-    ApiError::Unavailable { retry_after: None }
-}
-
 /// What the bot does with one customer message.
 struct Turn {
     jobs: Vec<OutboundJob>,
@@ -88,12 +83,11 @@ impl Chatbot {
                 self.turn(&conversation_sid, &message_sid, &body, &attributes)
             })
             .instrument(span)
-            .await
-            .map_err(unavailable)?;
+            .await?;
         match outcome {
             Outcome::Done(response) => Ok(response),
             Outcome::AlreadyDone => Ok(WebResponse::ignored("duplicate")),
-            Outcome::Failed(err) => Err(unavailable(err)),
+            Outcome::Failed(err) => Err(ApiError::unavailable(err)),
         }
     }
 

@@ -40,12 +40,12 @@ impl DiscordInteractions {
             &request.body,
         );
         if !verified {
-            tracing::warn!("discord interaction refused: bad or missing signature");
+            tracing::debug!("discord interaction refused: bad or missing signature");
             return Err(ApiError::Unauthorized);
         }
         let timestamp = request.header(signature::TIMESTAMP_HEADER);
         if !signature::is_fresh(timestamp, now_epoch(), self.config.max_clock_skew_secs) {
-            tracing::warn!("discord interaction refused: signed too long ago (a replay?)");
+            tracing::debug!("discord interaction refused: signed too long ago (a replay?)");
             return Err(ApiError::Unauthorized);
         }
         let interaction =
@@ -87,10 +87,7 @@ impl DiscordInteractions {
         }
         let job = DiscordJob { context, action };
         // Our own job not serialising is the bridge's failure, not the caller's: 503.
-        let body = serde_json::to_string(&job).map_err(|err| {
-            tracing::error!(error = %err, "could not serialise the interaction's job");
-            ApiError::Unavailable { retry_after: None }
-        })?;
+        let body = serde_json::to_string(&job).map_err(ApiError::unavailable)?;
         // One group per user keeps a customer's messages in order; the interaction id drops
         // Discord's (rare) duplicate deliveries.
         self.queue
@@ -99,11 +96,7 @@ impl DiscordInteractions {
                 &job.context.interaction_id,
                 &body,
             )
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, "could not queue the interaction");
-                ApiError::Unavailable { retry_after: None }
-            })?;
+            .await?;
         tracing::info!("interaction deferred to the worker");
         Ok(answer(&responses::deferred_ephemeral()))
     }

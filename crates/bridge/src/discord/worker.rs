@@ -129,7 +129,7 @@ impl DiscordWorker {
                 Handled::Done
             }
             Ok(Outcome::Failed(err)) if err.is_transient() => {
-                tracing::warn!(error = %err, "interaction work failed; SQS will retry");
+                tracing::warn!(error = %crate::web::chain(&err), "interaction work failed; SQS will retry");
                 // Discord said how long (a long rate limit, or the client's own hold): one
                 // receive waits it out; otherwise the back-off.
                 match &err {
@@ -139,7 +139,7 @@ impl DiscordWorker {
                 }
             }
             Ok(Outcome::Failed(err)) => {
-                tracing::error!(error = %err, "interaction work failed for good");
+                tracing::error!(error = %crate::web::chain(&err), "interaction work failed for good");
                 self.reply(
                     &job,
                     "Sorry, something went wrong on our side. Please try again in a few minutes.",

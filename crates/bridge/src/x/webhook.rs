@@ -160,6 +160,16 @@ pub struct XInbound {
     pub mentions: MentionMode,
 }
 
+/// The event that could not be queued: X redelivers the whole delivery, and the events already
+/// queued are deduplicated.
+#[derive(Debug, thiserror::Error)]
+#[error("could not queue X event {event_id} for x-worker")]
+struct NotQueued {
+    event_id: String,
+    #[source]
+    source: crate::queue::QueueError,
+}
+
 impl XInbound {
     /// `POST /twitter/webhook`: verify, parse, drop echoes, queue each customer DM, answer 200.
     /// A queue failure answers 503, so X retries (the DMs already queued are deduplicated).
@@ -167,7 +177,7 @@ impl XInbound {
         request.check_size()?;
         let secret = self.config.consumer_secret.expose();
         if !signature::verify(secret, &request.body, request.header(signature::HEADER)) {
-            tracing::warn!("x webhook refused: bad or missing signature");
+            tracing::debug!("x webhook refused: bad or missing signature");
             return Err(ApiError::Unauthorized);
         }
         let parsed = events::parse(&request.body, &self.config.account_id)
@@ -190,10 +200,13 @@ impl XInbound {
         }
         for job in jobs {
             let (event_id, event_uuid) = (job.event_id.as_str(), job.event_uuid.as_deref());
-            job.enqueue(self.intake.as_ref()).await.map_err(|err| {
-                tracing::error!(event_id, event_uuid, kind = ?job.kind, error = %err, "could not queue it; X will retry");
-                ApiError::Unavailable { retry_after: None }
-            })?;
+            job.enqueue(self.intake.as_ref())
+                .await
+                .map_err(|source| NotQueued {
+                    event_id: event_id.to_owned(),
+                    source,
+                })
+                .map_err(ApiError::unavailable)?;
             tracing::info!(event_id, event_uuid, kind = ?job.kind, "queued for x-worker");
         }
         Ok(WebResponse::ok())

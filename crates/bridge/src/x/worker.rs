@@ -96,7 +96,7 @@ impl XWorker {
             Err(err) => {
                 span.in_scope(|| {
                     tracing::warn!(
-                        error = %err,
+                        error = %crate::web::chain(&err),
                         receive_count = record.receive_count,
                         "could not hand the DM over; SQS will retry"
                     )

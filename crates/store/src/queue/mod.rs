@@ -28,6 +28,13 @@ use flex_bridge_core::ids::ConversationSid;
 #[error("queue: {0}")]
 pub struct QueueError(pub String);
 
+/// A webhook that could not queue its work answers 503: the sender retries.
+impl From<QueueError> for flex_bridge_core::ApiError {
+    fn from(err: QueueError) -> Self {
+        Self::unavailable(err)
+    }
+}
+
 /// A FIFO lane (an SQS message group): work in one lane is handled in order, one at a time,
 /// while lanes run side by side.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
