@@ -212,3 +212,19 @@ fn no_crate_depends_on_one_above_it() {
         assert!(!cli.contains(runtime), "the CLI links {runtime}");
     }
 }
+
+#[test]
+fn the_bridge_builds_without_the_aws_sdk() {
+    // The handlers use the store's ports only; the DynamoDB and SQS adapters (and the SDK) come
+    // with the store's `aws` feature, which the Lambda glue, the CLI and `local` turn on.
+    let tree = cargo_tree("flex-bridge", "normal");
+    let sdk: Vec<&str> = tree
+        .lines()
+        .filter(|line| line.starts_with("aws-") || line.starts_with("aws_lambda_events"))
+        .collect();
+    assert!(sdk.is_empty(), "flex-bridge links {sdk:?}");
+    // And the check sees the SDK where it is.
+    assert!(cargo_tree("flex-bridge-lambda", "normal")
+        .lines()
+        .any(|line| line.starts_with("aws-sdk-dynamodb")));
+}
