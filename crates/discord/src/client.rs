@@ -664,6 +664,7 @@ mod tests {
             .body
             .contains(r#"name="files[0]"; filename="receipt.png""#));
         assert!(r.body.contains("PNGDATA"));
+        drop(requests);
         let c = client(&server);
         assert!(c
             .send_files("c1", &OutgoingMessage::text("x"), &[])
