@@ -234,6 +234,9 @@ pub fn environment(bridge_url: &str, sandbox_url: &str) -> HashMap<String, Strin
         ("TWILIO_CONVERSATIONS_URL", sandbox_url),
         ("TWILIO_FLEX_URL", sandbox_url),
         ("TWILIO_TASKROUTER_URL", sandbox_url),
+        // The sandbox serves MCS on its own host, under the one Chat Service it has.
+        ("TWILIO_MEDIA_URL", sandbox_url),
+        ("TWILIO_CHAT_SERVICE_SID", sandbox::twilio::CHAT_SERVICE_SID),
         ("FLEX_WORKSPACE_SID", "WS00000000000000000000000000000001"),
         ("FLEX_WORKFLOW_SID", "WW00000000000000000000000000000001"),
         ("X_CONSUMER_KEY", X_CONSUMER_KEY),

@@ -20,7 +20,9 @@ use crate::flex::FlexWebhooks;
 use crate::resources::Resources;
 use crate::retry::RetryPolicy;
 use crate::routing::Routing;
+use crate::twilio::media::{MediaClient, MediaConfig};
 use crate::twilio::{TwilioClient, TwilioConfig};
+use crate::x::media::XMediaClient;
 use crate::x::mentions::{Invitations, MentionMode};
 use crate::x::webhook::{CrcConfig, XInbound};
 use crate::x::worker::XWorker;
@@ -68,10 +70,17 @@ impl XWorker {
     }
 
     fn read(env: &mut Env, resources: &dyn Resources) -> Self {
+        let conversations = conversations(env, resources);
+        // Carrying files, the worker reads them with the brand's credentials (from the secret).
+        let x_media = conversations
+            .media
+            .is_some()
+            .then(|| XMediaClient::new(resources.http().clone(), XApiConfig::from_env(env)));
         Self {
-            conversations: conversations(env, resources),
+            conversations,
             queue: resources.queue(env.required(&vars::DELIVERY_QUEUE_URL)),
             mentions: Invitations::from_env(env, resources.http()),
+            x_media,
         }
     }
 }
@@ -171,11 +180,28 @@ impl DiscordWorker {
 
 /// Opening and posting to conversations, as the two workers share it.
 fn conversations(env: &mut Env, resources: &dyn Resources) -> Conversations {
+    let twilio = TwilioConfig::from_env(env);
     Conversations {
-        twilio: TwilioClient::new(resources.http().clone(), TwilioConfig::from_env(env)),
+        media: media_client(env, resources, &twilio),
+        twilio: TwilioClient::new(resources.http().clone(), twilio),
         settings: ConversationSettings::from_env(env),
         store: resources.store(env.required(&vars::TABLE_NAME)),
     }
+}
+
+/// MCS, when the deployment names its Chat Service (`TWILIO_CHAT_SERVICE_SID`).
+fn media_client(
+    env: &mut Env,
+    resources: &dyn Resources,
+    twilio: &TwilioConfig,
+) -> Option<MediaClient> {
+    let media_url = env.or_default(&vars::TWILIO_MEDIA_URL);
+    let chat_service_sid = env.optional(&vars::TWILIO_CHAT_SERVICE_SID)?;
+    Some(MediaClient::new(
+        resources.http().clone(),
+        twilio.clone(),
+        MediaConfig::at(&media_url, chat_service_sid),
+    ))
 }
 
 /// Every function's handler, as `make run` serves them in one process. A platform the
@@ -234,14 +260,24 @@ impl Handlers {
         if let Some(client) = &mut self.delivery.discord {
             discord(client);
         }
+        let media = |conversations: &mut Conversations| {
+            if let Some(client) = &mut conversations.media {
+                *client = client.clone().with_retry(retry);
+            }
+        };
         if let Some(x) = &mut self.x {
             twilio(&mut x.worker.conversations.twilio);
+            media(&mut x.worker.conversations);
+            if let Some(client) = &mut x.worker.x_media {
+                *client = client.clone().with_retry(retry);
+            }
             if let Some(invitations) = &mut x.worker.mentions {
                 invitations.x = invitations.x.clone().with_retry(retry);
             }
         }
         if let Some(d) = &mut self.discord {
             twilio(&mut d.worker.conversations.twilio);
+            media(&mut d.worker.conversations);
             discord(&mut d.worker.discord);
         }
         self

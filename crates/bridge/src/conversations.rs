@@ -20,6 +20,7 @@ use crate::retry::HttpError;
 use crate::routes::{CHANNEL_UPDATED_PATH, CHATBOT_PATH, FLEX_OUTBOUND_PATH};
 use crate::routing::Routing;
 use crate::store::{Customer, CustomerSlot, Platform, Store, StoreError};
+use crate::twilio::media::{MediaClient, NewMediaMessage};
 use crate::twilio::{self, NewConversation, NewMessage, ScopedWebhook, TwilioClient};
 
 /// How long one request may hold the right to open a customer's conversation. Its set-up has
@@ -47,6 +48,9 @@ pub struct CustomerMessage {
     /// A public post naming the brand, not a message to it: marked in the attributes, so the bot
     /// does not answer it (its author is invited to DM instead).
     pub public_post: bool,
+    /// A file the worker uploaded to MCS (`ME…`): posted as a media message with the text, so
+    /// the agent sees it in Flex.
+    pub media_sid: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +125,9 @@ pub struct Conversations {
     pub store: Arc<dyn Store>,
     pub twilio: TwilioClient,
     pub settings: ConversationSettings,
+    /// The Media Content Service, when `TWILIO_CHAT_SERVICE_SID` is set: customers' files are
+    /// carried; without it they are not.
+    pub media: Option<MediaClient>,
 }
 
 impl Conversations {
@@ -175,17 +182,35 @@ impl Conversations {
             attributes["public_post"] = json!(true);
         }
         let body = quick_reply.unwrap_or_else(|| message.text.clone());
-        self.twilio
-            .post_message(
-                &sid,
-                &NewMessage {
-                    author: identity,
-                    body: &body,
-                    attributes: Some(&attributes),
-                    webhooks: true,
-                },
-            )
-            .await?;
+        match (&message.media_sid, &self.media) {
+            (Some(media_sid), Some(media)) => {
+                media
+                    .post_media_message(
+                        &sid,
+                        &NewMediaMessage {
+                            author: identity,
+                            body: Some(&body),
+                            media_sid,
+                            attributes: Some(&attributes),
+                            webhooks: true,
+                        },
+                    )
+                    .await?;
+            }
+            _ => {
+                self.twilio
+                    .post_message(
+                        &sid,
+                        &NewMessage {
+                            author: identity,
+                            body: &body,
+                            attributes: Some(&attributes),
+                            webhooks: true,
+                        },
+                    )
+                    .await?;
+            }
+        }
         tracing::info!(conversation_sid = %sid, event_id = %message.event_id, "customer message posted to Flex");
         Ok(sid)
     }

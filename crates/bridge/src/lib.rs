@@ -22,5 +22,6 @@ pub mod bot;
 pub mod conversations;
 pub mod delivery;
 pub mod discord;
+pub mod files;
 pub mod flex;
 pub mod x;

@@ -8,6 +8,7 @@ mod dependencies;
 mod e2e_bot;
 mod e2e_cases;
 mod e2e_discord;
+mod e2e_media;
 mod e2e_x;
 mod forged;
 mod opening;

@@ -42,6 +42,7 @@ async fn conversations(set_up_deadline: Duration) -> (LocalBridge, Conversations
             close_after: "PT24H".into(),
             set_up_deadline,
         },
+        media: None,
     };
     (bridge, conversations)
 }
@@ -56,6 +57,7 @@ fn message(user: &str, text: &str) -> CustomerMessage {
         event_id: format!("evt-{text}"),
         agent_requested: false,
         public_post: false,
+        media_sid: None,
     }
 }
 

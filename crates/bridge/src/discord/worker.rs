@@ -247,6 +247,7 @@ impl DiscordWorker {
             event_id: context.interaction_id.clone(),
             agent_requested: matches!(job.action, super::interactions::Action::TalkToAgent),
             public_post: false,
+            media_sid: None,
         };
         Ok(self
             .conversations

@@ -214,6 +214,7 @@ impl XWorker {
             event_id: format!("post-{}", job.event_id),
             agent_requested: false,
             public_post: true,
+            media_sid: None,
         };
         self.conversations
             .post_from_customer(&message, None)

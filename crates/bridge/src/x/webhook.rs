@@ -106,6 +106,20 @@ pub struct XJob {
     /// Absent for a DM, so a DM's body is what it was before mentions.
     #[serde(default, skip_serializing_if = "XJobKind::is_dm")]
     pub kind: XJobKind,
+    /// The DM's file, read at intake from the webhook (`message_data.attachment.media`); the
+    /// worker downloads it with the brand's credentials. Absent in jobs queued before files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<XAttachment>,
+}
+
+/// A customer's file on X, as the intake queue carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XAttachment {
+    /// The file itself (a photo's `media_url_https`, a video's or GIF's best MP4), on X's DM
+    /// media hosts: served only to a request signed by the brand.
+    pub url: String,
+    /// `photo`, `animated_gif` or `video`.
+    pub kind: String,
 }
 
 impl From<events::InboundDm> for XJob {
@@ -117,6 +131,7 @@ impl From<events::InboundDm> for XJob {
             text: dm.text,
             event_uuid: dm.event_uuid,
             kind: XJobKind::Dm,
+            attachment: None,
         }
     }
 }
@@ -130,6 +145,7 @@ impl From<events::InboundMention> for XJob {
             text: mention.text,
             event_uuid: mention.event_uuid,
             kind: XJobKind::Mention,
+            attachment: None,
         }
     }
 }
@@ -186,7 +202,28 @@ impl XInbound {
         if parsed.is_all_malformed() {
             return Err(ApiError::bad_request("no readable event in the delivery"));
         }
-        let mut jobs: Vec<XJob> = parsed.messages.into_iter().map(XJob::from).collect();
+        let mut attachments: std::collections::HashMap<String, XAttachment> =
+            crate::x::media::dm_attachments(&request.body)
+                .into_iter()
+                .map(|(event_id, media)| {
+                    let attachment = XAttachment {
+                        url: media.download_url().to_owned(),
+                        kind: media.kind.clone(),
+                    };
+                    (event_id, attachment)
+                })
+                .collect();
+        let mut jobs: Vec<XJob> = parsed
+            .messages
+            .into_iter()
+            .map(|dm| {
+                let attachment = attachments.remove(&dm.event_id);
+                XJob {
+                    attachment,
+                    ..XJob::from(dm)
+                }
+            })
+            .collect();
         if self.mentions.is_on() {
             jobs.extend(parsed.mentions.into_iter().map(XJob::from));
         } else if !parsed.mentions.is_empty() {
@@ -278,6 +315,7 @@ mod tests {
                 text: "Where is my order?".into(),
                 event_uuid: None,
                 kind: XJobKind::Dm,
+                attachment: None,
             }
         );
     }
@@ -384,6 +422,7 @@ mod tests {
                 text: "@AcmeSupport help".into(),
                 event_uuid: Some("u1".into()),
                 kind: XJobKind::Mention,
+                attachment: None,
             }
         );
         let dm: serde_json::Value = serde_json::from_str(&queued[0].body).unwrap();

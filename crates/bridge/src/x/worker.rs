@@ -20,8 +20,10 @@ use crate::idempotency::{Key, Once};
 use crate::queue::{process_in_order, Queue, QueueRecord};
 use crate::store::{CustomerSlot, Platform};
 
+use super::media::{DmMediaCategory, XMediaClient};
 use super::mentions::Invitations;
-use super::webhook::{XJob, XJobKind};
+use super::webhook::{XAttachment, XJob, XJobKind};
+use crate::twilio::media::MediaClient;
 
 /// A DM is claimed for longer than one invocation (the function's 60 s timeout) and shorter
 /// than the queue's visibility timeout (360 s), so the retry of a killed invocation finds the
@@ -48,6 +50,9 @@ pub struct XWorker {
     /// How the author of a public mention is invited to DM (`X_MENTIONS`); `None`: mentions
     /// are off (one that was queued anyway is still posted to Flex, and nobody is invited).
     pub mentions: Option<Invitations>,
+    /// Reads customers' files with the brand's OAuth 1.0a credentials, when files are carried
+    /// (`TWILIO_CHAT_SERVICE_SID` set).
+    pub x_media: Option<XMediaClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +65,11 @@ pub(super) enum WorkError {
     Queue(#[from] crate::queue::QueueError),
     #[error("not a customer identity")]
     Identity,
+    /// The file's download or upload failed on the way: retried with the DM.
+    #[error("the DM's file did not reach Flex")]
+    File(#[from] crate::retry::HttpError),
+    #[error(transparent)]
+    Told(#[from] crate::files::TellError),
     /// Inviting a mention's author failed for a passing reason (see `mentions`).
     #[error("could not invite the author: {0}")]
     Invite(crate::retry::HttpError),
@@ -138,19 +148,48 @@ impl XWorker {
     }
 
     async fn post(&self, job: &XJob, looked_up: CustomerSlot) -> Result<(), WorkError> {
+        let carried = match (&job.attachment, &self.x_media, &self.conversations.media) {
+            (Some(attachment), Some(x), Some(mcs)) => Some(carry(x, mcs, attachment).await?),
+            _ => None,
+        };
+        let media_sid = match &carried {
+            Some(Carried::Uploaded(sid)) => Some(sid.clone()),
+            _ => None,
+        };
+        // The file itself is in the message: the link X's payload noted is of no use to the agent.
+        let text = match media_sid {
+            Some(_) => without_attachment_note(&job.text),
+            None => job.text.clone(),
+        };
         let message = CustomerMessage {
             platform: Platform::X,
             address: job.sender_id.clone(),
             user_id: job.sender_id.clone(),
             handle: job.handle.clone(),
-            text: job.text.clone(),
+            text,
             event_id: job.event_id.clone(),
             agent_requested: false,
             public_post: false,
+            media_sid,
         };
-        self.conversations
+        let sid = self
+            .conversations
             .post_from_customer(&message, Some(looked_up))
             .await?;
+        if let Some(Carried::Refused { filename, refusal }) = carried {
+            let told = crate::files::Told {
+                twilio: &self.conversations.twilio,
+                queue: self.queue.as_ref(),
+            };
+            told.refusal(
+                &Platform::X.identity(&job.sender_id),
+                &sid,
+                &format!("x-{}", job.event_id),
+                &filename,
+                &refusal,
+            )
+            .await?;
+        }
         Ok(())
     }
 
@@ -172,6 +211,57 @@ impl XWorker {
         Ok(())
     }
 }
+
+/// What became of an X customer's file.
+enum Carried {
+    /// In MCS: the Media SID to post.
+    Uploaded(String),
+    Refused {
+        filename: String,
+        refusal: crate::files::Refusal,
+    },
+}
+
+/// Downloads the DM's file with the brand's credentials and streams it into MCS, unless the
+/// allow-list refuses it. Any failure on the way is returned, so the DM retries on its queue.
+async fn carry(
+    x: &XMediaClient,
+    mcs: &MediaClient,
+    attachment: &XAttachment,
+) -> Result<Carried, WorkError> {
+    let content = x.download_dm_media(&attachment.url).await?;
+    let filename = crate::files::filename_of(&attachment.url);
+    let content_type = content
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    // X's own limit for a video in a DM is the largest it serves.
+    let max = DmMediaCategory::Video.max_bytes();
+    if let Err(refusal) = crate::files::check(&filename, &content_type, content.content_length, max)
+    {
+        return Ok(Carried::Refused { filename, refusal });
+    }
+    let download = crate::files::Download {
+        filename,
+        content_type,
+        content_length: content.content_length,
+        response: content.response,
+    };
+    let media = crate::files::upload(mcs, download, max).await?;
+    Ok(Carried::Uploaded(media.sid))
+}
+
+/// `text` without the `[The customer attached a …]` line the event parser adds.
+fn without_attachment_note(text: &str) -> String {
+    match text.rsplit_once('\n') {
+        Some((before, last)) if last.starts_with(ATTACHMENT_NOTE) => before.to_owned(),
+        None if text.starts_with(ATTACHMENT_NOTE) => String::new(),
+        _ => text.to_owned(),
+    }
+}
+
+/// How the event parser ([`super::events`]) notes an attachment in the text.
+const ATTACHMENT_NOTE: &str = "[The customer attached a ";
 
 #[cfg(test)]
 mod tests {
@@ -217,9 +307,11 @@ mod tests {
                 store: store.clone(),
                 twilio,
                 settings,
+                media: None,
             },
             queue: queue.clone(),
             mentions: None,
+            x_media: None,
         };
         (worker, store, queue)
     }
@@ -232,6 +324,7 @@ mod tests {
             text: text.into(),
             event_uuid: None,
             kind: XJobKind::Dm,
+            attachment: None,
         };
         QueueRecord {
             message_id: id.into(),

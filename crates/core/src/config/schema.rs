@@ -156,6 +156,18 @@ pub const TWILIO_CONVERSATIONS_URL: Var = Var::new(
     "leave it unset for the real API",
 )
 .or("https://conversations.twilio.com");
+pub const TWILIO_CHAT_SERVICE_SID: Var = Var::new(
+    "TWILIO_CHAT_SERVICE_SID",
+    Kind::Sid("IS"),
+    "Twilio Console > Conversations > Services: the service's SID (IS…), where files live; \
+     unset: files are not carried",
+);
+pub const TWILIO_MEDIA_URL: Var = Var::new(
+    "TWILIO_MEDIA_URL",
+    Kind::Url,
+    "leave it unset for the real Media Content Service",
+)
+.or("https://mcs.us1.twilio.com");
 pub const TWILIO_FLEX_URL: Var = Var::new(
     "TWILIO_FLEX_URL",
     Kind::Url,
@@ -328,11 +340,13 @@ pub const DISCORD_PLATFORM: [&Var; 5] = [
 ];
 
 /// Every variable, in the order the docs list them.
-pub const ALL: [&Var; 34] = [
+pub const ALL: [&Var; 36] = [
     &PUBLIC_BASE_URL,
     &TWILIO_ACCOUNT_SID,
     &TWILIO_AUTH_TOKEN,
     &TWILIO_CONVERSATIONS_URL,
+    &TWILIO_CHAT_SERVICE_SID,
+    &TWILIO_MEDIA_URL,
     &TWILIO_FLEX_URL,
     &TWILIO_TASKROUTER_URL,
     &ROUTING,

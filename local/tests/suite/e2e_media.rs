@@ -1,0 +1,140 @@
+//! Files both ways, end to end (issue 16): the real handlers over HTTP, DynamoDB and SQS on moto
+//! server, the sandbox playing Twilio (with its Media Content Service), X and Discord.
+
+use bytes::Bytes;
+
+use crate::common::*;
+use local::{wait_for, LocalBridge};
+use sandbox::{ConversationView, Fault, Service};
+
+/// A JPEG's signature and bytes that are not UTF-8, so any re-encoding on the way would show.
+fn image(len: usize) -> Bytes {
+    let mut bytes = b"\xff\xd8\xff\xe0JFIF".to_vec();
+    bytes.extend((0..len.saturating_sub(8)).map(|i| (i * 37 % 253) as u8));
+    Bytes::from(bytes)
+}
+
+/// The conversation once its message `index` (counted from 0) is there.
+async fn conversation_with_message(bridge: &LocalBridge, index: usize) -> ConversationView {
+    conversation_with(bridge, index + 1).await
+}
+
+/// The file a message carries, as MCS holds it: its type and bytes.
+fn media_of(bridge: &LocalBridge, message: &sandbox::MessageView) -> (String, Bytes) {
+    assert_eq!(message.media.len(), 1, "{message:#?}");
+    let stored = bridge
+        .sandbox
+        .twilio_media(&message.media[0].sid)
+        .expect("in MCS");
+    (stored.content_type, stored.bytes)
+}
+
+/// An X customer's photo reaches their conversation as a media message with their text, bytes
+/// and type kept, in both of X's webhook forms; the link X noted is not in the text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_x_customers_image_reaches_the_conversation_as_media() {
+    let bridge = start("media-x-in").await;
+    let sandbox = &bridge.sandbox;
+    let photo = image(180_000);
+    let delivery = sandbox
+        .customer_dm_with_media(
+            CUSTOMER,
+            "jordan_cust",
+            "The box arrived like this",
+            ("box.jpg", "image/jpeg", photo.clone()),
+        )
+        .await;
+    assert_eq!(delivery.status, 200);
+    let conversation = conversation_with_message(&bridge, 0).await;
+    let message = &conversation.messages[0];
+    assert_eq!(message.author, "x-2900000001");
+    assert_eq!(message.body, "The box arrived like this");
+    assert!(message.webhook_enabled);
+    assert_eq!(media_of(&bridge, message), ("image/jpeg".into(), photo));
+
+    // The X Activity API form, a GIF without text.
+    let gif = Bytes::from_static(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff");
+    let (_, event) = sandbox.x_activity_dm_with_media(
+        CUSTOMER,
+        "jordan_cust",
+        "",
+        ("clip.gif", "image/gif", gif.clone()),
+    );
+    let (status, _) = sandbox.deliver_x_activity(serde_json::json!([event])).await;
+    assert_eq!(status, 200);
+    let conversation = conversation_with_message(&bridge, 1).await;
+    let message = &conversation.messages[1];
+    assert_eq!(message.body, "");
+    assert_eq!(media_of(&bridge, message), ("image/gif".into(), gif));
+}
+
+/// MCS failing for a while loses nothing: the DM waits on the intake queue and its file reaches
+/// the conversation once, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_x_customers_image_outlasts_mcs_failing() {
+    let bridge = start("media-x-mcs-down").await;
+    let sandbox = &bridge.sandbox;
+    sandbox.inject(
+        Fault::new(Service::Twilio, 500)
+            .path_prefix("/v1/Services")
+            .times(2),
+    );
+    let photo = image(50_000);
+    sandbox
+        .customer_dm_with_media(
+            CUSTOMER,
+            "jordan_cust",
+            "Crash dialog",
+            ("crash.png", "image/png", photo.clone()),
+        )
+        .await;
+    let conversation = conversation_with_message(&bridge, 0).await;
+    assert_eq!(media_of(&bridge, &conversation.messages[0]).1, photo);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let conversation = bridge.sandbox.conversation(&conversation.sid).unwrap();
+    assert_eq!(conversation.messages.len(), 1, "posted once");
+}
+
+/// A program is not forwarded: the customer's text reaches the agent with a note naming the
+/// file, and the customer is told why in one DM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_executable_from_a_customer_is_refused_with_one_line_and_one_note() {
+    let bridge = start("media-x-exe").await;
+    let sandbox = &bridge.sandbox;
+    sandbox
+        .customer_dm_with_media(
+            CUSTOMER,
+            "jordan_cust",
+            "Run this please",
+            (
+                "setup.exe",
+                "application/x-msdownload",
+                Bytes::from_static(b"MZ\x90\x00"),
+            ),
+        )
+        .await;
+    let conversation = conversation_with_message(&bridge, 1).await;
+    let message = &conversation.messages[0];
+    assert!(message.media.is_empty(), "{message:#?}");
+    assert!(
+        message.body.starts_with("Run this please"),
+        "{}",
+        message.body
+    );
+    let noted = notes(&conversation);
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    assert!(
+        noted[0].contains(".exe") && noted[0].contains("not forwarded"),
+        "{noted:?}"
+    );
+    let told = dms(&bridge, CUSTOMER, 1).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains(".exe") && !told[0].contains('\n'),
+        "{told:?}"
+    );
+    drained_delivery_queue(&bridge).await;
+    let conversation = wait_for(WAIT, || bridge.sandbox.conversation(&conversation.sid)).await;
+    assert_eq!(notes(&conversation.unwrap()).len(), 1);
+    assert_eq!(bridge.sandbox.dms_to(CUSTOMER).len(), 1);
+}
