@@ -12,6 +12,7 @@ pub mod resources;
 pub mod sdk_http;
 pub mod store;
 pub mod store_error;
+pub mod transcripts;
 
 pub use resources::Resources;
 

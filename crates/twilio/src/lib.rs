@@ -90,6 +90,49 @@ pub struct Message {
     pub sid: String,
 }
 
+/// A message as the Conversations API lists it (the fields a transcript needs).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ConversationMessage {
+    pub sid: String,
+    #[serde(default)]
+    pub index: u64,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// ISO 8601, as Twilio writes it.
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub attributes: Option<String>,
+    /// The files the message carries, by name.
+    #[serde(default)]
+    pub media: Option<Vec<MessageMedia>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MessageMedia {
+    #[serde(default)]
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub filename: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// One page of `GET /v1/Conversations/{Sid}/Messages`.
+#[derive(Debug, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<ConversationMessage>,
+    pub meta: PageMeta,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageMeta {
+    #[serde(default)]
+    pub next_page_url: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ParticipantConversation {
     pub conversation_sid: ConversationSid,
@@ -310,6 +353,36 @@ impl TwilioClient {
         self.post_form::<Conversation>(&path, &[("State", state.to_owned())], None)
             .await
             .map(drop)
+    }
+
+    /// One page of a conversation's messages, oldest first (`GET
+    /// /v1/Conversations/{Sid}/Messages`, 100 a page, Twilio's maximum). `next`: the previous
+    /// page's `meta.next_page_url`, absolute, as Twilio gives it; `None` for the first page. A
+    /// long conversation is read page by page, never whole.
+    pub async fn message_page(
+        &self,
+        conversation_sid: &str,
+        next: Option<&str>,
+    ) -> Result<MessagePage, HttpError> {
+        match next {
+            // Only a page of this API: the URL comes from Twilio's answer, and the account's
+            // credentials must not follow it elsewhere.
+            Some(url) if url.starts_with(&self.config.conversations_url) => {
+                self.get_query(url, &[]).await
+            }
+            Some(url) => Err(HttpError::unsent(
+                "twilio",
+                format!("next page {url:?} is not on the Conversations API"),
+            )),
+            None => {
+                let url = format!(
+                    "{}/v1/Conversations/{conversation_sid}/Messages",
+                    self.config.conversations_url
+                );
+                self.get_query(&url, &[("Order", "asc"), ("PageSize", "100")])
+                    .await
+            }
+        }
     }
 
     /// `GET /v1/ParticipantConversations?Identity=...`: the conversations a customer is in.
