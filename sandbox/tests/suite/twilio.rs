@@ -683,3 +683,91 @@ async fn control_routes_drive_the_agent() {
         send(http.get(format!("{}/sandbox/webhook-deliveries", sandbox.url()))).await;
     assert_eq!(deliveries.as_array().unwrap().len(), 3);
 }
+
+/// A long conversation is read page by page (100 a page, Twilio's maximum), oldest first, with
+/// each message's files, and a next page off the API's host is refused before any request.
+#[tokio::test]
+async fn a_long_conversation_is_listed_page_by_page() {
+    use flex_bridge::twilio::{NewConversation, NewMessage, TwilioClient, TwilioConfig};
+    let receiver = Receiver::start().await;
+    let sandbox = crate::common::sandbox_for(&receiver).await;
+    let client = TwilioClient::new(
+        flex_bridge::http::http_client(),
+        TwilioConfig::at(
+            &sandbox.url(),
+            &sandbox.config().twilio_account_sid,
+            flex_bridge::config::Secret::new(sandbox.config().twilio_auth_token.clone()),
+        ),
+    );
+    let sid = client
+        .create_conversation(&NewConversation {
+            friendly_name: "X @jordan_cust",
+            attributes: &json!({"flex_bridge": true}),
+            identity: "x-2900000001",
+            participant_attributes: &json!({}),
+            close_after: "PT24H",
+        })
+        .await
+        .unwrap()
+        .sid;
+    for n in 0..205 {
+        let body = format!("message {n}");
+        let message = NewMessage {
+            author: "x-2900000001",
+            body: &body,
+            attributes: None,
+            webhooks: false,
+        };
+        client.post_message(&sid, &message).await.unwrap();
+    }
+    sandbox
+        .agent_media_message(
+            &sid,
+            "sam",
+            Some("the fix"),
+            &[("fix.png", "image/png", bytes::Bytes::from_static(b"png"))],
+        )
+        .await
+        .unwrap();
+    let (mut bodies, mut pages, mut next) = (Vec::new(), 0, None);
+    loop {
+        let page = client.message_page(&sid, next.as_deref()).await.unwrap();
+        pages += 1;
+        assert!(page.messages.len() <= 100);
+        bodies.extend(
+            page.messages
+                .iter()
+                .map(|m| m.body.clone().unwrap_or_default()),
+        );
+        if let Some(last) = page
+            .messages
+            .last()
+            .filter(|m| m.body.as_deref() == Some("the fix"))
+        {
+            let files: Vec<_> = last
+                .media
+                .iter()
+                .flatten()
+                .map(|m| m.filename.clone())
+                .collect();
+            assert_eq!(files, [Some("fix.png".to_owned())]);
+        }
+        next = page.meta.next_page_url;
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(bodies.len(), 206);
+    assert_eq!(bodies[0], "message 0");
+    assert_eq!(bodies[204], "message 204");
+    let before = sandbox.request_count(Service::Twilio);
+    let elsewhere = client
+        .message_page(
+            &sid,
+            Some("https://example.com/v1/Conversations/CH1/Messages"),
+        )
+        .await;
+    assert!(elsewhere.is_err());
+    assert_eq!(sandbox.request_count(Service::Twilio), before);
+}
