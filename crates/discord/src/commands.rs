@@ -60,7 +60,12 @@ mod tests {
                 assert!(valid_name(option_name), "{name} {option_name}");
                 let described = option["description"].as_str().unwrap().chars().count();
                 assert!((1..=100).contains(&described), "{name} {option_name}");
-                assert!(option["max_length"].as_u64().unwrap() <= 6000);
+                match option["type"].as_u64() {
+                    Some(3) => assert!(option["max_length"].as_u64().unwrap() <= 6000),
+                    // A file is never required, so it comes after the required text.
+                    Some(11) => assert_eq!(option["required"], false, "{name} {option_name}"),
+                    other => panic!("{name} {option_name}: option type {other:?}"),
+                }
             }
         }
     }
@@ -82,6 +87,19 @@ mod tests {
         for command in [ids::COMMAND_HELPME, ids::COMMAND_REPLY] {
             assert_eq!(option(command)["type"], 3, "a string");
             assert_eq!(option(command)["required"], true);
+            let file = commands
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == command)
+                .unwrap()["options"][1]
+                .clone();
+            assert_eq!(file["name"], "attachment", "{command}");
+            assert_eq!(
+                file["type"],
+                crate::media::ATTACHMENT_OPTION,
+                "what interaction_files reads"
+            );
         }
     }
 

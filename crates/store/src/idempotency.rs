@@ -39,6 +39,9 @@ pub enum Key<'a> {
     DiscordInteraction(&'a str),
     /// A Discord interaction's message posted to Flex.
     DiscordPosted(&'a str),
+    /// File `n` of a Discord interaction posted to Flex (or its refusal noted); `n` = the
+    /// number of files: the text posted alone, every file refused.
+    DiscordFile(&'a str, usize),
     /// A Discord user whose DMs refused the bridge (50007), by customer identity.
     DmsClosed(&'a str),
     /// The agent told of closed DMs, once per conversation and mark.
@@ -65,6 +68,7 @@ impl std::fmt::Display for Key<'_> {
             Key::FirstJoined(sid) => write!(f, "joined#{sid}"),
             Key::DiscordInteraction(id) => write!(f, "discord#{id}"),
             Key::DiscordPosted(id) => write!(f, "discord#{id}#posted"),
+            Key::DiscordFile(id, n) => write!(f, "discord#{id}#file{n}"),
             Key::DmsClosed(identity) => write!(f, "dms-closed#{identity}"),
             Key::DmsClosedNoted {
                 conversation,
@@ -187,6 +191,7 @@ mod tests {
             (Key::FirstJoined("CH1"), "joined#CH1"),
             (Key::DiscordInteraction("12"), "discord#12"),
             (Key::DiscordPosted("12"), "discord#12#posted"),
+            (Key::DiscordFile("12", 1), "discord#12#file1"),
             (Key::DmsClosed("discord-8"), "dms-closed#discord-8"),
             (
                 Key::DmsClosedNoted {

@@ -138,3 +138,87 @@ async fn an_executable_from_a_customer_is_refused_with_one_line_and_one_note() {
     assert_eq!(notes(&conversation.unwrap()).len(), 1);
     assert_eq!(bridge.sandbox.dms_to(CUSTOMER).len(), 1);
 }
+
+fn discord_customer() -> sandbox::DiscordUser {
+    sandbox::DiscordUser::new("800000000000000001", "river")
+}
+
+/// The deferred reply of an interaction, once the worker has written it.
+async fn original(bridge: &LocalBridge, reply: &sandbox::DiscordReply) -> String {
+    wait_for(WAIT, || bridge.sandbox.discord_original(&reply.token))
+        .await
+        .expect("the deferred reply was never edited")
+}
+
+/// A Discord customer's `/helpme` screenshot reaches the conversation as media with the
+/// question, bytes and type kept; a `/reply` with a program is refused: one line in its reply,
+/// one note for the agent, and its text still reaches the conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_discord_customers_attachment_reaches_the_conversation_as_media() {
+    let bridge = start("media-discord-in").await;
+    let sandbox = &bridge.sandbox;
+    let screenshot = image(120_000);
+    let reply = sandbox
+        .discord_command_with_files(
+            &discord_customer(),
+            true,
+            "helpme",
+            &[("question", "It crashes on launch")],
+            &[(
+                "attachment",
+                sandbox::DiscordFile::new("crash.jpg", "image/jpeg", screenshot.clone()),
+            )],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(
+        original(&bridge, &reply).await,
+        "Thanks! We'll answer in your DMs."
+    );
+    let conversation = conversation_with_message(&bridge, 0).await;
+    let message = &conversation.messages[0];
+    assert_eq!(message.author, "discord-800000000000000001");
+    assert_eq!(message.body, "It crashes on launch");
+    assert_eq!(
+        media_of(&bridge, message),
+        ("image/jpeg".into(), screenshot)
+    );
+
+    let reply = sandbox
+        .discord_command_with_files(
+            &discord_customer(),
+            false,
+            "reply",
+            &[("message", "Try this")],
+            &[(
+                "attachment",
+                sandbox::DiscordFile::new(
+                    "fix.exe",
+                    "application/x-msdownload",
+                    Bytes::from_static(b"MZ\x90\x00"),
+                ),
+            )],
+        )
+        .await;
+    let told = original(&bridge, &reply).await;
+    assert_eq!(told.lines().count(), 2, "{told}");
+    assert!(told.lines().nth(1).unwrap().contains("fix.exe"), "{told}");
+    let conversation = wait_for(WAIT, || {
+        bridge
+            .sandbox
+            .conversation(&conversation.sid)
+            .filter(|c| !notes(c).is_empty())
+    })
+    .await
+    .expect("a note for the agent");
+    let texts: Vec<_> = conversation
+        .messages
+        .iter()
+        .filter(|m| m.author != "Flex Bridge")
+        .map(|m| (m.body.as_str(), m.media.len()))
+        .collect();
+    assert_eq!(texts, [("It crashes on launch", 1), ("Try this", 0)]);
+    let noted = notes(&conversation);
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    assert!(noted[0].contains("fix.exe"), "{noted:?}");
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::interactions::{self, Action, Interaction, InteractionContext};
+use super::media::{interaction_files, Attachment};
 use super::{responses, signature, DiscordInteractionsConfig};
 use crate::now_epoch;
 use crate::queue::{Lane, Queue};
@@ -19,6 +20,40 @@ use crate::web::{http::StatusCode, ApiError, WebRequest, WebResponse};
 pub struct DiscordJob {
     pub context: InteractionContext,
     pub action: Action,
+    /// The customer's files (a command's `attachment`, a modal's File Upload), as the
+    /// interaction resolved them; the worker downloads them from Discord's CDN. Absent in jobs
+    /// queued before files.
+    #[serde(default, skip_serializing_if = "JobFiles::is_empty")]
+    pub files: JobFiles,
+}
+
+/// The files of an interaction, as the job carries them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFiles {
+    /// The interaction's `attachment_size_limit`: the most a file may weigh there.
+    pub size_limit: u64,
+    pub files: Vec<Attachment>,
+}
+
+impl JobFiles {
+    fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The files of a verified interaction body. A file the body names but does not resolve
+    /// is left out (logged): the text still goes through.
+    fn of(body: &[u8]) -> Self {
+        match interaction_files(body) {
+            Ok(found) => Self {
+                size_limit: found.size_limit,
+                files: found.files,
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "the interaction's files are unreadable; sent without them");
+                Self::default()
+            }
+        }
+    }
 }
 
 pub struct DiscordInteractions {
@@ -54,7 +89,8 @@ impl DiscordInteractions {
             return Ok(answer(&responses::pong()));
         };
         let span = tracing::info_span!("discord_interaction", event_id = %context.interaction_id);
-        self.answer(context, action).instrument(span).await
+        let files = JobFiles::of(&request.body);
+        self.answer(context, action, files).instrument(span).await
     }
 
     /// A verified interaction from a user: answered at once, or deferred to the worker.
@@ -62,6 +98,7 @@ impl DiscordInteractions {
         &self,
         context: InteractionContext,
         action: Action,
+        files: JobFiles,
     ) -> Result<WebResponse, ApiError> {
         if let Some(modal) = responses::modal_for(&action) {
             return Ok(answer(&modal));
@@ -85,7 +122,11 @@ impl DiscordInteractions {
             }
             _ => {}
         }
-        let job = DiscordJob { context, action };
+        let job = DiscordJob {
+            context,
+            action,
+            files,
+        };
         // Our own job not serialising is the bridge's failure, not the caller's: 503.
         let body = serde_json::to_string(&job).map_err(ApiError::unavailable)?;
         // One group per user keeps a customer's messages in order; the interaction id drops

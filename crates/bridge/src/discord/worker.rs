@@ -4,6 +4,7 @@
 
 use tracing::Instrument;
 
+use super::media::Attachment;
 use super::messages::{case_embed, case_message, OutgoingMessage};
 use super::webhook::DiscordJob;
 use super::{is_dms_closed, DiscordAppConfig, DiscordClient};
@@ -15,6 +16,7 @@ use crate::ids::ConversationSid;
 use crate::queue::{process_in_order, Handled, QueueRecord};
 use crate::retry::HttpError;
 use crate::store::{CustomerSlot, Platform, StoreError};
+use crate::twilio::media::MediaClient;
 
 /// An interaction is claimed for longer than one invocation (the function's timeout) and
 /// shorter than the queue's visibility timeout, so a retry after a killed invocation finds the
@@ -87,13 +89,16 @@ enum WorkError {
     Discord(#[from] HttpError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A file's step found no open conversation (it was closed between two steps): retried.
+    #[error("the customer has no open conversation")]
+    NoConversation,
 }
 
 impl WorkError {
     fn is_transient(&self) -> bool {
         match self {
             WorkError::Bridge(BridgeError::Twilio(e)) | WorkError::Discord(e) => e.is_transient(),
-            WorkError::Bridge(_) | WorkError::Store(_) => true,
+            WorkError::Bridge(_) | WorkError::Store(_) | WorkError::NoConversation => true,
         }
     }
 }
@@ -185,7 +190,10 @@ impl DiscordWorker {
                         "Thanks, we've asked for an agent to join. They'll answer in your DMs."
                             .into()
                     }
-                    _ => "Sent! Replies will arrive in your DMs.".into(),
+                    _ => format!(
+                        "Sent! Replies will arrive in your DMs.{}",
+                        self.refusal_lines(job)
+                    ),
                 })
             }
             Action::Cases { id } => {
@@ -231,11 +239,122 @@ impl DiscordWorker {
         }
     }
 
-    async fn post(
+    /// The customer's text and files into their conversation. The text goes with the first
+    /// file carried (alone when none is); each file is its own step, so a retry after a later
+    /// file failed posts none twice. A file refused is named to the agent in a note (the
+    /// customer reads why in the interaction's reply: [`Self::refusal_lines`]).
+    async fn post(&self, job: &DiscordJob, dm_channel: &str, text: &str) -> Result<(), WorkError> {
+        let (Some(mcs), false) = (&self.conversations.media, job.files.files.is_empty()) else {
+            return self.post_one(job, dm_channel, text, None).await.map(drop);
+        };
+        let store = self.conversations.store.as_ref();
+        let id = &job.context.interaction_id;
+        let checked = self.checked_files(job);
+        let first_carried = checked.iter().position(|(_, check)| check.is_ok());
+        if first_carried.is_none() {
+            let key = Key::DiscordFile(id, checked.len()).to_string();
+            STEP.step(store, &key, || async {
+                self.post_one(job, dm_channel, text, None).await.map(drop)
+            })
+            .await?;
+        }
+        for (n, (file, check)) in checked.iter().enumerate() {
+            let key = Key::DiscordFile(id, n).to_string();
+            match check {
+                Ok(()) => {
+                    let text = if Some(n) == first_carried { text } else { "" };
+                    STEP.step(store, &key, || async {
+                        let media_sid = self.carry(mcs, file).await?;
+                        self.post_one(job, dm_channel, text, Some(media_sid))
+                            .await
+                            .map(drop)
+                    })
+                    .await?;
+                }
+                Err(refusal) => {
+                    STEP.step(store, &key, || async {
+                        let conversation_sid = self.conversation_of(job).await?;
+                        crate::flex::post_note(
+                            &self.conversations.twilio,
+                            &conversation_sid,
+                            &refusal.agent_note(&file.filename),
+                            "file_refused",
+                            id,
+                        )
+                        .await?;
+                        tracing::info!(filename = %file.filename, ?refusal, "customer's file refused");
+                        Ok::<_, WorkError>(())
+                    })
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each of the job's files with the allow-list's verdict: decided by what the interaction
+    /// says of it (type, name, size), so every retry decides the same.
+    fn checked_files<'a>(
+        &self,
+        job: &'a DiscordJob,
+    ) -> Vec<(&'a Attachment, Result<(), crate::files::Refusal>)> {
+        job.files
+            .files
+            .iter()
+            .map(|file| {
+                let content_type = file.content_type.as_deref().unwrap_or_default();
+                let check = crate::files::check(
+                    &file.filename,
+                    content_type,
+                    Some(file.size),
+                    job.files.size_limit,
+                );
+                (file, check)
+            })
+            .collect()
+    }
+
+    /// The lines telling the customer which of their files were not passed on, and why (none
+    /// when files are not carried at all).
+    fn refusal_lines(&self, job: &DiscordJob) -> String {
+        if self.conversations.media.is_none() {
+            return String::new();
+        }
+        self.checked_files(job)
+            .into_iter()
+            .filter_map(|(file, check)| check.err().map(|r| r.customer_line(&file.filename)))
+            .map(|line| format!("\n{line}"))
+            .collect()
+    }
+
+    /// Downloads a file from Discord's CDN and streams it into MCS; its Media SID.
+    async fn carry(&self, mcs: &MediaClient, file: &Attachment) -> Result<String, WorkError> {
+        let response = self.discord.download_attachment(&file.url).await?;
+        let download = crate::files::Download {
+            filename: file.filename.clone(),
+            content_type: file.content_type.clone().unwrap_or_default(),
+            content_length: response.content_length(),
+            response,
+        };
+        let media = crate::files::upload(mcs, download, file.size).await?;
+        Ok(media.sid)
+    }
+
+    /// The customer's open conversation (their message was posted to it a step before).
+    async fn conversation_of(&self, job: &DiscordJob) -> Result<ConversationSid, WorkError> {
+        let identity = Platform::Discord.identity(&job.context.user_id);
+        match self.conversations.store.customer(&identity).await? {
+            CustomerSlot::Open(customer) => Ok(customer.conversation_sid),
+            _ => Err(WorkError::NoConversation),
+        }
+    }
+
+    async fn post_one(
         &self,
         job: &DiscordJob,
         dm_channel: &str,
         text: &str,
+        media_sid: Option<String>,
     ) -> Result<ConversationSid, WorkError> {
         let context = &job.context;
         let message = CustomerMessage {
@@ -247,7 +366,7 @@ impl DiscordWorker {
             event_id: context.interaction_id.clone(),
             agent_requested: matches!(job.action, super::interactions::Action::TalkToAgent),
             public_post: false,
-            media_sid: None,
+            media_sid,
         };
         Ok(self
             .conversations
@@ -262,7 +381,7 @@ impl DiscordWorker {
         let dm_channel = self.discord.open_dm(&job.context.user_id).await?;
         let posted = Key::DiscordPosted(&job.context.interaction_id).to_string();
         STEP.step(self.conversations.store.as_ref(), &posted, || async {
-            self.post(job, &dm_channel, question).await.map(drop)
+            self.post(job, &dm_channel, question).await
         })
         .await?;
         let confirmation = OutgoingMessage::text(&format!(
@@ -279,7 +398,10 @@ impl DiscordWorker {
                 if let Err(err) = closed_dms::clear(store, &identity).await {
                     tracing::warn!(error = %err, "could not clear the closed-DMs mark");
                 }
-                Ok("Thanks! We'll answer in your DMs.".into())
+                Ok(format!(
+                    "Thanks! We'll answer in your DMs.{}",
+                    self.refusal_lines(job)
+                ))
             }
             Err(err) if is_dms_closed(&err) => {
                 tracing::info!("customer's DMs are closed");
