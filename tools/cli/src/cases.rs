@@ -17,6 +17,7 @@ use flex_bridge_store::queue::resolved_notice;
 use flex_bridge_store::queue::{Queue, QueueError, SqsQueue};
 use flex_bridge_store::store::DynamoStore;
 use flex_bridge_store::store_error::StoreError;
+use flex_bridge_store::transcripts::{S3Transcripts, TranscriptStore};
 
 use crate::CasesCommand;
 
@@ -37,6 +38,8 @@ pub enum Error {
     NoRegion,
     #[error("not a case id: {0} (expected CS-1042)")]
     NotACaseId(String),
+    #[error("{0} has no transcript (one is written when its conversation closes)")]
+    NoTranscript(CaseId),
     /// A bad `--status`, `--kind` or `--note`.
     #[error("{0}")]
     Argument(String),
@@ -89,6 +92,11 @@ pub async fn run(command: CasesCommand, env: Env, out: &mut dyn Write) -> Result
             let queue = queue.expect("DELIVERY_QUEUE_URL was required");
             resolve(&store, &queue, &id, note, out).await
         }
+        CasesCommand::Transcript { id, html } => {
+            let id = case_id(&id)?;
+            let transcripts = transcripts(env).await?;
+            transcript(&transcripts, &id, html, out).await
+        }
         CasesCommand::Reopen { id, note } => {
             let id = case_id(&id)?;
             let note = note_text(&note)?;
@@ -126,6 +134,36 @@ async fn connect(mut env: Env, queue: bool) -> Result<(DynamoStore, Option<SqsQu
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     let queue = queue_url.map(|url| SqsQueue::new(aws_sdk_sqs::Client::new(&config), url));
     Ok((store, queue))
+}
+
+/// The transcripts bucket.
+async fn transcripts(mut env: Env) -> Result<S3Transcripts, Error> {
+    let bucket = env.required(&schema::TRANSCRIPTS_BUCKET);
+    env.finish()?;
+    let config = flex_bridge_store::sdk_http::aws_config().await;
+    if config.region().is_none() {
+        return Err(Error::NoRegion);
+    }
+    Ok(S3Transcripts::from_sdk(&config, bucket))
+}
+
+pub async fn transcript(
+    transcripts: &dyn TranscriptStore,
+    id: &CaseId,
+    html: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let transcript = transcripts
+        .transcript(id)
+        .await?
+        .ok_or_else(|| Error::NoTranscript(id.clone()))?;
+    let text = if html {
+        transcript.html()
+    } else {
+        transcript.text()
+    };
+    write!(out, "{text}")?;
+    Ok(())
 }
 
 pub async fn list(

@@ -266,6 +266,18 @@ pub enum CasesCommand {
         #[arg(long)]
         note: String,
     },
+    /// Print a case's transcript: every message of the conversation it was handled in, with
+    /// times (UTC), authors and files by name
+    ///
+    /// A transcript is written once, when the conversation closes. Reads TRANSCRIPTS_BUCKET,
+    /// AWS region and credentials, and AWS_ENDPOINT_URL for an emulator.
+    Transcript {
+        /// The case id, e.g. CS-1042
+        id: String,
+        /// Print a self-contained HTML page instead of text
+        #[arg(long)]
+        html: bool,
+    },
     /// Reopen a resolved case, with a note for its timeline
     ///
     /// The reporter is not told. Reads TABLE_NAME, AWS region and credentials, and

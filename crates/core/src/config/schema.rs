@@ -231,6 +231,11 @@ pub const DISCORD_QUEUE_URL: Var = Var::new(
     Kind::Url,
     "the stack's Discord queue (outputs)",
 );
+pub const TRANSCRIPTS_BUCKET: Var = Var::new(
+    "TRANSCRIPTS_BUCKET",
+    Kind::Text,
+    "the stack's transcripts bucket (outputs)",
+);
 /// Set by the template on the functions that need credentials; local runs set them directly.
 pub const SECRETS_ARN: Var = Var::new(
     "SECRETS_ARN",
@@ -340,7 +345,7 @@ pub const DISCORD_PLATFORM: [&Var; 5] = [
 ];
 
 /// Every variable, in the order the docs list them.
-pub const ALL: [&Var; 36] = [
+pub const ALL: [&Var; 37] = [
     &PUBLIC_BASE_URL,
     &TWILIO_ACCOUNT_SID,
     &TWILIO_AUTH_TOKEN,
@@ -360,6 +365,7 @@ pub const ALL: [&Var; 36] = [
     &DELIVERY_QUEUE_URL,
     &X_INTAKE_QUEUE_URL,
     &DISCORD_QUEUE_URL,
+    &TRANSCRIPTS_BUCKET,
     &SECRETS_ARN,
     &X_CONSUMER_KEY,
     &X_CONSUMER_SECRET,

@@ -35,6 +35,18 @@ impl S3Transcripts {
             .build();
         Self::new(Client::from_conf(config), bucket)
     }
+
+    /// Creates the bucket, as the template does (tests against moto).
+    #[cfg(feature = "testing")]
+    pub async fn create_bucket(&self) -> Result<(), StoreError> {
+        self.client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| error("create bucket", &err.into_service_error()))
+    }
 }
 
 fn error(what: &str, err: &impl ProvideErrorMetadata) -> StoreError {
@@ -115,13 +127,7 @@ mod tests {
         let sdk = crate::sdk_http::aws_config().await;
         let bucket = format!("transcripts-{}", uuid::Uuid::new_v4().simple());
         let store = S3Transcripts::from_sdk(&sdk, &bucket);
-        store
-            .client
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .expect("bucket on moto");
+        store.create_bucket().await.expect("bucket on moto");
         contract::a_transcript_is_written_once(&store).await;
     }
 }

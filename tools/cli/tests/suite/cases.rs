@@ -732,6 +732,7 @@ fn every_subcommand_says_what_it_does_and_reads() {
         ("show", &["TABLE_NAME"][..]),
         ("resolve", &["TABLE_NAME", "DELIVERY_QUEUE_URL"][..]),
         ("reopen", &["TABLE_NAME"][..]),
+        ("transcript", &["TRANSCRIPTS_BUCKET"][..]),
     ] {
         let err = Cli::try_parse_from(["flex-bridge", "cases", subcommand, "--help"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
@@ -746,4 +747,51 @@ fn every_subcommand_says_what_it_does_and_reads() {
         assert!(help.contains(subcommand), "{help}");
     }
     assert!(help.contains("DELIVERY_QUEUE_URL"), "{help}");
+}
+
+/// `cases transcript` prints the transcript the close wrote, as text or HTML, from S3 (moto).
+#[tokio::test]
+async fn a_transcript_prints_as_text_or_html() {
+    use flex_bridge_store::transcripts::{contract, S3Transcripts, TranscriptStore};
+    let sdk = flex_bridge_store::sdk_http::aws_config().await;
+    let bucket = format!(
+        "cli-transcripts-{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let store = S3Transcripts::from_sdk(&sdk, &bucket);
+    store
+        .create_bucket()
+        .await
+        .expect("moto server: run under scripts/with-moto.sh");
+    let transcript = contract::sample(1042);
+    assert!(store.put_once(&transcript).await.unwrap());
+    let env = || {
+        let mut vars: Vec<(String, String)> = std::env::vars()
+            .filter(|(name, _)| name.starts_with("AWS_"))
+            .collect();
+        vars.push(("TRANSCRIPTS_BUCKET".into(), bucket.clone()));
+        Env::from_map(vars.into_iter().collect())
+    };
+    let text = run_with(&["cases", "transcript", "cs-1042"], env())
+        .await
+        .unwrap();
+    assert_eq!(text, transcript.text());
+    assert!(
+        text.contains("x-7 (customer): my game keeps crashing"),
+        "{text}"
+    );
+    let html = run_with(&["cases", "transcript", "CS-1042", "--html"], env())
+        .await
+        .unwrap();
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    let missing = run_with(&["cases", "transcript", "CS-7"], env())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "CS-7 has no transcript (one is written when its conversation closes)"
+    );
 }
