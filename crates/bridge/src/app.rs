@@ -135,12 +135,14 @@ impl Delivery {
 
     fn read(env: &mut Env, resources: &dyn Resources, platforms: Platforms) -> Self {
         let http = resources.http();
+        let twilio = TwilioConfig::from_env(env);
+        let x = platforms.x.then(|| XApiConfig::from_env(env));
         Self {
             store: resources.store(env.required(&vars::TABLE_NAME)),
-            twilio: TwilioClient::new(http.clone(), TwilioConfig::from_env(env)),
-            x: platforms
-                .x
-                .then(|| XClient::new(http.clone(), XApiConfig::from_env(env))),
+            media: media_client(env, resources, &twilio),
+            twilio: TwilioClient::new(http.clone(), twilio),
+            x_media: x.clone().map(|x| XMediaClient::new(http.clone(), x)),
+            x: x.map(|x| XClient::new(http.clone(), x)),
             discord: platforms
                 .discord
                 .then(|| DiscordClient::new(http.clone(), DiscordApiConfig::from_env(env))),
@@ -255,6 +257,12 @@ impl Handlers {
         let discord = |client: &mut DiscordClient| *client = client.clone().with_retry(retry);
         twilio(&mut self.delivery.twilio);
         if let Some(client) = &mut self.delivery.x {
+            *client = client.clone().with_retry(retry);
+        }
+        if let Some(client) = &mut self.delivery.x_media {
+            *client = client.clone().with_retry(retry);
+        }
+        if let Some(client) = &mut self.delivery.media {
             *client = client.clone().with_retry(retry);
         }
         if let Some(client) = &mut self.delivery.discord {

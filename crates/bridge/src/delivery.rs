@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::bot::{handoff, replies};
 use crate::cases::{self, views, Case, CaseError, CaseId};
+use crate::discord::media::{OutgoingFile, DEFAULT_ATTACHMENT_SIZE_LIMIT};
 use crate::discord::messages as discord_messages;
 use crate::discord::worker::closed_dms;
 use crate::discord::{is_dms_closed, DiscordClient};
@@ -22,12 +23,15 @@ use crate::flex::{self, BRIDGE_ATTRIBUTE};
 use crate::idempotency::{Key, Once, Outcome, STEP};
 use crate::metrics;
 use crate::now_epoch;
+use crate::queue::AgentFile;
 use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRecord};
 use crate::quick_replies;
 use crate::retry::HttpError;
 use crate::store::{Customer, Platform, Store};
+use crate::twilio::media::MediaClient;
 use crate::twilio::{NewMessage, TwilioClient};
 use crate::x::budget::{self, Decision, Priority, Standing};
+use crate::x::media::{DmMediaCategory, XMediaClient, XMediaError};
 use crate::x::{split_for_dm, XClient};
 
 pub const DISCORD_CHAT_ENDED_TEXT: &str =
@@ -48,7 +52,12 @@ pub struct Delivery {
     pub store: Arc<dyn Store>,
     pub twilio: TwilioClient,
     pub x: Option<XClient>,
+    /// Uploads agents' files to X (with the brand's credentials), when X is served.
+    pub x_media: Option<XMediaClient>,
     pub discord: Option<DiscordClient>,
+    /// The Media Content Service agents' files are fetched from (`TWILIO_CHAT_SERVICE_SID`);
+    /// without it a file is noted as not delivered.
+    pub media: Option<MediaClient>,
     /// The queue's `maxReceiveCount`: on that attempt a failure is also noted for the agent.
     pub max_receives: u32,
 }
@@ -63,6 +72,8 @@ enum DeliveryError {
     NotConfigured(&'static str),
     #[error("{0}")]
     Handoff(#[from] handoff::HandoffError),
+    #[error("{0}")]
+    XMedia(#[from] XMediaError),
     #[error("the customer's Discord DMs are closed (Discord error 50007): this and later messages are not sent to them, nor noted again, until {} UTC, unless they allow DMs from the server and use /helpme", crate::calendar::UtcDateTime::from_epoch(*until).to_minute())]
     DmsClosed { until: i64 },
     #[error("X's DM limit for the brand account is reached: this and later messages to the customer wait on the queue and go out at {} UTC, when X takes DMs again; nothing is lost", crate::calendar::UtcDateTime::from_epoch(*until).to_minute())]
@@ -73,6 +84,7 @@ impl DeliveryError {
     fn is_transient(&self) -> bool {
         match self {
             DeliveryError::Remote(e) => e.is_transient(),
+            DeliveryError::XMedia(e) => e.is_transient(),
             DeliveryError::Store(_) => true,
             // A customer waiting for a person must not be dropped: even a refusal (a wrong
             // workspace or workflow SID) is retried, then waits in the DLQ, whose alarm fires,
@@ -149,6 +161,19 @@ pub(crate) async fn send_weighed(
     text: &str,
     priority: Priority,
 ) -> Result<Weighed, Unsent> {
+    send_weighed_with(store, priority, || x.send_dm(participant_id, text)).await
+}
+
+/// [`send_weighed`] for any one DM `send` makes (a text, or a file with its text).
+pub(crate) async fn send_weighed_with<F, Fut>(
+    store: &dyn Store,
+    priority: Priority,
+    send: F,
+) -> Result<Weighed, Unsent>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<crate::x::SentDm, HttpError>>,
+{
     let now = now_epoch();
     let stored = store.dm_budget().await.map_err(Unsent::Store)?;
     let standing = stored
@@ -166,7 +191,7 @@ pub(crate) async fn send_weighed(
             return Err(Unsent::Held { until });
         }
     }
-    let report = match x.send_dm(participant_id, text).await {
+    let report = match send().await {
         Ok(sent) if sent.budget.is_reported() => {
             let report = sent.budget.over(stored.as_ref(), now);
             // While it is plentiful, what the store says is good enough: no write.
@@ -194,6 +219,33 @@ pub(crate) async fn send_weighed(
         }
     }
     Ok(Weighed::Sent)
+}
+
+/// Why an agent's file is over what Discord takes.
+const DISCORD_TOO_LARGE: &str = "it is over Discord's 10 MiB upload limit";
+
+/// Whether the customer's platform takes an agent's file, by what the webhook said of it: X
+/// only images, GIFs and videos within its category's size; Discord any file up to 10 MiB.
+/// `Err`: why not, for the agent's note.
+fn platform_takes(platform: Platform, file: &AgentFile) -> Result<(), String> {
+    let size = file.size.unwrap_or(0);
+    match platform {
+        Platform::X => {
+            let content_type = file.content_type.as_deref().unwrap_or_default();
+            let category = DmMediaCategory::for_content_type(content_type)
+                .ok_or_else(|| format!("X takes no {content_type} in a DM"))?;
+            if size > category.max_bytes() {
+                return Err(format!(
+                    "{size} bytes is over X's {} for {}",
+                    category.max_bytes(),
+                    category.as_str()
+                ));
+            }
+            Ok(())
+        }
+        Platform::Discord if size > DEFAULT_ATTACHMENT_SIZE_LIMIT => Err(DISCORD_TOO_LARGE.into()),
+        Platform::Discord => Ok(()),
+    }
 }
 
 /// The Discord message(s) for what the customer is told.
@@ -340,7 +392,12 @@ impl Delivery {
                 if self.announce_once(&joined, author).await? {
                     self.case_in_progress(&job.customer, "An agent").await?;
                 }
-                self.send(job, &job.kind).await
+                match &job.kind {
+                    OutboundKind::AgentMessage { media, .. } if !media.is_empty() => {
+                        self.send_files(job, media).await
+                    }
+                    _ => self.send(job, &job.kind).await,
+                }
             }
             OutboundKind::ChatEnded => match self.close_case(&job.customer).await? {
                 Some(case_id) => {
@@ -485,29 +542,45 @@ impl Delivery {
                 Ok(())
             }
             Platform::Discord => {
-                let discord = self
-                    .discord
-                    .as_ref()
-                    .ok_or(DeliveryError::NotConfigured("Discord"))?;
-                let store = self.store.as_ref();
-                let identity = &job.customer.identity;
-                // A user whose DMs refused a message is not asked again (each refusal is a 403
-                // towards Discord's invalid request limit) until the mark lapses.
-                if let Some(until) = closed_dms::until(store, identity).await? {
-                    tracing::info!(until, "the customer's Discord DMs are closed: not sent");
-                    return Err(DeliveryError::DmsClosed { until });
-                }
-                match send_discord(discord, job, kind).await {
-                    Err(err) if is_dms_closed(&err) => {
-                        let until = closed_dms::mark(store, identity).await.unwrap_or_else(|err| {
-                            tracing::warn!(error = %err, "could not mark the customer's DMs closed");
-                            now_epoch() + closed_dms::MARK_SECS
-                        });
-                        Err(DeliveryError::DmsClosed { until })
-                    }
-                    result => Ok(result?),
-                }
+                self.to_discord(job, |discord| send_discord(discord, job, kind))
+                    .await
             }
+        }
+    }
+
+    /// Sends to the customer's Discord DMs with `send`, unless they are known to be closed.
+    async fn to_discord<'a, F, Fut>(
+        &'a self,
+        job: &OutboundJob,
+        send: F,
+    ) -> Result<(), DeliveryError>
+    where
+        F: FnOnce(&'a DiscordClient) -> Fut,
+        Fut: std::future::Future<Output = Result<(), HttpError>>,
+    {
+        let discord = self
+            .discord
+            .as_ref()
+            .ok_or(DeliveryError::NotConfigured("Discord"))?;
+        let store = self.store.as_ref();
+        let identity = &job.customer.identity;
+        // A user whose DMs refused a message is not asked again (each refusal is a 403
+        // towards Discord's invalid request limit) until the mark lapses.
+        if let Some(until) = closed_dms::until(store, identity).await? {
+            tracing::info!(until, "the customer's Discord DMs are closed: not sent");
+            return Err(DeliveryError::DmsClosed { until });
+        }
+        match send(discord).await {
+            Err(err) if is_dms_closed(&err) => {
+                let until = closed_dms::mark(store, identity)
+                    .await
+                    .unwrap_or_else(|err| {
+                        tracing::warn!(error = %err, "could not mark the customer's DMs closed");
+                        now_epoch() + closed_dms::MARK_SECS
+                    });
+                Err(DeliveryError::DmsClosed { until })
+            }
+            result => Ok(result?),
         }
     }
 
@@ -562,6 +635,182 @@ impl Delivery {
             | OutboundKind::Courtesy { text } => text.clone(),
             OutboundKind::Handoff { .. } => String::new(),
         })
+    }
+
+    /// An agent's message with files: each file its own DM or message, in order, the text
+    /// with the first the platform takes (alone, first, when it takes none). Each file is a
+    /// step ([`Key::DeliveryFile`]), so a retry after a later one failed sends none twice. A
+    /// file the platform cannot take is replaced by a notice to the customer and a note for
+    /// the agent; the rest still go.
+    async fn send_files(
+        &self,
+        job: &OutboundJob,
+        files: &[AgentFile],
+    ) -> Result<(), DeliveryError> {
+        let platform = job.customer.platform;
+        // Decided from what the webhook said of each file, so every retry decides the same.
+        let verdicts: Vec<Result<(), String>> = files
+            .iter()
+            .map(|file| platform_takes(platform, file))
+            .collect();
+        let has_text =
+            matches!(&job.kind, OutboundKind::AgentMessage { body, .. } if !body.trim().is_empty());
+        let first = verdicts.iter().position(Result::is_ok);
+        let store = self.store.as_ref();
+        if first.is_none() && has_text {
+            let key = Key::DeliveryFile(&job.id, files.len()).to_string();
+            STEP.step(store, &key, || self.send(job, &job.kind)).await?;
+        }
+        for (n, (file, verdict)) in files.iter().zip(&verdicts).enumerate() {
+            let key = Key::DeliveryFile(&job.id, n).to_string();
+            let with_text = Some(n) == first;
+            STEP.step(store, &key, || async {
+                let refused = match verdict {
+                    Ok(()) => self.send_file(job, n, file, with_text).await?.err(),
+                    Err(reason) => Some(reason.clone()),
+                };
+                if let Some(reason) = refused {
+                    if with_text && has_text {
+                        self.send(job, &job.kind).await?;
+                    }
+                    self.file_undelivered(job, n, file, &reason).await?;
+                }
+                Ok::<_, DeliveryError>(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// One of an agent's files to the customer, fetched from MCS; `Ok(Err(why))` when the
+    /// platform refused it for good.
+    async fn send_file(
+        &self,
+        job: &OutboundJob,
+        n: usize,
+        file: &AgentFile,
+        with_text: bool,
+    ) -> Result<Result<(), String>, DeliveryError> {
+        let mcs = self.media.as_ref().ok_or(DeliveryError::NotConfigured(
+            "Media (TWILIO_CHAT_SERVICE_SID)",
+        ))?;
+        let (media, content) = mcs.fetch_content(&file.sid).await?;
+        let content_type = file
+            .content_type
+            .clone()
+            .or(media.content_type)
+            .or(content.content_type.clone())
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        match job.customer.platform {
+            Platform::X => {
+                let x_media = self
+                    .x_media
+                    .as_ref()
+                    .ok_or(DeliveryError::NotConfigured("X"))?;
+                let mut caption = None;
+                if with_text {
+                    let text = self.x_text(job, &job.kind).await?;
+                    // A text longer than one DM goes first in its parts; the file alone after.
+                    match split_for_dm(&text).as_slice() {
+                        [_] => caption = Some(text),
+                        [] => {}
+                        _ => self.send(job, &job.kind).await?,
+                    }
+                }
+                let Some(total) = content.content_length.or(media.size).or(file.size) else {
+                    return Ok(Err("MCS did not say how large it is".into()));
+                };
+                let mut body = content.response;
+                let uploaded = match x_media
+                    .upload_dm_media(&content_type, total, &mut body)
+                    .await
+                {
+                    Ok(uploaded) => uploaded,
+                    Err(err) if !err.is_transient() => return Ok(Err(err.to_string())),
+                    Err(err) => return Err(err.into()),
+                };
+                send_weighed_with(self.store.as_ref(), Priority::Agent, || {
+                    x_media.send_media_dm(
+                        &job.customer.address,
+                        caption.as_deref(),
+                        &uploaded.media_id,
+                    )
+                })
+                .await?;
+                Ok(Ok(()))
+            }
+            Platform::Discord => {
+                let bytes = match content.bytes_at_most(DEFAULT_ATTACHMENT_SIZE_LIMIT).await {
+                    Ok(bytes) => bytes,
+                    // Refused as it arrived: longer than Discord takes.
+                    Err(err) if err.unsent => return Ok(Err(DISCORD_TOO_LARGE.into())),
+                    Err(err) => return Err(err.into()),
+                };
+                let outgoing = [OutgoingFile::new(file.name(), &content_type, bytes)];
+                let mut pieces = match (&job.kind, with_text) {
+                    (OutboundKind::AgentMessage { body, .. }, true) if !body.is_empty() => {
+                        discord_messages::agent_message(body)
+                    }
+                    _ => Vec::new(),
+                };
+                let last = pieces
+                    .pop()
+                    .unwrap_or_else(|| discord_messages::OutgoingMessage::text(""));
+                let sent = self
+                    .to_discord(job, |discord| async move {
+                        let channel = &job.customer.address;
+                        for (k, piece) in pieces.into_iter().enumerate() {
+                            let piece = piece.with_nonce(&format!("{}-file{n}-{k}", job.id));
+                            discord.send_message(channel, &piece).await?;
+                        }
+                        let last = last.with_nonce(&format!("{}-file{n}", job.id));
+                        discord
+                            .send_files(channel, &last, &outgoing)
+                            .await
+                            .map(drop)
+                    })
+                    .await;
+                match sent {
+                    Err(DeliveryError::Remote(err)) if err.is_status(413) => {
+                        Ok(Err(DISCORD_TOO_LARGE.into()))
+                    }
+                    sent => sent.map(Ok),
+                }
+            }
+        }
+    }
+
+    /// A file the customer's platform did not take: the customer hears that a file could not
+    /// be delivered, the agent which and why.
+    async fn file_undelivered(
+        &self,
+        job: &OutboundJob,
+        n: usize,
+        file: &AgentFile,
+        reason: &str,
+    ) -> Result<(), DeliveryError> {
+        let name = file.name();
+        let notice = OutboundJob {
+            // Its own id: a Discord nonce of its own, apart from the message's.
+            id: format!("{}-file{n}-undelivered", job.id),
+            customer: job.customer.clone(),
+            kind: OutboundKind::Notice {
+                text: format!("A file from the agent ({name}) could not be delivered here."),
+            },
+        };
+        self.send(&notice, &notice.kind).await?;
+        let platform = job.customer.platform.display_name();
+        let note = format!("⚠️ {name} was not delivered to the customer on {platform}: {reason}.");
+        flex::post_note(
+            &self.twilio,
+            &job.customer.conversation_sid,
+            &note,
+            "file_undelivered",
+            &job.id,
+        )
+        .await?;
+        tracing::info!(file = name, reason, "agent's file not delivered");
+        Ok(())
     }
 
     /// Tells the agent, inside the conversation, that the customer did not get a message.

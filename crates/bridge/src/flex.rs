@@ -8,11 +8,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::config::{PublicUrl, Secret};
-use crate::queue::{OutboundJob, OutboundKind, Queue};
+use crate::queue::{AgentFile, OutboundJob, OutboundKind, Queue};
 use crate::retry::HttpError;
 use crate::routes::{CHANNEL_UPDATED_PATH, FLEX_OUTBOUND_PATH};
 use crate::store::{Customer, CustomerIdentity, Store};
 use crate::twilio::events::Event;
+use crate::twilio::media::webhook_media;
 use crate::twilio::signature;
 use crate::twilio::{NewMessage, TwilioClient};
 use crate::web::{ApiError, WebRequest, WebResponse};
@@ -113,10 +114,15 @@ impl FlexWebhooks {
                     tracing::info!(conversation_sid = %conversation_sid, "no open bridge conversation");
                     return Ok(WebResponse::ignored("no open conversation"));
                 };
+                let media = agent_files(&request.body);
                 self.enqueue(OutboundJob {
                     id: message_sid,
                     customer,
-                    kind: OutboundKind::AgentMessage { author, body },
+                    kind: OutboundKind::AgentMessage {
+                        author,
+                        body,
+                        media,
+                    },
                 })
                 .await
             }
@@ -172,6 +178,26 @@ impl FlexWebhooks {
         self.store.end_conversation(&conversation_sid).await?;
         tracing::info!(conversation_sid = %conversation_sid, "conversation closed; mapping ended");
         Ok(WebResponse::ok())
+    }
+}
+
+/// The files of an agent's message. A `Media` field that cannot be read loses the files, not
+/// the text (logged, so the agent's note-less file can be traced).
+fn agent_files(form_body: &[u8]) -> Vec<AgentFile> {
+    match webhook_media(form_body) {
+        Ok(media) => media
+            .into_iter()
+            .map(|m| AgentFile {
+                sid: m.sid,
+                filename: m.filename,
+                content_type: m.content_type,
+                size: m.size,
+            })
+            .collect(),
+        Err(err) => {
+            tracing::warn!(error = %err, "the agent's files are unreadable; the text goes alone");
+            Vec::new()
+        }
     }
 }
 

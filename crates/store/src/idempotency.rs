@@ -28,6 +28,9 @@ pub enum Key<'a> {
     Delivered(&'a str),
     /// One part of a long X DM, by job id and part.
     DeliveryPart(&'a str, usize),
+    /// File `n` of an agent's message sent (or its refusal told), by job id; `n` = the number
+    /// of files: the text sent alone, no file taken.
+    DeliveryFile(&'a str, usize),
     /// "Agent joined" told, by conversation SID and agent identity.
     Joined {
         conversation: &'a str,
@@ -61,6 +64,7 @@ impl std::fmt::Display for Key<'_> {
             Key::HandoffCase(sid) => write!(f, "handoff#{sid}"),
             Key::Delivered(job) => write!(f, "delivered#{job}"),
             Key::DeliveryPart(job, n) => write!(f, "delivery#{job}#part{n}"),
+            Key::DeliveryFile(job, n) => write!(f, "delivery#{job}#file{n}"),
             Key::Joined {
                 conversation,
                 agent,
@@ -181,6 +185,7 @@ mod tests {
             (Key::HandoffCase("CH1"), "handoff#CH1"),
             (Key::Delivered("IM2"), "delivered#IM2"),
             (Key::DeliveryPart("IM2", 1), "delivery#IM2#part1"),
+            (Key::DeliveryFile("IM2", 2), "delivery#IM2#file2"),
             (
                 Key::Joined {
                     conversation: "CH1",

@@ -222,3 +222,144 @@ async fn a_discord_customers_attachment_reaches_the_conversation_as_media() {
     assert_eq!(noted.len(), 1, "{noted:?}");
     assert!(noted[0].contains("fix.exe"), "{noted:?}");
 }
+
+/// The DMs the brand sent the X customer that carry a file: their text and the file as X
+/// received it.
+fn media_dms(bridge: &LocalBridge) -> Vec<(Option<String>, String, Bytes)> {
+    bridge
+        .sandbox
+        .sent_dms()
+        .into_iter()
+        .filter(|dm| dm.participant_id == CUSTOMER && !dm.media.is_empty())
+        .map(|dm| {
+            assert_eq!(dm.media.len(), 1, "one attachment per DM");
+            let media = dm.media[0].clone();
+            (dm.text, media.content_type, media.bytes)
+        })
+        .collect()
+}
+
+/// An agent's three files reach the X customer as three DMs, once each and in order, the text
+/// with the first, though MCS fails in the middle for longer than the client retries (so the
+/// job goes back to its queue after the first DM went out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agents_files_reach_x_once_each_in_order_through_an_mcs_failure() {
+    let bridge = start("media-x-out").await;
+    let sandbox = &bridge.sandbox;
+    sandbox
+        .customer_dm(CUSTOMER, "jordan_cust", "Can you send the label?")
+        .await;
+    let conversation = conversation_with_message(&bridge, 0).await;
+    let files = [
+        ("label.png", "image/png", image(30_000)),
+        ("box.gif", "image/gif", Bytes::from_static(b"GIF89a-box")),
+        ("route.jpg", "image/jpeg", image(3 * 1024 * 1024)),
+    ];
+    // The first file's fetch passes; the second's fails four times (every attempt of one try).
+    sandbox.inject(
+        Fault::new(Service::Twilio, 500)
+            .path_prefix("/v1/Services")
+            .after(1)
+            .times(4),
+    );
+    sandbox
+        .agent_media_message(
+            &conversation.sid,
+            "agent@acme.com",
+            Some("Here you go"),
+            &files,
+        )
+        .await
+        .unwrap();
+    let sent = wait_for(WAIT, || {
+        Some(media_dms(&bridge)).filter(|dms| dms.len() >= 3)
+    })
+    .await
+    .unwrap_or_else(|| panic!("three DMs with files: {:#?}", media_dms(&bridge)));
+    drained_delivery_queue(&bridge).await;
+    let sent_after = media_dms(&bridge);
+    assert_eq!(sent_after.len(), 3, "each file once");
+    for (n, ((text, content_type, bytes), (_, sent_type, sent_bytes))) in
+        sent.iter().zip(&files).enumerate()
+    {
+        assert_eq!(content_type, sent_type, "file {n}");
+        assert_eq!(bytes, sent_bytes, "file {n}");
+        let expected = (n == 0).then(|| "Here you go".to_owned());
+        assert_eq!(text, &expected, "file {n}");
+    }
+    assert!(notes(&sandbox.conversation(&conversation.sid).unwrap()).is_empty());
+}
+
+/// An agent's image reaches the Discord customer's DM as a file, bytes kept; a file over
+/// Discord's 10 MiB is replaced by a notice to the customer and a note for the agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agents_files_reach_discord_or_are_noted_when_too_big() {
+    let bridge = start("media-discord-out").await;
+    let sandbox = &bridge.sandbox;
+    let user = discord_customer();
+    let reply = sandbox
+        .discord_command(&user, true, "helpme", &[("question", "Where is my label?")])
+        .await;
+    original(&bridge, &reply).await;
+    let conversation = conversation_with_message(&bridge, 0).await;
+    let before = sandbox.discord_dms_to(&user.id).len();
+    let label = image(200_000);
+    sandbox
+        .agent_media_message(
+            &conversation.sid,
+            "agent@acme.com",
+            Some("Your label"),
+            &[("label.jpg", "image/jpeg", label.clone())],
+        )
+        .await
+        .unwrap();
+    // The agent's first message is told with who joined, first.
+    let message = wait_for(WAIT, || {
+        sandbox.discord_dms_to(&user.id)[before..]
+            .iter()
+            .find(|m| !m.attachments.is_empty())
+            .cloned()
+    })
+    .await
+    .expect("the agent's file");
+    assert_eq!(message.content, "Your label");
+    assert_eq!(message.attachments.len(), 1);
+    assert_eq!(message.attachments[0].filename, "label.jpg");
+    assert_eq!(message.attachments[0].content_type, "image/jpeg");
+    assert_eq!(message.attachments[0].bytes, label);
+
+    let before = sandbox.discord_dms_to(&user.id).len();
+    sandbox
+        .agent_media_message(
+            &conversation.sid,
+            "agent@acme.com",
+            None,
+            &[("video.mp4", "video/mp4", image(10 * 1024 * 1024 + 1))],
+        )
+        .await
+        .unwrap();
+    let dms = wait_for(WAIT, || {
+        Some(sandbox.discord_dms_to(&user.id)).filter(|d| d.len() > before)
+    })
+    .await
+    .unwrap();
+    let notice = dms.last().unwrap();
+    assert!(notice.attachments.is_empty());
+    assert!(
+        notice.content.contains("video.mp4") && notice.content.contains("could not be delivered"),
+        "{}",
+        notice.content
+    );
+    let noted = wait_for(WAIT, || {
+        Some(notes(&sandbox.conversation(&conversation.sid).unwrap())).filter(|n| !n.is_empty())
+    })
+    .await
+    .unwrap();
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    assert!(
+        noted[0].contains("video.mp4") && noted[0].contains("10 MiB"),
+        "{noted:?}"
+    );
+    drained_delivery_queue(&bridge).await;
+    assert_eq!(sandbox.discord_dms_to(&user.id).len(), before + 1);
+}

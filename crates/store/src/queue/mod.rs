@@ -121,6 +121,10 @@ pub enum OutboundKind {
     AgentMessage {
         author: String,
         body: String,
+        /// The agent's files (`Media` of `onMessageAdded`), in the order attached; absent in
+        /// jobs queued before files, and in a text-only message.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        media: Vec<AgentFile>,
     },
     AgentJoined {
         name: String,
@@ -285,6 +289,27 @@ where
 /// A job telling a customer `text` on their platform outside any conversation, through the
 /// durable lane (an outage delays it, never drops it): `identity` gives the platform and user
 /// id (on Discord the DM channel is opened first). `id` makes the job unique.
+/// An agent's file, as the webhook announced it: delivery fetches it from MCS by `sid`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentFile {
+    /// The Media SID (`ME…`).
+    pub sid: String,
+    #[serde(default)]
+    pub filename: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Bytes.
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+impl AgentFile {
+    /// The name the customer and the agent read (the SID when the agent's file had none).
+    pub fn name(&self) -> &str {
+        self.filename.as_deref().unwrap_or(&self.sid)
+    }
+}
+
 pub fn notice_for(identity: &str, id: &str, text: String) -> Option<OutboundJob> {
     let CustomerIdentity { platform, user_id } = identity.parse().ok()?;
     Some(OutboundJob {
