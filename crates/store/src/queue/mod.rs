@@ -366,6 +366,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_agent_message_queued_before_files_still_reads_and_a_text_one_is_written_as_before() {
+        let old = r#"{"type":"agent_message","author":"agent@acme.com","body":"Hi"}"#;
+        let kind: OutboundKind = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            kind,
+            OutboundKind::AgentMessage {
+                author: "agent@acme.com".into(),
+                body: "Hi".into(),
+                media: Vec::new(),
+            }
+        );
+        assert_eq!(serde_json::to_string(&kind).unwrap(), old);
+        let with_file = OutboundKind::AgentMessage {
+            author: "agent@acme.com".into(),
+            body: String::new(),
+            media: vec![AgentFile {
+                sid: "ME0123456789abcdef0123456789abcdef".into(),
+                filename: None,
+                content_type: Some("image/png".into()),
+                size: Some(3),
+            }],
+        };
+        let read: OutboundKind =
+            serde_json::from_str(&serde_json::to_string(&with_file).unwrap()).unwrap();
+        assert_eq!(read, with_file);
+        let OutboundKind::AgentMessage { media, .. } = read else {
+            unreachable!()
+        };
+        assert_eq!(media[0].name(), "ME0123456789abcdef0123456789abcdef");
+    }
+
     #[tokio::test]
     async fn a_failure_fails_the_rest_of_its_group_only() {
         let batch = vec![
