@@ -165,7 +165,12 @@ fn no_crate_depends_on_one_above_it() {
             "flex-bridge-store",
             // The API crates are below the store: it keeps X's DM budget report and builds
             // transcripts from Twilio's message list.
-            &["flex-bridge-core", "flex-bridge-twilio", "flex-bridge-x", "kb"],
+            &[
+                "flex-bridge-core",
+                "flex-bridge-twilio",
+                "flex-bridge-x",
+                "kb",
+            ],
         ),
         (
             "flex-bridge",
