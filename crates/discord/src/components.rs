@@ -13,6 +13,10 @@ pub const TEXT_INPUT: u8 = 4;
 pub const TEXT_DISPLAY: u8 = 10;
 /// A modal's label-and-input wrapper (type 18): what Discord now documents for modals.
 pub const LABEL: u8 = 18;
+/// `MessageComponentTypes` FILE_UPLOAD: files in a modal (`FileUploadComponentForModalRequest`).
+pub const FILE_UPLOAD: u8 = 19;
+/// A File Upload takes 0 to 10 files.
+pub const MAX_UPLOAD_VALUES: u8 = 10;
 
 pub const STYLE_PRIMARY: u8 = 1;
 pub const STYLE_SECONDARY: u8 = 2;
@@ -54,6 +58,18 @@ pub struct Component {
     pub max_length: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
+    /// A File Upload's bounds on how many files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_values: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_values: Option<u8>,
+    /// A submitted File Upload's attachment ids (resolved in `data.resolved.attachments`).
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub values: Vec<String>,
     /// A submitted text input's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -100,6 +116,18 @@ impl Component {
             required: Some(required),
             min_length: required.then_some(1),
             max_length: Some(max_length),
+            ..Self::default()
+        }
+    }
+
+    /// A modal's optional File Upload of up to `max_values` files.
+    pub fn file_upload(custom_id: &str, max_values: u8) -> Self {
+        Self {
+            kind: FILE_UPLOAD,
+            custom_id: Some(custom_id.to_owned()),
+            min_values: Some(0),
+            max_values: Some(max_values.clamp(1, MAX_UPLOAD_VALUES)),
+            required: Some(false),
             ..Self::default()
         }
     }

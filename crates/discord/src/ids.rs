@@ -39,6 +39,8 @@ pub const MODAL_BUG: &str = "bug_modal";
 pub const MODAL_FEATURE: &str = "feature_modal";
 
 pub const FIELD_MESSAGE: &str = "message";
+/// The Reply modal's optional files (a File Upload).
+pub const FIELD_FILES: &str = "files";
 pub const FIELD_TITLE: &str = "title";
 pub const FIELD_DETAILS: &str = "details";
 pub const FIELD_STEPS: &str = "steps";

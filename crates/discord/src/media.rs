@@ -31,16 +31,13 @@ use super::messages::OutgoingMessage;
 
 /// `ApplicationCommandOptionType` ATTACHMENT.
 pub const ATTACHMENT_OPTION: u8 = 11;
-/// `MessageComponentTypes` FILE_UPLOAD (modals only).
-pub const FILE_UPLOAD: u8 = 19;
+pub use super::components::{FILE_UPLOAD, MAX_UPLOAD_VALUES};
 /// Discord's default per-file upload limit: 10 MiB.
 pub const DEFAULT_ATTACHMENT_SIZE_LIMIT: u64 = 10 * 1024 * 1024;
 /// `files[0]`..`files[9]` and `attachments` maxItems 10.
 pub const MAX_FILES: usize = 10;
 /// `MessageAttachmentRequest.filename` maxLength.
 pub const MAX_FILENAME: usize = 1024;
-/// A File Upload takes 0 to 10 files (`min_values`, `max_values`).
-pub const MAX_UPLOAD_VALUES: u8 = 10;
 
 /// Where Discord serves attachments: only these (and the configured API's own host, for the
 /// sandbox) are downloaded from.
@@ -159,22 +156,6 @@ pub fn attachment_option(name: &str, description: &str) -> Value {
         "description": description,
         "type": ATTACHMENT_OPTION,
         "required": false,
-    })
-}
-
-/// A modal's labelled File Upload (`LabelComponentForModalRequest` around a
-/// `FileUploadComponentForModalRequest`): `max_values` of 1 to 10 files, optional.
-pub fn labelled_file_upload(label: &str, custom_id: &str, max_values: u8) -> Value {
-    json!({
-        "type": super::components::LABEL,
-        "label": super::ids::truncate(label, super::components::MAX_LABEL),
-        "component": {
-            "type": FILE_UPLOAD,
-            "custom_id": custom_id,
-            "min_values": 0,
-            "max_values": max_values.clamp(1, MAX_UPLOAD_VALUES),
-            "required": false,
-        },
     })
 }
 
@@ -327,10 +308,12 @@ mod tests {
         let option = attachment_option("attachment", "A screenshot or file");
         assert_eq!(option["type"], 11);
         assert_eq!(option["required"], false);
-        let upload = labelled_file_upload("Files", "files", 20);
-        assert_eq!(upload["type"], 18);
-        assert_eq!(upload["component"]["type"], 19);
-        assert_eq!(upload["component"]["max_values"], 10);
+        let upload = serde_json::to_value(super::super::components::Component::file_upload(
+            "files", 20,
+        ))
+        .unwrap();
+        assert_eq!(upload["type"], 19);
+        assert_eq!(upload["max_values"], 10);
         assert!(is_attachment_url(
             "https://cdn.discordapp.com/attachments/1/2/a.png",
             None

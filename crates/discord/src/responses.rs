@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::components::{Component, INPUT_PARAGRAPH, INPUT_SHORT, MAX_MODAL_TITLE};
+use super::components::{
+    Component, INPUT_PARAGRAPH, INPUT_SHORT, MAX_MODAL_TITLE, MAX_UPLOAD_VALUES,
+};
 use super::ids;
 use super::interactions::Action;
 use super::messages::AllowedMentions;
@@ -100,17 +102,25 @@ pub fn modal_for(action: &Action) -> Option<InteractionResponse> {
     }
 }
 
-/// The Reply button's modal: one paragraph, submitted as [`ids::MODAL_REPLY`].
+/// The Reply button's modal: one paragraph and, optionally, files (a screenshot, a receipt),
+/// submitted as [`ids::MODAL_REPLY`].
 pub fn reply_modal() -> InteractionResponse {
     modal(
         ids::MODAL_REPLY,
         "Reply to support",
-        vec![Component::labelled(
-            "Your message",
-            None,
-            Component::text_input(ids::FIELD_MESSAGE, INPUT_PARAGRAPH, true, 4000)
-                .with_placeholder("Type your reply…"),
-        )],
+        vec![
+            Component::labelled(
+                "Your message",
+                None,
+                Component::text_input(ids::FIELD_MESSAGE, INPUT_PARAGRAPH, true, 4000)
+                    .with_placeholder("Type your reply…"),
+            ),
+            Component::labelled(
+                "Screenshots or files",
+                Some("Optional: images, PDF, text or video"),
+                Component::file_upload(ids::FIELD_FILES, MAX_UPLOAD_VALUES),
+            ),
+        ],
     )
 }
 
@@ -212,6 +222,14 @@ mod tests {
         }
         assert_eq!(input["custom_id"], "message");
         assert!(input.get("label").is_none(), "the Label carries the name");
+        // The optional files, per `FileUploadComponentForModalRequest` in a Label.
+        let files = &ours["data"]["components"][1];
+        assert_eq!(files["type"], 18);
+        assert_eq!(files["component"]["type"], 19);
+        assert_eq!(files["component"]["custom_id"], "files");
+        assert_eq!(files["component"]["min_values"], 0);
+        assert_eq!(files["component"]["max_values"], 10);
+        assert_eq!(files["component"]["required"], false);
     }
 
     #[test]

@@ -223,6 +223,53 @@ async fn a_discord_customers_attachment_reaches_the_conversation_as_media() {
     assert!(noted[0].contains("fix.exe"), "{noted:?}");
 }
 
+/// The Reply modal offers a File Upload (optional, up to 10 files); what the customer uploads
+/// there reaches the conversation as media with their message, bytes and type kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn files_from_the_reply_modal_reach_the_conversation() {
+    let bridge = start("media-discord-modal").await;
+    let sandbox = &bridge.sandbox;
+    let reply = sandbox
+        .discord_command(
+            &discord_customer(),
+            true,
+            "helpme",
+            &[("question", "It crashes")],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    conversation_with_message(&bridge, 0).await;
+    let modal = responses_reply_modal();
+    let upload = &modal["data"]["components"][1]["component"];
+    assert_eq!(upload["type"], 19, "{modal}");
+    let receipt = image(64_000);
+    let submitted = sandbox
+        .discord_modal_submit_with_files(
+            &discord_customer(),
+            "reply_modal",
+            &[("message", "Here is the receipt")],
+            &[(
+                upload["custom_id"].as_str().unwrap(),
+                vec![sandbox::DiscordFile::new(
+                    "receipt.jpg",
+                    "image/jpeg",
+                    receipt.clone(),
+                )],
+            )],
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{submitted:?}");
+    let conversation = conversation_with_message(&bridge, 1).await;
+    let message = &conversation.messages[1];
+    assert_eq!(message.body, "Here is the receipt");
+    assert_eq!(media_of(&bridge, message), ("image/jpeg".into(), receipt));
+}
+
+/// The modal the Reply button opens, as the bridge answers it.
+fn responses_reply_modal() -> serde_json::Value {
+    serde_json::to_value(flex_bridge::discord::responses::reply_modal()).unwrap()
+}
+
 /// The DMs the brand sent the X customer that carry a file: their text and the file as X
 /// received it.
 fn media_dms(bridge: &LocalBridge) -> Vec<(Option<String>, String, Bytes)> {
