@@ -22,6 +22,7 @@ use flex_bridge::resources::Resources;
 use flex_bridge::retry::RetryPolicy;
 use flex_bridge::routing::{FlexTaskRouting, Routing};
 use flex_bridge::store::{MemoryStore, Store};
+use flex_bridge::transcripts::{MemoryTranscripts, TranscriptStore};
 use sandbox::{Sandbox, SandboxConfig};
 
 pub use aws::AwsResources;
@@ -221,6 +222,8 @@ pub struct LocalBridge {
     pub aws: Option<AwsResources>,
     /// The web console, served at `url` (`/`) next to the API routes.
     pub console: Console,
+    /// The transcripts the close of each support case's conversation kept.
+    pub transcripts: Arc<MemoryTranscripts>,
 }
 
 /// The environment a deployed function would see, for this local deployment.
@@ -326,7 +329,12 @@ pub struct LocalResources {
     http: reqwest::Client,
     store: Arc<dyn Store>,
     queues: Vec<LocalQueue>,
+    /// Transcripts in memory (the S3 adapter is tested on its own against moto).
+    pub transcripts: Arc<MemoryTranscripts>,
 }
+
+/// The local transcripts bucket's name (one store: any name reaches it).
+const TRANSCRIPTS_BUCKET: &str = "flex-bridge-local-transcripts";
 
 /// The local table's name (one store: any name reaches it).
 const TABLE: &str = "flex-bridge-local";
@@ -337,6 +345,7 @@ impl LocalResources {
             http: flex_bridge::http::http_client(),
             store,
             queues,
+            transcripts: Arc::new(MemoryTranscripts::default()),
         }
     }
 
@@ -346,9 +355,16 @@ impl LocalResources {
             .queues
             .iter()
             .map(|q| (q.variable.to_owned(), q.url.clone()));
-        std::iter::once(("TABLE_NAME".to_owned(), TABLE.to_owned()))
-            .chain(queues)
-            .collect()
+        [
+            ("TABLE_NAME".to_owned(), TABLE.to_owned()),
+            (
+                "TRANSCRIPTS_BUCKET".to_owned(),
+                TRANSCRIPTS_BUCKET.to_owned(),
+            ),
+        ]
+        .into_iter()
+        .chain(queues)
+        .collect()
     }
 }
 
@@ -359,6 +375,10 @@ impl Resources for LocalResources {
 
     fn store(&self, _table: String) -> Arc<dyn Store> {
         self.store.clone()
+    }
+
+    fn transcripts(&self, _bucket: String) -> Option<Arc<dyn TranscriptStore>> {
+        Some(self.transcripts.clone())
     }
 
     fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
@@ -457,6 +477,7 @@ impl LocalBridge {
             store,
             aws,
             console,
+            transcripts: resources.transcripts.clone(),
         })
     }
 }

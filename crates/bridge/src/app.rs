@@ -147,8 +147,26 @@ impl Delivery {
                 .discord
                 .then(|| DiscordClient::new(http.clone(), DiscordApiConfig::from_env(env))),
             max_receives: env.number(&vars::DELIVERY_MAX_RECEIVES),
+            transcripts: transcripts(env, resources),
         }
     }
+}
+
+/// The transcripts bucket, when `TRANSCRIPTS_BUCKET` names one; a build that cannot reach S3
+/// (without the `s3` feature) is a configuration problem, not a silent skip.
+fn transcripts(
+    env: &mut Env,
+    resources: &dyn Resources,
+) -> Option<std::sync::Arc<dyn crate::transcripts::TranscriptStore>> {
+    let bucket = env.optional(&vars::TRANSCRIPTS_BUCKET)?;
+    let store = resources.transcripts(bucket);
+    if store.is_none() {
+        env.invalid(
+            vars::TRANSCRIPTS_BUCKET.name,
+            "is set, but this function is built without S3 (the s3 feature)",
+        );
+    }
+    store
 }
 
 impl DiscordInteractions {

@@ -28,6 +28,7 @@ use crate::queue::{process_in_order, Handled, OutboundJob, OutboundKind, QueueRe
 use crate::quick_replies;
 use crate::retry::HttpError;
 use crate::store::{Customer, Platform, Store};
+use crate::transcripts::{Transcript, TranscriptStore};
 use crate::twilio::media::MediaClient;
 use crate::twilio::{NewMessage, TwilioClient};
 use crate::x::budget::{self, Decision, Priority, Standing};
@@ -60,6 +61,9 @@ pub struct Delivery {
     pub media: Option<MediaClient>,
     /// The queue's `maxReceiveCount`: on that attempt a failure is also noted for the agent.
     pub max_receives: u32,
+    /// Where a support case's transcript is kept when its conversation closes
+    /// (`TRANSCRIPTS_BUCKET`); none, none is kept.
+    pub transcripts: Option<Arc<dyn TranscriptStore>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -399,15 +403,53 @@ impl Delivery {
                     _ => self.send(job, &job.kind).await,
                 }
             }
-            OutboundKind::ChatEnded => match self.close_case(&job.customer).await? {
-                Some(case_id) => {
-                    self.send(job, &OutboundKind::ChatEndedWithSurvey { case_id })
-                        .await
-                }
-                None => self.send(job, &job.kind).await,
-            },
+            OutboundKind::ChatEnded => {
+                self.keep_transcript(&job.customer).await?;
+                self.chat_ended(job).await
+            }
             _ => self.send(job, &job.kind).await,
         }
+    }
+
+    /// The chat-ended notice, with the rating question when the case asks for one.
+    async fn chat_ended(&self, job: &OutboundJob) -> Result<(), DeliveryError> {
+        match self.close_case(&job.customer).await? {
+            Some(case_id) => {
+                self.send(job, &OutboundKind::ChatEndedWithSurvey { case_id })
+                    .await
+            }
+            None => self.send(job, &job.kind).await,
+        }
+    }
+
+    /// The closed conversation's transcript, for its support case, read page by page and kept
+    /// once (a retried close writes nothing twice). A failure retries the job, before the
+    /// customer is told the chat ended.
+    async fn keep_transcript(&self, customer: &Customer) -> Result<(), DeliveryError> {
+        let Some(transcripts) = &self.transcripts else {
+            return Ok(());
+        };
+        let Some(case) = self.support_case(customer).await? else {
+            return Ok(());
+        };
+        let sid = &customer.conversation_sid;
+        let mut transcript =
+            Transcript::new(case.id.clone(), sid.clone(), customer.identity.clone());
+        let mut next = None;
+        loop {
+            let page = self.twilio.message_page(sid, next.as_deref()).await?;
+            for message in &page.messages {
+                transcript.add(message);
+            }
+            next = page.meta.next_page_url;
+            if next.is_none() {
+                break;
+            }
+        }
+        if transcripts.put_once(&transcript).await? {
+            tracing::info!(case_id = %case.id, lines = transcript.lines.len(), "transcript kept");
+        }
+        Ok(())
     }
 
     /// Sends the joined notice `job` unless one went out for this agent in this conversation;

@@ -14,7 +14,9 @@ pub use flex_bridge_core::{
 };
 #[cfg(feature = "aws")]
 pub use flex_bridge_store::sdk_http;
-pub use flex_bridge_store::{cases, idempotency, queue, resources, store, store_error};
+pub use flex_bridge_store::{
+    cases, idempotency, queue, resources, store, store_error, transcripts,
+};
 pub use flex_bridge_twilio as twilio;
 
 pub mod app;

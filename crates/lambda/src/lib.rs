@@ -111,6 +111,16 @@ impl Resources for Aws {
     fn queue(&self, queue_url: String) -> Arc<dyn Queue> {
         Aws::queue(self, queue_url)
     }
+
+    #[cfg(feature = "s3")]
+    fn transcripts(
+        &self,
+        bucket: String,
+    ) -> Option<Arc<dyn flex_bridge_store::transcripts::TranscriptStore>> {
+        Some(Arc::new(
+            flex_bridge_store::transcripts::S3Transcripts::from_sdk(&self.sdk, bucket),
+        ))
+    }
 }
 
 pub fn to_web_request(request: Request) -> WebRequest {

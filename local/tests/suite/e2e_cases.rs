@@ -328,3 +328,64 @@ async fn a_resolved_bug_reaches_its_reporter_through_a_discord_outage() {
         .count();
     assert_eq!(copies, 1, "told once");
 }
+
+/// When the chat of a support case ends, its transcript is kept once: the customer's lines,
+/// the virtual agent's and the agent's, in order, with times; the CLI's page and text read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_closed_support_chat_leaves_its_transcript_once() {
+    use flex_bridge::transcripts::{Speaker, TranscriptStore};
+    let bridge = bot("case-transcript").await;
+    let sandbox = &bridge.sandbox;
+    let task = handed_off_on_x(&bridge, "my account is locked").await;
+    sandbox
+        .accept_task(&task.sid, "sam@acme.example", "Sam Rivera")
+        .await
+        .unwrap();
+    sandbox.task_reply(&task.sid, "Unlocked!").await.unwrap();
+    sandbox.complete_task(&task.sid).await.unwrap();
+    case_with(&bridge, "CS-1001", CaseStatus::Resolved).await;
+    let id = flex_bridge::cases::CaseId::new(1001);
+    let transcripts = bridge.transcripts.clone();
+    let mut transcript = None;
+    for _ in 0..200 {
+        transcript = transcripts.transcript(&id).await.unwrap();
+        if transcript.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let transcript = transcript.expect("a transcript for CS-1001");
+    assert_eq!(transcript.conversation_sid, task.conversation_sid);
+    assert_eq!(transcript.customer, format!("x-{CUSTOMER}"));
+    let said = |speaker: Speaker| -> Vec<&str> {
+        transcript
+            .lines
+            .iter()
+            .filter(|l| l.speaker == speaker)
+            .map(|l| l.text.as_str())
+            .collect()
+    };
+    assert_eq!(said(Speaker::Customer)[0], "my account is locked");
+    assert!(
+        said(Speaker::Customer).contains(&"agent please"),
+        "{transcript:#?}"
+    );
+    assert!(
+        said(Speaker::Bot)
+            .iter()
+            .any(|t| t.starts_with("Case CS-1001 opened")),
+        "{transcript:#?}"
+    );
+    assert_eq!(said(Speaker::Agent), ["Unlocked!"]);
+    assert!(transcript.lines.iter().all(|l| !l.at.is_empty()));
+    let messages = sandbox
+        .conversation(&task.conversation_sid)
+        .unwrap()
+        .messages;
+    assert_eq!(
+        transcript.lines.len(),
+        messages.len(),
+        "every message, once"
+    );
+    assert!(transcript.text().contains("(agent): Unlocked!"));
+}
