@@ -199,6 +199,8 @@ pub struct Options {
     pub port: u16,
     /// `X_MENTIONS`: off by default.
     pub x_mentions: flex_bridge::x::mentions::MentionMode,
+    /// `TRANSCRIPTS=send`: off (`keep`) by default.
+    pub send_transcripts: bool,
 }
 
 impl Default for Options {
@@ -210,6 +212,7 @@ impl Default for Options {
             retry_delay: Duration::from_secs(1),
             port: 0,
             x_mentions: flex_bridge::x::mentions::MentionMode::Off,
+            send_transcripts: false,
         }
     }
 }
@@ -425,6 +428,9 @@ impl LocalBridge {
             "DELIVERY_MAX_RECEIVES".into(),
             options.max_receives.to_string(),
         );
+        if options.send_transcripts {
+            vars.insert("TRANSCRIPTS".into(), "send".into());
+        }
         vars.extend(resources.variables());
         // Short backoffs keep tests quick; the behaviour (honouring Retry-After) is the same.
         let retry = RetryPolicy {

@@ -148,6 +148,9 @@ impl Delivery {
                 .then(|| DiscordClient::new(http.clone(), DiscordApiConfig::from_env(env))),
             max_receives: env.number(&vars::DELIVERY_MAX_RECEIVES),
             transcripts: transcripts(env, resources),
+            send_transcripts: env
+                .or_default(&vars::TRANSCRIPTS)
+                .eq_ignore_ascii_case("send"),
         }
     }
 }

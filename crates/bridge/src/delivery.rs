@@ -64,6 +64,8 @@ pub struct Delivery {
     /// Where a support case's transcript is kept when its conversation closes
     /// (`TRANSCRIPTS_BUCKET`); none, none is kept.
     pub transcripts: Option<Arc<dyn TranscriptStore>>,
+    /// `TRANSCRIPTS=send`: a Discord customer also gets the transcript in their DM.
+    pub send_transcripts: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -404,8 +406,21 @@ impl Delivery {
                 }
             }
             OutboundKind::ChatEnded => {
-                self.keep_transcript(&job.customer).await?;
-                self.chat_ended(job).await
+                let kept = self.keep_transcript(&job.customer).await?;
+                // Never to an X customer: a file they did not ask for.
+                let to_send = kept.filter(|_| {
+                    self.send_transcripts && job.customer.platform == Platform::Discord
+                });
+                let Some(transcript) = to_send else {
+                    return self.chat_ended(job).await;
+                };
+                // Two sends in one job: each its own step, so a retry repeats neither.
+                let store = self.store.as_ref();
+                let told = Key::ChatEndedTold(&job.id).to_string();
+                STEP.step(store, &told, || self.chat_ended(job)).await?;
+                let sent = Key::TranscriptSent(&transcript.case_id).to_string();
+                STEP.step(store, &sent, || self.send_transcript(job, &transcript))
+                    .await
             }
             _ => self.send(job, &job.kind).await,
         }
@@ -425,12 +440,15 @@ impl Delivery {
     /// The closed conversation's transcript, for its support case, read page by page and kept
     /// once (a retried close writes nothing twice). A failure retries the job, before the
     /// customer is told the chat ended.
-    async fn keep_transcript(&self, customer: &Customer) -> Result<(), DeliveryError> {
+    async fn keep_transcript(
+        &self,
+        customer: &Customer,
+    ) -> Result<Option<Transcript>, DeliveryError> {
         let Some(transcripts) = &self.transcripts else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(case) = self.support_case(customer).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let sid = &customer.conversation_sid;
         let mut transcript =
@@ -449,6 +467,33 @@ impl Delivery {
         if transcripts.put_once(&transcript).await? {
             tracing::info!(case_id = %case.id, lines = transcript.lines.len(), "transcript kept");
         }
+        Ok(Some(transcript))
+    }
+
+    /// The transcript as a text file on the Discord customer's DM.
+    async fn send_transcript(
+        &self,
+        job: &OutboundJob,
+        transcript: &Transcript,
+    ) -> Result<(), DeliveryError> {
+        let case_id = &transcript.case_id;
+        let file = OutgoingFile::new(
+            &format!("{case_id}-transcript.txt"),
+            "text/plain",
+            bytes::Bytes::from(transcript.text()),
+        );
+        let message = discord_messages::OutgoingMessage::text(&format!(
+            "The transcript of your chat ({case_id}) is attached."
+        ))
+        .with_nonce(&format!("{}-transcript", job.id));
+        self.to_discord(job, |discord| async move {
+            discord
+                .send_files(&job.customer.address, &message, std::slice::from_ref(&file))
+                .await
+                .map(drop)
+        })
+        .await?;
+        tracing::info!(case_id = %case_id, "transcript sent to the customer");
         Ok(())
     }
 

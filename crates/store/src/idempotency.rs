@@ -31,6 +31,10 @@ pub enum Key<'a> {
     /// File `n` of an agent's message sent (or its refusal told), by job id; `n` = the number
     /// of files: the text sent alone, no file taken.
     DeliveryFile(&'a str, usize),
+    /// The chat-ended notice told, by job id (when a transcript follows it).
+    ChatEndedTold(&'a str),
+    /// A case's transcript sent to its Discord customer (`TRANSCRIPTS=send`), by case id.
+    TranscriptSent(&'a str),
     /// "Agent joined" told, by conversation SID and agent identity.
     Joined {
         conversation: &'a str,
@@ -65,6 +69,8 @@ impl std::fmt::Display for Key<'_> {
             Key::Delivered(job) => write!(f, "delivered#{job}"),
             Key::DeliveryPart(job, n) => write!(f, "delivery#{job}#part{n}"),
             Key::DeliveryFile(job, n) => write!(f, "delivery#{job}#file{n}"),
+            Key::ChatEndedTold(job) => write!(f, "delivery#{job}#ended"),
+            Key::TranscriptSent(case) => write!(f, "transcript-sent#{case}"),
             Key::Joined {
                 conversation,
                 agent,
@@ -186,6 +192,8 @@ mod tests {
             (Key::Delivered("IM2"), "delivered#IM2"),
             (Key::DeliveryPart("IM2", 1), "delivery#IM2#part1"),
             (Key::DeliveryFile("IM2", 2), "delivery#IM2#file2"),
+            (Key::ChatEndedTold("IM3"), "delivery#IM3#ended"),
+            (Key::TranscriptSent("CS-1042"), "transcript-sent#CS-1042"),
             (
                 Key::Joined {
                     conversation: "CH1",

@@ -389,3 +389,86 @@ async fn a_closed_support_chat_leaves_its_transcript_once() {
     );
     assert!(transcript.text().contains("(agent): Unlocked!"));
 }
+
+/// With `TRANSCRIPTS=send`, a Discord customer gets the transcript of their ended chat as a
+/// text file in their DM, once, after the chat-ended notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_discord_the_transcript_can_be_sent_to_the_customer() {
+    use flex_bridge::transcripts::TranscriptStore;
+    let bridge = start_with(
+        "case-transcript-send",
+        Options {
+            send_transcripts: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let sandbox = &bridge.sandbox;
+    let user = river();
+    slash(
+        &bridge,
+        &user,
+        "helpme",
+        &[("question", "i was double charged")],
+    )
+    .await;
+    let dm = wait_for(WAIT, || sandbox.discord_dm_channel(&user.id))
+        .await
+        .unwrap();
+    let answer = wait_for(WAIT, || {
+        sandbox
+            .discord_messages(&dm)
+            .into_iter()
+            .find(|m| button_ids(&m.components).contains(&"agent".to_owned()))
+    })
+    .await
+    .expect("the bot's answer");
+    sandbox.discord_click(&user, &answer.id, "agent").await;
+    let task = task(&bridge).await;
+    sandbox
+        .accept_task(&task.sid, "ana@acme.example", "Ana Lopez")
+        .await
+        .unwrap();
+    sandbox.task_reply(&task.sid, "Refunded.").await.unwrap();
+    sandbox.complete_task(&task.sid).await.unwrap();
+    let with_file = wait_for(WAIT, || {
+        sandbox
+            .discord_messages(&dm)
+            .into_iter()
+            .find(|m| !m.attachments.is_empty())
+    })
+    .await
+    .expect("the transcript in the DM");
+    assert_eq!(with_file.attachments.len(), 1);
+    let file = &with_file.attachments[0];
+    assert_eq!(file.filename, "CS-1001-transcript.txt");
+    let kept = bridge
+        .transcripts
+        .transcript(&flex_bridge::cases::CaseId::new(1001))
+        .await
+        .unwrap()
+        .expect("kept too");
+    assert_eq!(file.bytes, kept.text().as_bytes());
+    assert!(
+        kept.text().contains("(agent): Refunded."),
+        "{}",
+        kept.text()
+    );
+    // After the notice, and once, however long the queue is watched.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages = sandbox.discord_messages(&dm);
+    let files = messages
+        .iter()
+        .filter(|m| !m.attachments.is_empty())
+        .count();
+    assert_eq!(files, 1);
+    let ended = messages
+        .iter()
+        .position(|m| m.content.contains("chat has ended"))
+        .expect("the chat-ended notice");
+    let sent = messages
+        .iter()
+        .position(|m| !m.attachments.is_empty())
+        .unwrap();
+    assert!(ended < sent, "{messages:#?}");
+}

@@ -236,6 +236,13 @@ pub const TRANSCRIPTS_BUCKET: Var = Var::new(
     Kind::Text,
     "the stack's transcripts bucket (outputs)",
 );
+pub const TRANSCRIPTS: Var = Var::new(
+    "TRANSCRIPTS",
+    Kind::Choice(&["keep", "send"]),
+    "keep: transcripts stay in the bucket; send: a Discord customer also gets theirs as a file \
+     in their DM after the close (an X customer never gets a file unasked)",
+)
+.or("keep");
 /// Set by the template on the functions that need credentials; local runs set them directly.
 pub const SECRETS_ARN: Var = Var::new(
     "SECRETS_ARN",
@@ -345,7 +352,7 @@ pub const DISCORD_PLATFORM: [&Var; 5] = [
 ];
 
 /// Every variable, in the order the docs list them.
-pub const ALL: [&Var; 37] = [
+pub const ALL: [&Var; 38] = [
     &PUBLIC_BASE_URL,
     &TWILIO_ACCOUNT_SID,
     &TWILIO_AUTH_TOKEN,
@@ -366,6 +373,7 @@ pub const ALL: [&Var; 37] = [
     &X_INTAKE_QUEUE_URL,
     &DISCORD_QUEUE_URL,
     &TRANSCRIPTS_BUCKET,
+    &TRANSCRIPTS,
     &SECRETS_ARN,
     &X_CONSUMER_KEY,
     &X_CONSUMER_SECRET,
