@@ -406,18 +406,22 @@ impl Delivery {
                 }
             }
             OutboundKind::ChatEnded => {
-                let kept = self.keep_transcript(&job.customer).await?;
+                // One read of the conversation's case, for its transcript and its close.
+                let case = self.support_case(&job.customer).await?;
+                let case = case.as_ref();
+                let kept = self.keep_transcript(&job.customer, case).await?;
                 // Never to an X customer: a file they did not ask for.
                 let to_send = kept.filter(|_| {
                     self.send_transcripts && job.customer.platform == Platform::Discord
                 });
                 let Some(transcript) = to_send else {
-                    return self.chat_ended(job).await;
+                    return self.chat_ended(job, case).await;
                 };
                 // Two sends in one job: each its own step, so a retry repeats neither.
                 let store = self.store.as_ref();
                 let told = Key::ChatEndedTold(&job.id).to_string();
-                STEP.step(store, &told, || self.chat_ended(job)).await?;
+                STEP.step(store, &told, || self.chat_ended(job, case))
+                    .await?;
                 let sent = Key::TranscriptSent(&transcript.case_id).to_string();
                 STEP.step(store, &sent, || self.send_transcript(job, &transcript))
                     .await
@@ -427,8 +431,12 @@ impl Delivery {
     }
 
     /// The chat-ended notice, with the rating question when the case asks for one.
-    async fn chat_ended(&self, job: &OutboundJob) -> Result<(), DeliveryError> {
-        match self.close_case(&job.customer).await? {
+    async fn chat_ended(
+        &self,
+        job: &OutboundJob,
+        case: Option<&Case>,
+    ) -> Result<(), DeliveryError> {
+        match self.close_case(&job.customer, case).await? {
             Some(case_id) => {
                 self.send(job, &OutboundKind::ChatEndedWithSurvey { case_id })
                     .await
@@ -443,11 +451,9 @@ impl Delivery {
     async fn keep_transcript(
         &self,
         customer: &Customer,
+        case: Option<&Case>,
     ) -> Result<Option<Transcript>, DeliveryError> {
-        let Some(transcripts) = &self.transcripts else {
-            return Ok(None);
-        };
-        let Some(case) = self.support_case(customer).await? else {
+        let (Some(transcripts), Some(case)) = (&self.transcripts, case) else {
             return Ok(None);
         };
         let sid = &customer.conversation_sid;
@@ -565,8 +571,12 @@ impl Delivery {
 
     /// The chat closed: its case is resolved; when an agent handled it, the customer is asked
     /// how it went (once: the question stands for 24 hours). Returns the case to rate.
-    async fn close_case(&self, customer: &Customer) -> Result<Option<CaseId>, DeliveryError> {
-        let Some(case) = self.support_case(customer).await? else {
+    async fn close_case(
+        &self,
+        customer: &Customer,
+        case: Option<&Case>,
+    ) -> Result<Option<CaseId>, DeliveryError> {
+        let Some(case) = case else {
             return Ok(None);
         };
         match cases::resolve(self.store.as_ref(), &case.id, cases::BRIDGE, "chat closed").await {
@@ -588,7 +598,7 @@ impl Delivery {
             )
             .await?;
         // Not asked when the customer is in (or past) a newer chat: a digit belongs there.
-        Ok(asked.then_some(case.id))
+        Ok(asked.then(|| case.id.clone()))
     }
 
     /// Tells the customer on their platform.

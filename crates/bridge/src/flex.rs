@@ -18,8 +18,9 @@ use crate::twilio::signature;
 use crate::twilio::{NewMessage, TwilioClient};
 use crate::web::{ApiError, WebRequest, WebResponse};
 
-/// Messages the bridge itself writes into conversations carry this attribute key.
-pub const BRIDGE_ATTRIBUTE: &str = "flex_bridge";
+/// Messages the bridge itself writes into conversations carry this attribute key (the one the
+/// transcripts read).
+pub use crate::transcripts::BRIDGE_ATTRIBUTE;
 
 /// Posts a note for the agent in a conversation: authored "Flex Bridge", without webhooks and
 /// marked `{BRIDGE_ATTRIBUTE: {mark: id}}`, so it never loops back into delivery.

@@ -69,8 +69,9 @@ pub struct Transcript {
     pub lines: Vec<Line>,
 }
 
-/// The key under which the bridge marks its own messages' attributes.
-const BRIDGE_ATTRIBUTE: &str = "flex_bridge";
+/// The key under which the bridge marks its own messages' attributes (and the conversations it
+/// opens); the Flex webhooks use the same one.
+pub const BRIDGE_ATTRIBUTE: &str = "flex_bridge";
 
 impl Transcript {
     pub fn new(case_id: CaseId, conversation_sid: ConversationSid, customer: String) -> Self {
